@@ -1,0 +1,478 @@
+"""What partners do for residents: activities with sign-ups, service projects, needs, feedback."""
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Count, F, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+
+class Category(models.TextChoices):
+    """What an activity or project is about; shared by activities, projects and the summary."""
+
+    SAFETY = "safety", _("应急安全")
+    HEALTH = "health", _("健康运动")
+    YOUTH = "youth", _("青少年与教育")
+    CULTURE = "culture", _("文化娱乐")
+    LEGAL = "legal", _("法律服务")
+    DIGITAL = "digital", _("数字助老")
+    ELDERLY = "elderly", _("为老服务")
+    LIVING = "living", _("居住环境")
+    VOLUNTEER = "volunteer", _("志愿服务")
+    OTHER = "other", _("其他")
+
+
+class ActivityQuerySet(models.QuerySet):
+    def visible(self):
+        """Activities residents may see: everything but drafts still being planned in private."""
+        return self.exclude(status=Activity.Status.PLANNED, is_public=False)
+
+    def upcoming(self, now=None):
+        return self.filter(ends_at__gte=now or timezone.now()).order_by("starts_at", "pk")
+
+    def past(self, now=None):
+        return self.filter(ends_at__lt=now or timezone.now()).order_by("-starts_at", "-pk")
+
+    def with_seat_counts(self):
+        """Annotate `confirmed_count` and `waitlisted_count` in the same query."""
+        return self.annotate(
+            confirmed_count=Count(
+                "signups", filter=Q(signups__status=SignUp.Status.CONFIRMED), distinct=True
+            ),
+            waitlisted_count=Count(
+                "signups", filter=Q(signups__status=SignUp.Status.WAITLISTED), distinct=True
+            ),
+        )
+
+
+class ActivityStatus(models.TextChoices):
+    PLANNED = "planned", _("筹备中")
+    OPEN = "open", _("报名中")
+    HELD = "held", _("已举办")
+    CANCELLED = "cancelled", _("已取消")
+
+
+class Activity(models.Model):
+    """An event at or near the service site: a drill, a class, a club meeting, a festival."""
+
+    Status = ActivityStatus
+
+    title = models.CharField(_("活动名称"), max_length=200)
+    category = models.CharField(
+        _("类别"), max_length=20, choices=Category.choices, default=Category.OTHER
+    )
+    partners = models.ManyToManyField(
+        "partners.Partner", related_name="activities", blank=True, verbose_name=_("共建单位")
+    )
+    commitment = models.ForeignKey(
+        "partners.ResourceCommitment",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="activities",
+        verbose_name=_("兑现的资源承诺"),
+    )
+    complex = models.ForeignKey(
+        "residents.Complex",
+        on_delete=models.PROTECT,
+        related_name="activities",
+        verbose_name=_("小区"),
+    )
+    place = models.CharField(_("地点"), max_length=200)
+    summary = models.CharField(_("一句话介绍"), max_length=200, blank=True)
+    description = models.TextField(_("活动介绍"), blank=True)
+    starts_at = models.DateTimeField(_("开始时间"))
+    ends_at = models.DateTimeField(_("结束时间"))
+    capacity = models.PositiveIntegerField(
+        _("名额"), null=True, blank=True, help_text=_("留空表示不限名额。")
+    )
+    signup_opens_at = models.DateTimeField(
+        _("报名开始"), null=True, blank=True, help_text=_("留空表示发布后即可报名。")
+    )
+    signup_closes_at = models.DateTimeField(
+        _("报名截止"), null=True, blank=True, help_text=_("留空表示活动开始前均可报名。")
+    )
+    status = models.CharField(_("状态"), max_length=20, choices=Status.choices,
+                              default=Status.PLANNED)
+    is_public = models.BooleanField(
+        _("对居民公开"), default=True, help_text=_("不公开的筹备中活动只在后台可见。")
+    )
+    min_age = models.PositiveSmallIntegerField(_("最小年龄"), null=True, blank=True)
+    max_age = models.PositiveSmallIntegerField(_("最大年龄"), null=True, blank=True)
+    party_members_only = models.BooleanField(_("仅限党员"), default=False)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    objects = ActivityQuerySet.as_manager()
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        verbose_name = _("活动")
+        verbose_name_plural = _("活动")
+        ordering = ["-starts_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")),
+                name="activity_ends_after_start",
+                violation_error_message=_("结束时间必须晚于开始时间。"),
+            ),
+            models.CheckConstraint(
+                condition=Q(capacity__isnull=True) | Q(capacity__gte=0),
+                name="activity_capacity_not_negative",
+                violation_error_message=_("名额不能为负数。"),
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=ActivityStatus.values),
+                name="activity_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(category__in=Category.values),
+                name="activity_category_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(min_age__isnull=True)
+                | Q(max_age__isnull=True)
+                | Q(max_age__gte=F("min_age")),
+                name="activity_age_range_valid",
+                violation_error_message=_("最大年龄不能小于最小年龄。"),
+            ),
+            models.CheckConstraint(
+                condition=Q(signup_opens_at__isnull=True)
+                | Q(signup_closes_at__isnull=True)
+                | Q(signup_closes_at__gt=F("signup_opens_at")),
+                name="activity_signup_window_valid",
+                violation_error_message=_("报名截止时间必须晚于报名开始时间。"),
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["starts_at"], name="activity_starts_idx"),
+            models.Index(fields=["ends_at"], name="activity_ends_idx"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("activities:detail", args=[self.pk])
+
+    @property
+    def signup_deadline(self):
+        """When sign-up closes: the set deadline, or the start of the activity."""
+        return self.signup_closes_at or self.starts_at
+
+    @property
+    def has_restrictions(self) -> bool:
+        return bool(self.min_age is not None or self.max_age is not None
+                    or self.party_members_only)
+
+
+class SignUpStatus(models.TextChoices):
+    CONFIRMED = "confirmed", _("已报名")
+    WAITLISTED = "waitlisted", _("候补中")
+    CANCELLED = "cancelled", _("已取消")
+
+
+class SignUp(models.Model):
+    """A resident's place at an activity: confirmed, on the waiting list, or cancelled.
+
+    The waiting list is served first come, first served (by `created_at`). Sign-ups are
+    written only through `activities.services`.
+    """
+
+    Status = SignUpStatus
+
+    activity = models.ForeignKey(
+        Activity, on_delete=models.CASCADE, related_name="signups", verbose_name=_("活动")
+    )
+    resident = models.ForeignKey(
+        "residents.Resident",
+        on_delete=models.PROTECT,
+        related_name="signups",
+        verbose_name=_("居民"),
+    )
+    status = models.CharField(_("状态"), max_length=20, choices=Status.choices)
+    signed_up_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("代报名人"),
+        help_text=_("为他人报名的工作人员或监护人；本人报名时为本人账号。"),
+    )
+    check_in_code = models.CharField(_("签到码"), max_length=6)
+    created_at = models.DateTimeField(_("报名时间"), default=timezone.now)
+    confirmed_at = models.DateTimeField(_("确认时间"), null=True, blank=True)
+    promoted_at = models.DateTimeField(_("候补转正时间"), null=True, blank=True)
+    promotion_unseen = models.BooleanField(_("转正通知未读"), default=False)
+    cancelled_at = models.DateTimeField(_("取消时间"), null=True, blank=True)
+    attended = models.BooleanField(_("已签到"), default=False)
+    checked_in_at = models.DateTimeField(_("签到时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("报名")
+        verbose_name_plural = _("报名")
+        ordering = ["activity", "created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["activity", "resident"],
+                condition=~Q(status="cancelled"),
+                name="signup_one_active_per_resident",
+                violation_error_message=_("该居民已报名此活动。"),
+            ),
+            models.UniqueConstraint(
+                fields=["activity", "check_in_code"], name="signup_unique_check_in_code"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=SignUpStatus.values), name="signup_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(attended=False) | Q(checked_in_at__isnull=False),
+                name="signup_attended_has_check_in_time",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["activity", "status", "created_at"], name="signup_queue_idx"),
+            models.Index(fields=["created_at"], name="signup_created_idx"),
+            models.Index(fields=["checked_in_at"], name="signup_checked_in_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.resident} · {self.activity}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status != self.Status.CANCELLED
+
+
+class ServiceProjectQuerySet(models.QuerySet):
+    def in_progress(self):
+        return self.filter(status=ServiceProject.Status.IN_PROGRESS)
+
+
+class ProjectStatus(models.TextChoices):
+    PLANNED = "planned", _("计划中")
+    IN_PROGRESS = "in_progress", _("进行中")
+    DONE = "done", _("已完成")
+
+
+class ServiceProject(models.Model):
+    """Works over weeks that answer residents' needs (项目清单), e.g. water-pipe replacement."""
+
+    Status = ProjectStatus
+
+    title = models.CharField(_("项目名称"), max_length=200)
+    category = models.CharField(
+        _("类别"), max_length=20, choices=Category.choices, default=Category.OTHER
+    )
+    partner = models.ForeignKey(
+        "partners.Partner",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="projects",
+        verbose_name=_("承接单位"),
+    )
+    complex = models.ForeignKey(
+        "residents.Complex",
+        on_delete=models.PROTECT,
+        related_name="projects",
+        verbose_name=_("小区"),
+    )
+    buildings = models.ManyToManyField(
+        "residents.Building", related_name="projects", blank=True, verbose_name=_("涉及楼栋")
+    )
+    description = models.TextField(_("项目介绍"), blank=True)
+    status = models.CharField(_("状态"), max_length=20, choices=Status.choices,
+                              default=Status.PLANNED)
+    progress = models.PositiveSmallIntegerField(
+        _("进度（%）"), default=0, validators=[MinValueValidator(0), MaxValueValidator(100)]
+    )
+    starts_on = models.DateField(_("开始日期"), null=True, blank=True)
+    due_on = models.DateField(_("计划完成日期"), null=True, blank=True)
+    finished_on = models.DateField(_("完成日期"), null=True, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    objects = ServiceProjectQuerySet.as_manager()
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        verbose_name = _("服务项目")
+        verbose_name_plural = _("服务项目")
+        ordering = ["-starts_on", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(progress__gte=0) & Q(progress__lte=100),
+                name="project_progress_0_100",
+                violation_error_message=_("进度必须在0到100之间。"),
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=ProjectStatus.values), name="project_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="done") | Q(progress=100),
+                name="project_done_is_100",
+                violation_error_message=_("已完成的项目进度应为100%。"),
+            ),
+            models.CheckConstraint(
+                condition=Q(starts_on__isnull=True)
+                | Q(due_on__isnull=True)
+                | Q(due_on__gte=F("starts_on")),
+                name="project_due_after_start",
+                violation_error_message=_("计划完成日期不能早于开始日期。"),
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+
+class Milestone(models.Model):
+    """A step of a service project, e.g. "pipes for building 3 replaced"."""
+
+    project = models.ForeignKey(
+        ServiceProject,
+        on_delete=models.CASCADE,
+        related_name="milestones",
+        verbose_name=_("服务项目"),
+    )
+    title = models.CharField(_("节点"), max_length=200)
+    due_on = models.DateField(_("计划日期"), null=True, blank=True)
+    done_on = models.DateField(_("完成日期"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("项目节点")
+        verbose_name_plural = _("项目节点")
+        ordering = ["project", "due_on", "pk"]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def is_done(self) -> bool:
+        return self.done_on is not None
+
+
+class NeedStatus(models.TextChoices):
+    NEW = "new", _("待处理")
+    ACCEPTED = "accepted", _("已受理")
+    IN_PROJECT = "in_project", _("已纳入项目")
+    RESOLVED = "resolved", _("已解决")
+    DECLINED = "declined", _("暂不受理")
+
+
+class NeedUrgency(models.TextChoices):
+    LOW = "low", _("不急")
+    NORMAL = "normal", _("一般")
+    URGENT = "urgent", _("紧急")
+
+
+class Need(models.Model):
+    """A need a resident reported (需求清单), triaged by staff and answered by a project."""
+
+    Status = NeedStatus
+
+    Urgency = NeedUrgency
+
+    resident = models.ForeignKey(
+        "residents.Resident",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="needs",
+        verbose_name=_("提出人"),
+    )
+    complex = models.ForeignKey(
+        "residents.Complex",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="needs",
+        verbose_name=_("小区"),
+    )
+    title = models.CharField(_("需求"), max_length=200)
+    description = models.TextField(_("详细说明"), blank=True)
+    location = models.CharField(_("位置"), max_length=200, blank=True)
+    urgency = models.CharField(_("紧急程度"), max_length=10, choices=Urgency.choices,
+                               default=Urgency.NORMAL)
+    category = models.CharField(
+        _("类别"), max_length=20, choices=Category.choices, default=Category.OTHER
+    )
+    status = models.CharField(_("状态"), max_length=20, choices=Status.choices,
+                              default=Status.NEW)
+    project = models.ForeignKey(
+        ServiceProject,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="needs",
+        verbose_name=_("对应项目"),
+    )
+    staff_reply = models.TextField(_("答复"), blank=True)
+    created_at = models.DateTimeField(_("提交时间"), default=timezone.now)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+    resolved_at = models.DateTimeField(_("解决时间"), null=True, blank=True)
+
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        verbose_name = _("居民需求")
+        verbose_name_plural = _("居民需求")
+        ordering = ["-created_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=NeedStatus.values), name="need_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(urgency__in=NeedUrgency.values), name="need_urgency_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="in_project") | Q(project__isnull=False),
+                name="need_in_project_has_project",
+                violation_error_message=_("“已纳入项目”的需求必须选择对应项目。"),
+            ),
+        ]
+        indexes = [models.Index(fields=["created_at"], name="need_created_idx")]
+
+    def __str__(self):
+        return self.title
+
+
+class Feedback(models.Model):
+    """An attendee's rating (1–5) and comment; staff may publish it if the resident agreed."""
+
+    signup = models.OneToOneField(
+        SignUp, on_delete=models.CASCADE, related_name="feedback", verbose_name=_("报名")
+    )
+    rating = models.PositiveSmallIntegerField(
+        _("评分"), validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    comment = models.TextField(_("评价"), blank=True, max_length=1000)
+    may_publish = models.BooleanField(_("同意公开"), default=False)
+    is_published = models.BooleanField(_("已公开"), default=False)
+    created_at = models.DateTimeField(_("评价时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("活动评价")
+        verbose_name_plural = _("活动评价")
+        ordering = ["-created_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(rating__gte=1) & Q(rating__lte=5),
+                name="feedback_rating_1_5",
+                violation_error_message=_("评分必须在1到5之间。"),
+            ),
+            models.CheckConstraint(
+                condition=Q(is_published=False) | Q(may_publish=True),
+                name="feedback_published_with_consent",
+                violation_error_message=_("居民未同意公开，不能公开此评价。"),
+            ),
+        ]
+        indexes = [models.Index(fields=["created_at"], name="feedback_created_idx")]
+
+    def __str__(self):
+        return f"{self.signup.activity} · {self.rating}★"

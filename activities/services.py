@@ -1,0 +1,290 @@
+"""Writes about activities: sign-up, waiting list, cancellation, check-in, feedback.
+
+Every function is keyword-only, runs in one transaction, locks the activity row before it
+checks anything (so that two requests for the last seat are served one after the other),
+and refuses with a translated `ValidationError` carrying a `code`.
+
+On PostgreSQL the lock is `SELECT … FOR UPDATE`; on SQLite the connection opens its
+transactions with `BEGIN IMMEDIATE` (see settings), which serialises writers just as well.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import override
+
+from residents.models import Resident
+
+from .models import Activity, Feedback, SignUp
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SignUpResult:
+    """What a sign-up did: the sign-up and whether it was made now or already existed."""
+
+    signup: SignUp
+    created: bool
+
+
+def _lock_activity(activity: Activity | int) -> Activity:
+    pk = activity.pk if isinstance(activity, Activity) else activity
+    try:
+        return Activity.objects.select_for_update().get(pk=pk)
+    except Activity.DoesNotExist:
+        raise ValidationError(_("找不到该活动。"), code="not_found") from None
+
+
+def _new_check_in_code(activity: Activity) -> str:
+    """A six-digit code, unique within the activity, to show at the door."""
+    taken = set(activity.signups.values_list("check_in_code", flat=True))
+    while True:
+        code = f"{secrets.randbelow(1_000_000):06d}"
+        if code not in taken:
+            return code
+
+
+def check_eligibility(*, activity: Activity, resident: Resident, now=None) -> None:
+    """Raise `ValidationError` if the resident may not sign up for the activity now."""
+    now = now or timezone.now()
+    if resident.is_anonymised:
+        raise ValidationError(_("该居民的资料已删除，不能报名。"), code="anonymised")
+    if activity.status == Activity.Status.CANCELLED:
+        raise ValidationError(_("该活动已取消。"), code="cancelled")
+    if activity.status == Activity.Status.HELD or activity.ends_at <= now:
+        raise ValidationError(_("该活动已结束。"), code="past")
+    if activity.status != Activity.Status.OPEN:
+        raise ValidationError(_("该活动尚未开放报名。"), code="not_open")
+    if activity.signup_opens_at and now < activity.signup_opens_at:
+        opens = timezone.localtime(activity.signup_opens_at).strftime("%Y-%m-%d %H:%M")
+        raise ValidationError(
+            _("报名将于 %(opens)s 开始。"), code="window_not_open", params={"opens": opens}
+        )
+    if now >= activity.signup_deadline:
+        raise ValidationError(_("报名已截止。"), code="window_closed")
+    if activity.party_members_only and not resident.is_party_member:
+        raise ValidationError(_("该活动仅限党员报名。"), code="party_members_only")
+    if activity.min_age is not None or activity.max_age is not None:
+        age = resident.age_on(timezone.localtime(activity.starts_at).date())
+        if age is None:
+            raise ValidationError(
+                _("该活动有年龄要求，请先请工作人员登记出生年份。"), code="age_unknown"
+            )
+        if activity.min_age is not None and age < activity.min_age:
+            raise ValidationError(
+                _("该活动要求年满 %(min)s 岁。"), code="too_young",
+                params={"min": activity.min_age},
+            )
+        if activity.max_age is not None and age > activity.max_age:
+            raise ValidationError(
+                _("该活动限 %(max)s 岁及以下参加。"), code="too_old",
+                params={"max": activity.max_age},
+            )
+
+
+def _confirmed_count(activity: Activity) -> int:
+    return activity.signups.filter(status=SignUp.Status.CONFIRMED).count()
+
+
+def sign_up(*, activity: Activity | int, resident: Resident, by=None) -> SignUpResult:
+    """Sign the resident up: confirmed while seats are left, on the waiting list after.
+
+    `by` is the user acting: the resident themself, a guardian or a member of staff.
+    Signing up twice returns the existing sign-up (a double click makes one sign-up).
+    """
+    with transaction.atomic():
+        activity = _lock_activity(activity)
+        existing = (
+            activity.signups.filter(resident=resident)
+            .exclude(status=SignUp.Status.CANCELLED)
+            .first()
+        )
+        if existing is not None:
+            return SignUpResult(signup=existing, created=False)
+        now = timezone.now()
+        check_eligibility(activity=activity, resident=resident, now=now)
+        has_seat = activity.capacity is None or _confirmed_count(activity) < activity.capacity
+        signup = SignUp(
+            activity=activity,
+            resident=resident,
+            status=SignUp.Status.CONFIRMED if has_seat else SignUp.Status.WAITLISTED,
+            signed_up_by=by,
+            check_in_code=_new_check_in_code(activity),
+            created_at=now,
+            confirmed_at=now if has_seat else None,
+        )
+        signup.full_clean()
+        signup.save()
+        return SignUpResult(signup=signup, created=True)
+
+
+def waitlist_position(signup: SignUp) -> int | None:
+    """1 for the first resident on the waiting list; None when not waitlisted."""
+    if signup.status != SignUp.Status.WAITLISTED:
+        return None
+    ahead = SignUp.objects.filter(
+        activity_id=signup.activity_id,
+        status=SignUp.Status.WAITLISTED,
+        created_at__lte=signup.created_at,
+    ).exclude(created_at=signup.created_at, pk__gte=signup.pk)
+    return ahead.count() + 1
+
+
+def _promote(activity: Activity, *, now) -> list[SignUp]:
+    """Confirm the oldest waitlisted residents while seats are free. Caller holds the lock."""
+    if activity.ends_at <= now or activity.status in (
+        Activity.Status.CANCELLED,
+        Activity.Status.HELD,
+    ):
+        return []
+    queue = activity.signups.filter(status=SignUp.Status.WAITLISTED).order_by("created_at", "pk")
+    if activity.capacity is not None:
+        free = activity.capacity - _confirmed_count(activity)
+        if free <= 0:
+            return []
+        queue = queue[:free]
+    promoted = list(queue.select_related("resident"))
+    for signup in promoted:
+        signup.status = SignUp.Status.CONFIRMED
+        signup.confirmed_at = now
+        signup.promoted_at = now
+        signup.promotion_unseen = True
+        signup.save(update_fields=["status", "confirmed_at", "promoted_at", "promotion_unseen"])
+        transaction.on_commit(lambda s=signup: _tell_promoted(s))
+    return promoted
+
+
+def _tell_promoted(signup: SignUp) -> None:
+    """E-mail a promoted resident who gave an address; never fail the request for it."""
+    email = signup.resident.email
+    if not email:
+        return
+    activity = signup.activity
+    with override(settings.LANGUAGE_CODE):
+        subject = _("候补成功：%(title)s") % {"title": activity.title}
+        starts = timezone.localtime(activity.starts_at).strftime("%Y-%m-%d %H:%M")
+        body = _(
+            "%(name)s，您好：\n\n您候补的活动“%(title)s”有了空位，您已报名成功。\n"
+            "时间：%(starts)s\n地点：%(place)s\n签到码：%(code)s\n\n"
+            "如不能参加，请登录后取消报名，把名额留给其他居民。"
+        ) % {
+            "name": signup.resident.name,
+            "title": activity.title,
+            "starts": starts,
+            "place": activity.place,
+            "code": signup.check_in_code,
+        }
+    try:
+        send_mail(subject, body, None, [email])
+    except Exception:  # noqa: BLE001 - a mail failure must not undo a promotion
+        logger.exception("Could not e-mail promotion of sign-up %s", signup.pk)
+
+
+def cancel(*, signup: SignUp | int, by=None) -> SignUp:
+    """Cancel a sign-up; a freed seat goes to the oldest waitlisted resident, in this transaction."""
+    pk = signup.pk if isinstance(signup, SignUp) else signup
+    with transaction.atomic():
+        activity_id = SignUp.objects.filter(pk=pk).values_list("activity_id", flat=True).first()
+        if activity_id is None:
+            raise ValidationError(_("找不到该报名记录。"), code="not_found")
+        activity = _lock_activity(activity_id)
+        signup = SignUp.objects.select_for_update().get(pk=pk)
+        if signup.status == SignUp.Status.CANCELLED:
+            return signup
+        now = timezone.now()
+        if signup.attended:
+            raise ValidationError(_("已签到的报名不能取消。"), code="attended")
+        if activity.starts_at <= now:
+            raise ValidationError(_("活动已开始，不能取消报名。"), code="started")
+        was_confirmed = signup.status == SignUp.Status.CONFIRMED
+        signup.status = SignUp.Status.CANCELLED
+        signup.cancelled_at = now
+        signup.promotion_unseen = False
+        signup.save(update_fields=["status", "cancelled_at", "promotion_unseen"])
+        if was_confirmed:
+            _promote(activity, now=now)
+        return signup
+
+
+def fill_free_seats(*, activity: Activity | int) -> list[SignUp]:
+    """After staff raise the capacity, confirm waitlisted residents into the new seats."""
+    with transaction.atomic():
+        activity = _lock_activity(activity)
+        return _promote(activity, now=timezone.now())
+
+
+def check_in(*, activity: Activity | int, code: str, by=None) -> SignUp:
+    """Mark the resident holding `code` as present. Checking in twice changes nothing."""
+    code = (code or "").strip()
+    with transaction.atomic():
+        activity = _lock_activity(activity)
+        signup = (
+            activity.signups.select_for_update()
+            .filter(check_in_code=code)
+            .select_related("resident")
+            .first()
+        )
+        if signup is None:
+            raise ValidationError(_("签到码无效。"), code="invalid_code")
+        if signup.status == SignUp.Status.CANCELLED:
+            raise ValidationError(_("该报名已取消。"), code="cancelled")
+        if signup.status == SignUp.Status.WAITLISTED:
+            raise ValidationError(_("该居民仍在候补名单上，尚未获得名额。"), code="waitlisted")
+        if activity.status == Activity.Status.CANCELLED:
+            raise ValidationError(_("该活动已取消。"), code="activity_cancelled")
+        if not signup.attended:
+            signup.attended = True
+            signup.checked_in_at = timezone.now()
+            signup.save(update_fields=["attended", "checked_in_at"])
+        return signup
+
+
+def undo_check_in(*, signup: SignUp | int, by=None) -> SignUp:
+    """Take back a check-in made by mistake."""
+    pk = signup.pk if isinstance(signup, SignUp) else signup
+    with transaction.atomic():
+        signup = SignUp.objects.select_for_update().get(pk=pk)
+        signup.attended = False
+        signup.checked_in_at = None
+        signup.save(update_fields=["attended", "checked_in_at"])
+        return signup
+
+
+def leave_feedback(
+    *, signup: SignUp, rating: int, comment: str = "", may_publish: bool = False
+) -> Feedback:
+    """Record (or update) an attendee's rating of an activity they attended."""
+    with transaction.atomic():
+        signup = SignUp.objects.select_for_update().select_related("activity").get(pk=signup.pk)
+        if not signup.attended:
+            raise ValidationError(_("只有参加了活动的居民才能评价。"), code="not_attended")
+        feedback = Feedback.objects.filter(signup=signup).first() or Feedback(signup=signup)
+        feedback.rating = rating
+        feedback.comment = comment
+        feedback.may_publish = may_publish
+        if not may_publish:
+            feedback.is_published = False
+        feedback.full_clean()
+        feedback.save()
+        return feedback
+
+
+def publish_feedback(*, feedback: Feedback, publish: bool = True) -> Feedback:
+    """Staff publish (or withdraw) a quote; only what the resident agreed to may be published."""
+    with transaction.atomic():
+        feedback = Feedback.objects.select_for_update().get(pk=feedback.pk)
+        if publish and not feedback.may_publish:
+            raise ValidationError(_("居民未同意公开，不能公开此评价。"), code="no_consent")
+        feedback.is_published = publish
+        feedback.save(update_fields=["is_published"])
+        return feedback

@@ -1,0 +1,194 @@
+"""Where residents live: community → complex → building → household → resident."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .validators import mask_name, mask_phone, phone_validator
+
+
+class Community(models.Model):
+    """A residential community (社区) led by its party committee, e.g. 小西坪社区."""
+
+    name = models.CharField(_("社区名称"), max_length=100, unique=True)
+    subdistrict = models.CharField(_("所属街道"), max_length=100, blank=True)
+    city = models.CharField(_("城市"), max_length=50, blank=True)
+    party_secretary = models.CharField(_("社区党委书记"), max_length=50, blank=True)
+    phone = models.CharField(_("联系电话"), max_length=30, blank=True)
+    address = models.CharField(_("地址"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("社区")
+        verbose_name_plural = _("社区")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Complex(models.Model):
+    """A residential complex (小区) of the community, with its residents' service site."""
+
+    community = models.ForeignKey(
+        Community, on_delete=models.PROTECT, related_name="complexes", verbose_name=_("社区")
+    )
+    name = models.CharField(_("小区名称"), max_length=100)
+    built_year = models.PositiveSmallIntegerField(_("建成年份"), null=True, blank=True)
+    household_count = models.PositiveIntegerField(
+        _("总户数"), default=0, help_text=_("小区的实际总户数，用于计算户覆盖率。")
+    )
+    resident_count = models.PositiveIntegerField(_("常住人口"), default=0)
+    party_member_count = models.PositiveIntegerField(_("党员人数"), default=0)
+    service_site_name = models.CharField(_("服务阵地名称"), max_length=100, blank=True)
+    service_site_address = models.CharField(_("服务阵地地址"), max_length=200, blank=True)
+    description = models.TextField(_("简介"), blank=True)
+
+    class Meta:
+        verbose_name = _("小区")
+        verbose_name_plural = _("小区")
+        ordering = ["community__name", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["community", "name"], name="complex_unique_name"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Building(models.Model):
+    """A building (楼栋) of a complex."""
+
+    complex = models.ForeignKey(
+        Complex, on_delete=models.PROTECT, related_name="buildings", verbose_name=_("小区")
+    )
+    number = models.CharField(_("楼号"), max_length=20, help_text=_("例如：1号楼"))
+    unit_count = models.PositiveSmallIntegerField(_("单元数"), default=1)
+    household_count = models.PositiveIntegerField(_("户数"), default=0)
+
+    class Meta:
+        verbose_name = _("楼栋")
+        verbose_name_plural = _("楼栋")
+        ordering = ["complex__name", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["complex", "number"], name="building_unique_number"),
+        ]
+
+    def __str__(self):
+        return f"{self.complex.name} {self.number}"
+
+
+class Household(models.Model):
+    """A household (户): the people living at one address in a building."""
+
+    building = models.ForeignKey(
+        Building, on_delete=models.PROTECT, related_name="households", verbose_name=_("楼栋")
+    )
+    unit = models.CharField(_("单元"), max_length=10, blank=True)
+    room = models.CharField(_("门牌号"), max_length=20)
+    size = models.PositiveSmallIntegerField(_("户内人数"), default=1)
+    note = models.CharField(_("备注"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("住户")
+        verbose_name_plural = _("住户")
+        ordering = ["building__number", "unit", "room"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["building", "unit", "room"], name="household_unique_address"
+            ),
+            models.CheckConstraint(condition=Q(size__gte=1), name="household_size_positive"),
+        ]
+
+    def __str__(self):
+        unit = _("%(unit)s单元") % {"unit": self.unit} if self.unit else ""
+        return f"{self.building.number}{unit}{self.room}"
+
+
+class ResidentQuerySet(models.QuerySet):
+    def active(self):
+        """Residents who have not deleted their data."""
+        return self.filter(anonymised_at__isnull=True)
+
+    def party_members(self):
+        return self.filter(is_party_member=True)
+
+
+class Resident(models.Model):
+    """A person living in the complex.
+
+    Children and residents without a smartphone have no login; staff register them and sign
+    them up. A resident who deletes their data is anonymised, not removed, so that past
+    monthly totals stay as they were.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="resident",
+        verbose_name=_("登录账号"),
+    )
+    household = models.ForeignKey(
+        Household,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="members",
+        verbose_name=_("住户"),
+    )
+    name = models.CharField(_("姓名"), max_length=64)
+    phone = models.CharField(
+        _("手机号码"), max_length=11, blank=True, validators=[phone_validator]
+    )
+    email = models.EmailField(_("电子邮箱"), blank=True)
+    birth_year = models.PositiveSmallIntegerField(_("出生年份"), null=True, blank=True)
+    is_party_member = models.BooleanField(_("党员"), default=False)
+    is_verified = models.BooleanField(
+        _("已核实"), default=False, help_text=_("工作人员已核实其身份与住址。")
+    )
+    consent_version = models.CharField(_("同意的隐私政策版本"), max_length=20, blank=True)
+    consent_at = models.DateTimeField(_("同意时间"), null=True, blank=True)
+    created_at = models.DateTimeField(_("登记时间"), default=timezone.now)
+    anonymised_at = models.DateTimeField(_("数据删除时间"), null=True, blank=True)
+
+    objects = ResidentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("居民")
+        verbose_name_plural = _("居民")
+        ordering = ["name", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["phone"], condition=~Q(phone=""), name="resident_unique_phone"
+            ),
+            models.CheckConstraint(
+                condition=Q(birth_year__isnull=True) | Q(birth_year__gte=1900),
+                name="resident_birth_year_plausible",
+            ),
+        ]
+        indexes = [models.Index(fields=["created_at"], name="resident_created_idx")]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def masked_phone(self) -> str:
+        return mask_phone(self.phone)
+
+    @property
+    def masked_name(self) -> str:
+        return mask_name(self.name)
+
+    def age_on(self, day) -> int | None:
+        """Age in whole years reached in the year of `day` (birth year is all we keep)."""
+        if self.birth_year is None:
+            return None
+        return day.year - self.birth_year
+
+    @property
+    def is_anonymised(self) -> bool:
+        return self.anonymised_at is not None

@@ -1,0 +1,81 @@
+"""Fixtures shared by the whole suite."""
+
+import os
+
+import pytest
+
+# Playwright's sync API runs an event loop in the test thread; Django's ORM then refuses
+# to run unless told that this is safe (it is: tests are single-threaded here).
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(autouse=True)
+def _plain_static_storage(settings):
+    """Serve static files without the manifest, so tests need no `collectstatic`."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture(autouse=True)
+def _no_https_redirect(settings):
+    """Production settings redirect to HTTPS; the test client speaks plain HTTP."""
+    settings.SECURE_SSL_REDIRECT = False
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def complex_(db):
+    from tests.factories import ComplexFactory
+
+    return ComplexFactory()
+
+
+@pytest.fixture
+def resident(db):
+    from tests.factories import ResidentFactory
+
+    return ResidentFactory()
+
+
+@pytest.fixture
+def resident_client(client, resident):
+    """A client logged in as a resident with a login."""
+    client.force_login(resident.user)
+    client.resident = resident
+    return client
+
+
+@pytest.fixture
+def staff_user(db):
+    from tests.factories import StaffUserFactory
+
+    return StaffUserFactory()
+
+
+@pytest.fixture
+def secretary_user(db):
+    from tests.factories import SecretaryUserFactory
+
+    return SecretaryUserFactory()
+
+
+@pytest.fixture
+def staff_client(client, staff_user):
+    client.force_login(staff_user)
+    return client
+
+
+@pytest.fixture
+def secretary_client(client, secretary_user):
+    client.force_login(secretary_user)
+    return client

@@ -1,0 +1,230 @@
+"""factory_boy factories for every model; Chinese names and phones from Faker's zh_CN."""
+
+import datetime as dt
+
+import factory
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.utils import timezone
+from factory.django import DjangoModelFactory
+
+from activities.models import (
+    Activity,
+    Category,
+    Feedback,
+    Milestone,
+    Need,
+    ServiceProject,
+    SignUp,
+)
+from partners.models import Agreement, Lead, Partner, ResourceCommitment
+from residents.models import Building, Community, Complex, Household, Resident
+
+User = get_user_model()
+PASSWORD = "demo12345"
+
+
+class UserFactory(DjangoModelFactory):
+    class Meta:
+        model = User
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    password = factory.django.Password(PASSWORD)
+
+
+class StaffUserFactory(UserFactory):
+    username = factory.Sequence(lambda n: f"staff{n}")
+    is_staff = True
+
+    @factory.post_generation
+    def group(self, create, extracted, **kwargs):
+        if create:
+            self.groups.add(Group.objects.get(name="社区工作人员"))
+
+
+class SecretaryUserFactory(UserFactory):
+    username = factory.Sequence(lambda n: f"secretary{n}")
+    is_staff = True
+
+    @factory.post_generation
+    def group(self, create, extracted, **kwargs):
+        if create:
+            self.groups.add(Group.objects.get(name="党委书记"))
+
+
+class CommunityFactory(DjangoModelFactory):
+    class Meta:
+        model = Community
+        django_get_or_create = ("name",)
+
+    name = "小西坪社区"
+    subdistrict = "西站街道"
+    city = "兰州"
+
+
+class ComplexFactory(DjangoModelFactory):
+    class Meta:
+        model = Complex
+        django_get_or_create = ("community", "name")
+
+    community = factory.SubFactory(CommunityFactory)
+    name = "铁建丽苑小区"
+    built_year = 2013
+    household_count = 1149
+    resident_count = 2300
+    party_member_count = 36
+    service_site_name = "小区党员阵地"
+
+
+class BuildingFactory(DjangoModelFactory):
+    class Meta:
+        model = Building
+
+    complex = factory.SubFactory(ComplexFactory)
+    number = factory.Sequence(lambda n: f"{n + 1}号楼")
+    unit_count = 3
+
+
+class HouseholdFactory(DjangoModelFactory):
+    class Meta:
+        model = Household
+
+    building = factory.SubFactory(BuildingFactory)
+    unit = "1"
+    room = factory.Sequence(lambda n: f"{(n % 30) + 1:02d}{(n // 30) % 4 + 1:02d}-{n}")
+    size = 3
+
+
+class ResidentFactory(DjangoModelFactory):
+    """A resident with a login (username = phone); pass `user=None` for one without."""
+
+    class Meta:
+        model = Resident
+
+    name = factory.Faker("name", locale="zh_CN")
+    phone = factory.Sequence(lambda n: f"138{n:08d}")
+    household = factory.SubFactory(HouseholdFactory)
+    birth_year = 1970
+    consent_version = "2026-11"
+    consent_at = factory.LazyFunction(timezone.now)
+    user = factory.SubFactory(UserFactory, username=factory.SelfAttribute("..phone"))
+
+
+class PartnerFactory(DjangoModelFactory):
+    class Meta:
+        model = Partner
+
+    name = factory.Sequence(lambda n: f"共建单位{n}")
+    category = Partner.Category.SOCIAL_WORK
+    description = "为居民提供服务。"
+
+
+class AgreementFactory(DjangoModelFactory):
+    class Meta:
+        model = Agreement
+
+    partner = factory.SubFactory(PartnerFactory)
+    complex = factory.SubFactory(ComplexFactory)
+    title = factory.LazyAttribute(lambda o: f"{o.partner.name}入驻协议")
+    status = Agreement.Status.ACTIVE
+    signed_on = factory.LazyFunction(lambda: timezone.localdate() - dt.timedelta(days=60))
+    starts_on = factory.LazyFunction(lambda: timezone.localdate() - dt.timedelta(days=60))
+    ends_on = factory.LazyFunction(lambda: timezone.localdate() + dt.timedelta(days=300))
+
+
+class ResourceCommitmentFactory(DjangoModelFactory):
+    class Meta:
+        model = ResourceCommitment
+
+    partner = factory.SubFactory(PartnerFactory)
+    title = "每月两次公益课"
+    frequency = "每月两次"
+    times_per_month = 2
+
+
+class LeadFactory(DjangoModelFactory):
+    class Meta:
+        model = Lead
+
+    offered_by = factory.SubFactory(ResidentFactory)
+    organisation = factory.Sequence(lambda n: f"线索单位{n}")
+    offer = "可以共建微型救援站"
+    relationship = "我在该单位工作"
+
+
+class ActivityFactory(DjangoModelFactory):
+    """An activity open for sign-up, a week from now, with 10 seats."""
+
+    class Meta:
+        model = Activity
+        skip_postgeneration_save = True
+
+    title = factory.Sequence(lambda n: f"公益活动{n}")
+    category = Category.HEALTH
+    complex = factory.SubFactory(ComplexFactory)
+    place = "小区党员阵地"
+    starts_at = factory.LazyFunction(lambda: timezone.now() + dt.timedelta(days=7))
+    ends_at = factory.LazyAttribute(lambda o: o.starts_at + dt.timedelta(hours=2))
+    capacity = 10
+    status = Activity.Status.OPEN
+
+    @factory.post_generation
+    def partners(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.partners.set(extracted)
+
+
+class SignUpFactory(DjangoModelFactory):
+    """A sign-up written directly (for fixtures); behaviour tests use the services."""
+
+    class Meta:
+        model = SignUp
+
+    activity = factory.SubFactory(ActivityFactory)
+    resident = factory.SubFactory(ResidentFactory)
+    status = SignUp.Status.CONFIRMED
+    check_in_code = factory.Sequence(lambda n: f"{n % 1_000_000:06d}")
+    confirmed_at = factory.LazyFunction(timezone.now)
+
+
+class FeedbackFactory(DjangoModelFactory):
+    class Meta:
+        model = Feedback
+
+    signup = factory.SubFactory(
+        SignUpFactory, attended=True, checked_in_at=factory.LazyFunction(timezone.now)
+    )
+    rating = 5
+    comment = "老师很耐心，学到了很多。"
+
+
+class ServiceProjectFactory(DjangoModelFactory):
+    class Meta:
+        model = ServiceProject
+        skip_postgeneration_save = True
+
+    title = factory.Sequence(lambda n: f"服务项目{n}")
+    category = Category.LIVING
+    complex = factory.SubFactory(ComplexFactory)
+    status = ServiceProject.Status.IN_PROGRESS
+    progress = 40
+    starts_on = factory.LazyFunction(lambda: timezone.localdate() - dt.timedelta(days=30))
+    due_on = factory.LazyFunction(lambda: timezone.localdate() + dt.timedelta(days=30))
+
+
+class MilestoneFactory(DjangoModelFactory):
+    class Meta:
+        model = Milestone
+
+    project = factory.SubFactory(ServiceProjectFactory)
+    title = factory.Sequence(lambda n: f"节点{n}")
+
+
+class NeedFactory(DjangoModelFactory):
+    class Meta:
+        model = Need
+
+    resident = factory.SubFactory(ResidentFactory)
+    title = "楼道灯坏了"
+    location = "3号楼2单元"
