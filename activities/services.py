@@ -19,8 +19,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
-from django.utils.translation import override
+from django.utils.translation import gettext as _, override
 
 from residents.models import Resident
 
@@ -191,7 +190,8 @@ def _tell_promoted(signup: SignUp) -> None:
 
 
 def cancel(*, signup: SignUp | int, by=None) -> SignUp:
-    """Cancel a sign-up; a freed seat goes to the oldest waitlisted resident, in this transaction."""
+    """Cancel a sign-up; a freed seat goes to the oldest waitlisted resident in the same
+    transaction."""
     pk = signup.pk if isinstance(signup, SignUp) else signup
     with transaction.atomic():
         activity_id = SignUp.objects.filter(pk=pk).values_list("activity_id", flat=True).first()

@@ -1,5 +1,17 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import need_views, views
 
 app_name = "activities"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("activities/", views.activity_list, name="list"),
+    path("activities/calendar.ics", views.calendar_feed, name="feed"),
+    path("activities/<int:pk>/", views.activity_detail, name="detail"),
+    path("activities/<int:pk>/sign-up/", views.sign_up, name="sign_up"),
+    path("activities/<int:pk>/cancel/", views.cancel, name="cancel"),
+    path("activities/<int:pk>/calendar.ics", views.activity_ics, name="ics"),
+    path("activities/<int:pk>/poster/", views.poster, name="poster"),
+    path("projects/", views.project_list, name="projects"),
+    path("needs/new/", need_views.need_create, name="need_create"),
+]

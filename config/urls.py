@@ -7,6 +7,8 @@ from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
+from activities import views as activity_views
+
 from . import views
 
 admin.site.site_header = _("共建 · 社区资源登记")
@@ -19,6 +21,7 @@ urlpatterns = [
 ]
 
 urlpatterns += i18n_patterns(
+    path("", activity_views.home, name="home"),
     path("admin/", admin.site.urls),
     path("summary/", include("activities.summary_urls")),
     path("", include("residents.urls")),

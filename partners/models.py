@@ -178,7 +178,9 @@ class ResourceCommitment(models.Model):
     )
     title = models.CharField(_("资源内容"), max_length=200)
     description = models.TextField(_("说明"), blank=True)
-    frequency = models.CharField(_("频次"), max_length=50, blank=True, help_text=_("例如：每月两次"))
+    frequency = models.CharField(
+        _("频次"), max_length=50, blank=True, help_text=_("例如：每月两次")
+    )
     times_per_month = models.PositiveSmallIntegerField(
         _("每月次数"), null=True, blank=True, help_text=_("用于统计承诺完成情况，可不填。")
     )
