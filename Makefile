@@ -1,0 +1,106 @@
+# 共建 Gongjian — developer commands. `make` (or `make help`) lists them.
+#
+# Configuration comes from the environment (see .env.example); DATABASE_URL is passed
+# through untouched, so `DATABASE_URL=postgres://postgres@127.0.0.1:5432/gongjian make test`
+# runs the suite on PostgreSQL, and plain `make test` on SQLite.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV ?= .venv
+PY = $(VENV)/bin/python
+# Interpreter used to create the venv: python3.11 if there is one, else python3.
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3 2>/dev/null)
+# Two cores on these machines: two pytest-xdist workers by default.
+PYTEST_ARGS ?= -n 2
+RUNSERVER_ADDR ?= 127.0.0.1:8000
+
+# Only for `make deploycheck`: long and varied enough for check --deploy, never used to serve.
+DEPLOYCHECK_SECRET_KEY = deploycheck-6fQ2xK9mLp4vR8sT1wZ3bN7cH0jD5gYu-Aq8eWz3Vt
+DEPLOYCHECK_ENV = DEBUG=0 SECRET_KEY='$(DEPLOYCHECK_SECRET_KEY)' ALLOWED_HOSTS=example.org
+
+STAMP = $(VENV)/.installed
+REQUIREMENTS = $(wildcard requirements*.txt)
+
+.PHONY: help venv install messages makemessages migrate demo run test lint checkmigrations \
+	deploycheck collectstatic bench vendor clean distclean
+
+help: ## List the commands
+	@echo "共建 Gongjian — make targets (VENV=$(VENV), PYTEST_ARGS='$(PYTEST_ARGS)'):"
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+# --- environment -----------------------------------------------------------------------
+
+$(VENV)/pyvenv.cfg:
+	@test -n "$(PYTHON)" || { echo "error: neither python3.11 nor python3 found on PATH" >&2; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+venv: $(VENV)/pyvenv.cfg ## Create the virtualenv with python3.11 (or python3)
+
+# Reinstalls only when a requirements*.txt is newer than the stamp.
+$(STAMP): $(VENV)/pyvenv.cfg $(REQUIREMENTS)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@touch $@
+
+install: $(STAMP) ## Install requirements-dev.txt into the venv (no-op when up to date)
+
+# --- translations ----------------------------------------------------------------------
+
+define need_msgfmt
+	@command -v msgfmt >/dev/null 2>&1 || { \
+	  echo "error: msgfmt (GNU gettext) is missing; install it with: apt-get install gettext" >&2; \
+	  exit 1; }
+endef
+
+messages: install ## Compile translations (.po -> .mo)
+	$(need_msgfmt)
+	$(PY) manage.py compilemessages --ignore=.venv
+
+makemessages: install ## Extract strings into locale/{zh_Hans,en}/LC_MESSAGES/django.po
+	$(need_msgfmt)
+	$(PY) manage.py makemessages -l zh_Hans -l en --ignore=.venv --ignore=node_modules
+
+# --- database and local server ---------------------------------------------------------
+
+migrate: install messages ## Apply migrations (SQLite db.sqlite3 unless DATABASE_URL is set)
+	$(PY) manage.py migrate --noinput
+
+demo: migrate ## Load the demo community (idempotent)
+	DEBUG=1 $(PY) manage.py load_demo
+
+run: demo ## Everything, then serve on http://127.0.0.1:8000
+	DEBUG=1 $(PY) manage.py runserver $(RUNSERVER_ADDR)
+
+# --- checks ----------------------------------------------------------------------------
+
+test: install messages ## Run the test suite (pytest, PYTEST_ARGS default -n 2; DATABASE_URL respected)
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: install ## ruff check
+	$(VENV)/bin/ruff check .
+
+checkmigrations: install ## Fail if models changed without a migration
+	$(PY) manage.py makemigrations --check --dry-run
+
+deploycheck: install ## manage.py check --deploy with production-like settings
+	$(DEPLOYCHECK_ENV) $(PY) manage.py check --deploy --fail-level WARNING
+
+collectstatic: install ## collectstatic with production settings (DEBUG=0, manifest storage)
+	$(DEPLOYCHECK_ENV) $(PY) manage.py collectstatic --noinput -v0
+
+bench: install ## Benchmark summary (bench/summary.py)
+	$(PY) bench/summary.py
+
+vendor: ## Re-vendor Bootstrap and Chart.js into static/vendor/ from npm
+	scripts/vendor-static.sh
+
+# --- housekeeping ----------------------------------------------------------------------
+
+clean: ## Remove caches, compiled translations, collected static files, test output
+	find . -path ./$(VENV) -prune -o -type d -name __pycache__ -print0 | xargs -0r rm -rf
+	find . -path ./$(VENV) -prune -o -type f -name '*.mo' -print0 | xargs -0r rm -f
+	rm -rf .pytest_cache .ruff_cache staticfiles test-results
+
+distclean: clean ## clean, and also remove the venv and the SQLite database
+	rm -rf $(VENV) db.sqlite3 db.sqlite3-journal db.sqlite3-wal db.sqlite3-shm
