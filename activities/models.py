@@ -316,7 +316,7 @@ class ServiceProject(models.Model):
             models.CheckConstraint(
                 condition=~Q(status="done") | Q(progress=100),
                 name="project_done_is_100",
-                violation_error_message=_("已完成的项目进度应为100%。"),
+                violation_error_message=_("已完成的项目进度应为100%%。"),
             ),
             models.CheckConstraint(
                 condition=Q(starts_on__isnull=True)

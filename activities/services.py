@@ -69,7 +69,8 @@ def check_eligibility(*, activity: Activity, resident: Resident, now=None) -> No
         raise ValidationError(
             _("报名将于 %(opens)s 开始。"), code="window_not_open", params={"opens": opens}
         )
-    if now >= activity.signup_deadline:
+    # A deadline set later than the start does not keep sign-up open once it has begun.
+    if now >= activity.signup_deadline or now >= activity.starts_at:
         raise ValidationError(_("报名已截止。"), code="window_closed")
     if activity.party_members_only and not resident.is_party_member:
         raise ValidationError(_("该活动仅限党员报名。"), code="party_members_only")
@@ -112,6 +113,10 @@ def sign_up(*, activity: Activity | int, resident: Resident, by=None) -> SignUpR
             return SignUpResult(signup=existing, created=False)
         now = timezone.now()
         check_eligibility(activity=activity, resident=resident, now=now)
+        if activity.signups.filter(status=SignUp.Status.WAITLISTED).exists():
+            # Seats freed without a promotion (capacity raised, a sign-up deleted in the
+            # back office) go to the waiting list first: a newcomer never overtakes it.
+            _promote(activity, now=now)
         has_seat = activity.capacity is None or _confirmed_count(activity) < activity.capacity
         signup = SignUp(
             activity=activity,
@@ -229,7 +234,7 @@ def check_in(*, activity: Activity | int, code: str, by=None) -> SignUp:
     with transaction.atomic():
         activity = _lock_activity(activity)
         signup = (
-            activity.signups.select_for_update()
+            activity.signups.select_for_update(of=("self",))
             .filter(check_in_code=code)
             .select_related("resident")
             .first()
@@ -265,7 +270,7 @@ def leave_feedback(
 ) -> Feedback:
     """Record (or update) an attendee's rating of an activity they attended."""
     with transaction.atomic():
-        signup = SignUp.objects.select_for_update().select_related("activity").get(pk=signup.pk)
+        signup = SignUp.objects.select_for_update(of=("self",)).get(pk=signup.pk)
         if not signup.attended:
             raise ValidationError(_("只有参加了活动的居民才能评价。"), code="not_attended")
         feedback = Feedback.objects.filter(signup=signup).first() or Feedback(signup=signup)
@@ -288,3 +293,61 @@ def publish_feedback(*, feedback: Feedback, publish: bool = True) -> Feedback:
         feedback.is_published = publish
         feedback.save(update_fields=["is_published"])
         return feedback
+
+
+def mark_promotions_seen(*, resident: Resident) -> list[SignUp]:
+    """Clear the "promoted from the waiting list" notice of the resident and of the people
+    they look after (children without a login); return the sign-ups it was pending for,
+    so that the page can show the notice once."""
+    from residents.selectors import cared_for
+
+    with transaction.atomic():
+        unseen = list(
+            SignUp.objects.select_for_update(of=("self",))
+            .filter(resident__in=cared_for(resident), promotion_unseen=True)
+            .select_related("activity", "resident")
+            .order_by("promoted_at", "pk")
+        )
+        if unseen:
+            SignUp.objects.filter(pk__in=[s.pk for s in unseen]).update(promotion_unseen=False)
+            for signup in unseen:
+                signup.promotion_unseen = False
+        return unseen
+
+
+def submit_need(
+    *,
+    resident: Resident,
+    title: str,
+    description: str = "",
+    location: str = "",
+    urgency: str = "normal",
+    category: str = "other",
+):
+    """A resident reports a need (需求清单); staff triage it in the back office.
+
+    `urgency` is a `Need.Urgency` value, `category` a `Category` value.
+    """
+    from .models import Need
+
+    with transaction.atomic():
+        resident = (
+            Resident.objects.select_related("household__building").filter(pk=resident.pk).first()
+        )
+        if resident is None or resident.is_anonymised:
+            raise ValidationError(_("该居民的资料已删除，不能提交需求。"), code="anonymised")
+        household = resident.household
+        need = Need(
+            resident=resident,
+            complex_id=household.building.complex_id if household else None,
+            title=(title or "").strip(),
+            description=(description or "").strip(),
+            location=(location or "").strip(),
+            urgency=urgency,
+            category=category,
+            status=Need.Status.NEW,
+            created_at=timezone.now(),
+        )
+        need.full_clean()
+        need.save()
+        return need

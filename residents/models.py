@@ -163,7 +163,10 @@ class Resident(models.Model):
         ordering = ["name", "pk"]
         constraints = [
             models.UniqueConstraint(
-                fields=["phone"], condition=~Q(phone=""), name="resident_unique_phone"
+                fields=["phone"],
+                condition=~Q(phone=""),
+                name="resident_unique_phone",
+                violation_error_message=_("该手机号码已登记。"),
             ),
             models.CheckConstraint(
                 condition=Q(birth_year__isnull=True) | Q(birth_year__gte=1900),

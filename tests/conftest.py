@@ -18,10 +18,24 @@ def _plain_static_storage(settings):
     }
 
 
-@pytest.fixture(autouse=True)
-def _no_https_redirect(settings):
-    """Production settings redirect to HTTPS; the test client speaks plain HTTP."""
-    settings.SECURE_SSL_REDIRECT = False
+@pytest.fixture(autouse=True, scope="session")
+def _test_settings():
+    """Session-wide settings for tests, in force before any session-scoped fixture (the
+    live server's middleware is built once, module-scoped data is made once):
+
+    - production settings redirect to HTTPS and mark cookies secure; the test client and
+      the browser's live server speak plain HTTP;
+    - hashing with PBKDF2 costs ~0.3 s a login; tests don't need that strength.
+    """
+    from django.test import override_settings
+
+    with override_settings(
+        SECURE_SSL_REDIRECT=False,
+        SESSION_COOKIE_SECURE=False,
+        CSRF_COOKIE_SECURE=False,
+        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+    ):
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -290,7 +290,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='serviceproject',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'done'), _negated=True), ('progress', 100), _connector='OR'), name='project_done_is_100', violation_error_message='已完成的项目进度应为100%。'),
+            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'done'), _negated=True), ('progress', 100), _connector='OR'), name='project_done_is_100', violation_error_message='已完成的项目进度应为100%%。'),
         ),
         migrations.AddConstraint(
             model_name='serviceproject',

@@ -130,7 +130,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='resident',
-            constraint=models.UniqueConstraint(condition=models.Q(('phone', ''), _negated=True), fields=('phone',), name='resident_unique_phone'),
+            constraint=models.UniqueConstraint(condition=models.Q(('phone', ''), _negated=True), fields=('phone',), name='resident_unique_phone', violation_error_message='该手机号码已登记。'),
         ),
         migrations.AddConstraint(
             model_name='resident',
