@@ -1,39 +1,274 @@
-"""Scaffold: replaced by the real views."""
+"""Residents' pages about activities and service projects, and the sign-up actions.
 
-from django.http import Http404
+Views are thin: reads come from `activities.selectors`, writes go through
+`activities.services`, which refuses with translated `ValidationError`s shown as messages.
+"""
 
+from __future__ import annotations
 
-def home(request, *args, **kwargs):
-    raise Http404
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST, require_safe
 
+from partners import selectors as partner_selectors
 
-def activity_list(request, *args, **kwargs):
-    raise Http404
+from . import calendar, selectors, services
+from .filters import ActivityFilter
+from .forms import ActingForForm
+from .models import Activity, ServiceProject, SignUp
 
-
-def calendar_feed(request, *args, **kwargs):
-    raise Http404
-
-
-def activity_detail(request, *args, **kwargs):
-    raise Http404
-
-
-def sign_up(request, *args, **kwargs):
-    raise Http404
-
-
-def cancel(request, *args, **kwargs):
-    raise Http404
-
-
-def activity_ics(request, *args, **kwargs):
-    raise Http404
-
-
-def poster(request, *args, **kwargs):
-    raise Http404
+PAGE_SIZE = 12
+HOME_ACTIVITIES = 8
+HOME_PROJECTS = 6
+FEED_LIMIT = 200
 
 
-def project_list(request, *args, **kwargs):
-    raise Http404
+@require_safe
+def home(request):
+    now = timezone.now()
+    upcoming = list(selectors.upcoming_activities(now=now, limit=HOME_ACTIVITIES))
+    end_of_week = selectors.week_end(now)
+    resident = selectors.resident_of(request.user)
+    projects = list(
+        selectors.service_projects().exclude(status=ServiceProject.Status.DONE)[:HOME_PROJECTS]
+    )
+    partners = list(partner_selectors.directory())
+    return render(
+        request,
+        "home.html",
+        {
+            "this_week": [a for a in upcoming if a.starts_at < end_of_week],
+            "later": [a for a in upcoming if a.starts_at >= end_of_week],
+            "my_signups": selectors.signups_by_activity(resident=resident, activities=upcoming),
+            "partner_groups": partner_selectors.by_category(partners),
+            "partner_count": len(partners),
+            "projects": projects,
+            "now": now,
+        },
+    )
+
+
+@require_safe
+def activity_list(request):
+    filterset = ActivityFilter(request.GET, queryset=Activity.objects.visible(), request=request)
+    activities = filterset.qs.with_seat_counts().prefetch_related("partners")
+    page = Paginator(activities, PAGE_SIZE).get_page(request.GET.get("page"))
+    resident = selectors.resident_of(request.user)
+    return render(
+        request,
+        "activities/activity_list.html",
+        {
+            "filter": filterset,
+            "page_obj": page,
+            "activities": page.object_list,
+            "my_signups": selectors.signups_by_activity(
+                resident=resident, activities=page.object_list
+            ),
+            "is_past": filterset.is_past,
+            "now": timezone.now(),
+        },
+    )
+
+
+def _action_for(activity: Activity, signup: SignUp | None, resident, now) -> dict:
+    """What the one button on the page does for this resident, in words.
+
+    `kind` is "cancel", "sign_up", "waitlist" or "closed" (with `reason`).
+    """
+    if signup is not None:
+        return {"kind": "cancel", "signup": signup,
+                "can_cancel": activity.starts_at > now and not signup.attended}
+    try:
+        services.check_eligibility(activity=activity, resident=resident, now=now)
+    except ValidationError as error:
+        return {"kind": "closed", "reason": " ".join(error.messages), "code": error.code}
+    left = activity.capacity is None or activity.confirmed_count < activity.capacity
+    if left:
+        return {"kind": "sign_up"}
+    return {"kind": "waitlist", "position": activity.waitlisted_count + 1}
+
+
+@require_safe
+def activity_detail(request, pk):
+    activity = get_object_or_404(selectors.visible_activities(), pk=pk)
+    now = timezone.now()
+    resident = selectors.resident_of(request.user)
+    action = None
+    members = []
+    if resident is not None:
+        family = list(selectors.household_members_without_login(resident))
+        signups = {
+            s.resident_id: s
+            for s in selectors.active_signups(
+                residents=[resident, *family], activity_ids=[activity.pk]
+            )
+        }
+        action = _action_for(activity, signups.get(resident.pk), resident, now)
+        members = [
+            {"resident": member,
+             "action": _action_for(activity, signups.get(member.pk), member, now)}
+            for member in family
+        ]
+    return render(
+        request,
+        "activities/activity_detail.html",
+        {
+            "activity": activity,
+            "partners": list(activity.partners.all()),
+            "resident": resident,
+            "action": action,
+            "members": members,
+            "feedback": list(selectors.published_feedback(activity=activity)),
+            "absolute_url": request.build_absolute_uri(activity.get_absolute_url()),
+            "now": now,
+            "is_over": activity.ends_at <= now or activity.status == Activity.Status.HELD,
+        },
+    )
+
+
+def _back(request, activity: Activity):
+    """Redirect to a safe `next`, else to the activity's page."""
+    target = request.POST.get("next") or request.GET.get("next")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(target)
+    return redirect(activity.get_absolute_url())
+
+
+def _acting_for(request, activity: Activity):
+    """(actor, target) for a sign-up action, or an HttpResponse that refuses it."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(activity.get_absolute_url())
+    actor = selectors.resident_of(request.user)
+    if actor is None:
+        messages.error(
+            request,
+            _("您的账号没有居民资料，不能在这里报名。工作人员请在后台为居民报名。"),
+        )
+        return _back(request, activity)
+    form = ActingForForm(request.POST, actor=actor)
+    if not form.is_valid():
+        reason = " ".join(form.errors.get("resident", [])) or _("无法为该居民报名。")
+        return render(request, "403.html", {"reason": reason}, status=403)
+    return actor, form.target()
+
+
+def _who(actor, target) -> str:
+    """"" for oneself; "为王小明" style prefix when a guardian acts for a family member."""
+    return "" if target.pk == actor.pk else target.name
+
+
+@require_POST
+def sign_up(request, pk):
+    activity = get_object_or_404(Activity.objects.visible(), pk=pk)
+    acting = _acting_for(request, activity)
+    if isinstance(acting, HttpResponse):
+        return acting
+    actor, target = acting
+    try:
+        result = services.sign_up(activity=activity, resident=target, by=request.user)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+        return _back(request, activity)
+    signup = result.signup
+    name = _who(actor, target)
+    if signup.status == SignUp.Status.CONFIRMED:
+        if not result.created:
+            text = _("已报名（此前已报过名）。")
+        elif name:
+            text = _("已为%(name)s报名。") % {"name": name}
+        else:
+            text = _("已报名。")
+        messages.success(request, text)
+    else:
+        position = services.waitlist_position(signup)
+        if name:
+            text = _("已为%(name)s加入候补，排在第%(position)s位。") % {
+                "name": name, "position": position}
+        else:
+            text = _("已加入候补，您排在第%(position)s位。") % {"position": position}
+        messages.warning(request, text)
+    return _back(request, activity)
+
+
+@require_POST
+def cancel(request, pk):
+    activity = get_object_or_404(Activity.objects.visible(), pk=pk)
+    acting = _acting_for(request, activity)
+    if isinstance(acting, HttpResponse):
+        return acting
+    actor, target = acting
+    signup = (
+        SignUp.objects.filter(activity=activity, resident=target)
+        .exclude(status=SignUp.Status.CANCELLED)
+        .first()
+    )
+    if signup is None:
+        messages.info(request, _("没有需要取消的报名。"))
+        return _back(request, activity)
+    try:
+        services.cancel(signup=signup, by=request.user)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+        return _back(request, activity)
+    name = _who(actor, target)
+    if name:
+        messages.success(request, _("已取消%(name)s的报名。") % {"name": name})
+    else:
+        messages.success(request, _("已取消报名。"))
+    return _back(request, activity)
+
+
+@require_safe
+def activity_ics(request, pk):
+    activity = get_object_or_404(selectors.visible_activities(), pk=pk)
+    body = calendar.activity_calendar(
+        activity, url=request.build_absolute_uri(activity.get_absolute_url())
+    )
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="activity-{activity.pk}.ics"'
+    return response
+
+
+@require_safe
+def calendar_feed(request):
+    activities = selectors.upcoming_activities(limit=FEED_LIMIT)
+    body = calendar.feed_calendar(
+        activities, url_for=lambda a: request.build_absolute_uri(a.get_absolute_url())
+    )
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'inline; filename="gongjian-activities.ics"'
+    return response
+
+
+@require_safe
+def poster(request, pk):
+    activity = get_object_or_404(selectors.visible_activities(), pk=pk)
+    return render(
+        request,
+        "activities/poster.html",
+        {
+            "activity": activity,
+            "partners": list(activity.partners.all()),
+            "absolute_url": request.build_absolute_uri(activity.get_absolute_url()),
+        },
+    )
+
+
+@require_safe
+def project_list(request):
+    return render(
+        request,
+        "activities/project_list.html",
+        {"projects": list(selectors.service_projects()), "today": timezone.localdate()},
+    )

@@ -1,11 +1,55 @@
-"""Scaffold: replaced by the real views."""
+"""The partner directory (百宝箱) and a partner's public page."""
 
-from django.http import Http404
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.views.decorators.http import require_safe
+
+from activities import selectors as activity_selectors
+from activities.models import Activity
+
+from . import selectors
+from .models import Partner
+
+ACTIVITIES_SHOWN = 12
 
 
-def partner_list(request, *args, **kwargs):
-    raise Http404
+@require_safe
+def partner_list(request):
+    partners = list(selectors.directory())
+    return render(
+        request,
+        "partners/partner_list.html",
+        {"groups": selectors.by_category(partners), "partner_count": len(partners)},
+    )
 
 
-def partner_detail(request, *args, **kwargs):
-    raise Http404
+@require_safe
+def partner_detail(request, pk):
+    partner = get_object_or_404(Partner, pk=pk)
+    now = timezone.now()
+    of_partner = activity_selectors.visible_activities().filter(
+        pk__in=Activity.partners.through.objects.filter(partner=partner).values("activity_id")
+    )
+    upcoming = list(
+        of_partner.upcoming(now).exclude(status=Activity.Status.CANCELLED)[:ACTIVITIES_SHOWN]
+    )
+    past = list(of_partner.past(now).exclude(status=Activity.Status.CANCELLED)[:ACTIVITIES_SHOWN])
+    resident = activity_selectors.resident_of(request.user)
+    return render(
+        request,
+        "partners/partner_detail.html",
+        {
+            "partner": partner,
+            "agreement": selectors.agreement_in_force(partner),
+            "commitments": list(selectors.active_commitments(partner)),
+            "upcoming": upcoming,
+            "past": past,
+            "my_signups": activity_selectors.signups_by_activity(
+                resident=resident, activities=upcoming
+            ),
+            "feedback": list(activity_selectors.published_feedback(partner=partner)),
+            "now": now,
+        },
+    )

@@ -1,0 +1,149 @@
+"""Reads for the residents' pages: activities with seat counts, a resident's own sign-ups,
+service projects and published feedback.
+
+Every function returns in a fixed number of queries, whatever the amount of data: pages
+built from them keep a flat query count (tests/activities/test_views.py measures it).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from django.db.models import Case, Count, IntegerField, OuterRef, Prefetch, Q, Subquery, Value, When
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from partners.models import Partner
+from residents.models import Resident
+
+from .models import Activity, Feedback, ServiceProject, SignUp
+
+
+def visible_activities():
+    """Activities residents may see, with seat counts and their partners prefetched."""
+    return (
+        Activity.objects.visible()
+        .with_seat_counts()
+        .prefetch_related(Prefetch("partners", queryset=Partner.objects.order_by("name")))
+    )
+
+
+def upcoming_activities(*, now=None, limit: int | None = None):
+    """Visible activities not over yet and not cancelled, soonest first."""
+    qs = visible_activities().upcoming(now).exclude(status=Activity.Status.CANCELLED)
+    return qs[:limit] if limit else qs
+
+
+def week_end(now=None) -> dt.datetime:
+    """Midnight at the end of this week's Sunday, local time."""
+    today = timezone.localdate(now)
+    monday = today - dt.timedelta(days=today.weekday())
+    next_monday = monday + dt.timedelta(days=7)
+    return timezone.make_aware(dt.datetime.combine(next_monday, dt.time.min))
+
+
+def resident_of(user) -> Resident | None:
+    """The Resident profile of a logged-in user, or None (staff, anonymous, deleted data)."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    resident = getattr(user, "resident", None)
+    if resident is None or resident.is_anonymised:
+        return None
+    return resident
+
+
+def _waitlist_position():
+    """`position` on a sign-up: 1 + waitlisted sign-ups of the same activity ahead of it.
+
+    The same order as `services.waitlist_position` (created_at, then pk), as one subquery.
+    """
+    ahead = (
+        SignUp.objects.filter(
+            activity_id=OuterRef("activity_id"), status=SignUp.Status.WAITLISTED
+        )
+        .filter(
+            Q(created_at__lt=OuterRef("created_at"))
+            | Q(created_at=OuterRef("created_at"), pk__lt=OuterRef("pk"))
+        )
+        .order_by()
+        .values("activity_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Case(
+        When(
+            status=SignUp.Status.WAITLISTED,
+            then=Coalesce(Subquery(ahead, output_field=IntegerField()), Value(0)) + 1,
+        ),
+        default=None,
+        output_field=IntegerField(),
+    )
+
+
+def active_signups(*, residents: Iterable[Resident | int], activity_ids: Iterable[int]):
+    """The residents' active (not cancelled) sign-ups for these activities, each with its
+    waiting-list `position` — one query."""
+    resident_ids = [getattr(r, "pk", r) for r in residents]
+    activity_ids = list(activity_ids)
+    if not resident_ids or not activity_ids:
+        return SignUp.objects.none()
+    return (
+        SignUp.objects.filter(resident_id__in=resident_ids, activity_id__in=activity_ids)
+        .exclude(status=SignUp.Status.CANCELLED)
+        .annotate(position=_waitlist_position())
+        .order_by()
+    )
+
+
+def signups_by_activity(*, resident: Resident | None, activities: Iterable[Activity]) -> dict:
+    """{activity id: the resident's own active sign-up} for a page of activities."""
+    if resident is None:
+        return {}
+    ids = [a.pk for a in activities]
+    return {s.activity_id: s for s in active_signups(residents=[resident], activity_ids=ids)}
+
+
+def household_members_without_login(resident: Resident):
+    """Members of the resident's household who have no login (children, elderly parents):
+    the ones a guardian may sign up from their own phone."""
+    if resident.household_id is None:
+        return Resident.objects.none()
+    return (
+        Resident.objects.active()
+        .filter(household_id=resident.household_id, user__isnull=True)
+        .exclude(pk=resident.pk)
+        .order_by("birth_year", "pk")
+    )
+
+
+def published_feedback(*, activity: Activity | None = None, partner: Partner | None = None,
+                       limit: int = 10):
+    """Quotes staff published with the residents' consent, newest first."""
+    qs = Feedback.objects.filter(is_published=True, may_publish=True).select_related(
+        "signup__resident", "signup__activity"
+    )
+    if activity is not None:
+        qs = qs.filter(signup__activity=activity)
+    if partner is not None:
+        qs = qs.filter(
+            signup__activity__in=Activity.objects.visible().filter(partners=partner)
+        )
+    return qs.order_by("-created_at", "pk")[:limit]
+
+
+def service_projects():
+    """Service projects in progress first, then planned, then done, with their partner,
+    buildings and milestones prefetched."""
+    order = Case(
+        When(status=ServiceProject.Status.IN_PROGRESS, then=Value(0)),
+        When(status=ServiceProject.Status.PLANNED, then=Value(1)),
+        default=Value(2),
+        output_field=IntegerField(),
+    )
+    return (
+        ServiceProject.objects.select_related("partner")
+        .prefetch_related("buildings", "milestones")
+        .annotate(status_order=order)
+        .order_by("status_order", "due_on", "-starts_on", "pk")
+    )

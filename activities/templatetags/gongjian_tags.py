@@ -1,0 +1,147 @@
+"""Template helpers for the residents' pages: times in plain words, badges, masking, QR codes."""
+
+from __future__ import annotations
+
+from django import template
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext as _, gettext_lazy
+
+from activities import qr
+from activities.models import Activity, ServiceProject, SignUp
+from residents.validators import mask_name, mask_phone
+
+register = template.Library()
+
+WEEKDAYS = [
+    gettext_lazy("周一"),
+    gettext_lazy("周二"),
+    gettext_lazy("周三"),
+    gettext_lazy("周四"),
+    gettext_lazy("周五"),
+    gettext_lazy("周六"),
+    gettext_lazy("周日"),
+]
+
+
+@register.filter
+def day_label(value) -> str:
+    """11月28日 周六 — the day of a datetime or date, as residents say it."""
+    if value is None:
+        return ""
+    if hasattr(value, "hour"):
+        value = timezone.localtime(value)
+    return _("%(month)s月%(day)s日 %(weekday)s") % {
+        "month": value.month,
+        "day": value.day,
+        "weekday": WEEKDAYS[value.weekday()],
+    }
+
+
+@register.filter
+def when(value) -> str:
+    """11月28日 周六 09:30"""
+    if value is None:
+        return ""
+    local = timezone.localtime(value)
+    return _("%(day)s %(time)s") % {"day": day_label(local), "time": local.strftime("%H:%M")}
+
+
+@register.filter
+def time_range(activity: Activity) -> str:
+    """11月28日 周六 09:30–11:30, or both days in full when it runs past midnight."""
+    starts = timezone.localtime(activity.starts_at)
+    ends = timezone.localtime(activity.ends_at)
+    if starts.date() == ends.date():
+        # Word joiners keep "09:30–11:30" on one line on a narrow phone.
+        return f"{when(starts)}\u2060–\u2060{ends:%H:%M}"
+    return f"{when(starts)} – {when(ends)}"
+
+
+@register.filter
+def seats_left(activity: Activity) -> int | None:
+    """Seats still free (None when the number of seats is not limited)."""
+    if activity.capacity is None:
+        return None
+    confirmed = getattr(activity, "confirmed_count", None)
+    if confirmed is None:
+        confirmed = activity.signups.filter(status=SignUp.Status.CONFIRMED).count()
+    return max(activity.capacity - confirmed, 0)
+
+
+@register.filter
+def masked_name(value) -> str:
+    return mask_name(str(value or ""))
+
+
+@register.filter
+def masked_phone(value) -> str:
+    return mask_phone(str(value or ""))
+
+
+_ACTIVITY_BADGES = {
+    Activity.Status.PLANNED: "text-bg-secondary",
+    Activity.Status.OPEN: "text-bg-success",
+    Activity.Status.HELD: "text-bg-light border",
+    Activity.Status.CANCELLED: "text-bg-danger",
+}
+_PROJECT_BADGES = {
+    ServiceProject.Status.PLANNED: "text-bg-secondary",
+    ServiceProject.Status.IN_PROGRESS: "text-bg-primary",
+    ServiceProject.Status.DONE: "text-bg-success",
+}
+
+
+@register.simple_tag
+def activity_badge(activity: Activity, now=None) -> str:
+    """A coloured label for where the activity stands (报名中, 已结束, 已取消…)."""
+    now = now or timezone.now()
+    status = activity.status
+    if status == Activity.Status.CANCELLED:
+        label, css = activity.get_status_display(), _ACTIVITY_BADGES[status]
+    elif status == Activity.Status.HELD or activity.ends_at <= now:
+        label, css = _("已结束"), _ACTIVITY_BADGES[Activity.Status.HELD]
+    elif activity.starts_at <= now:
+        label, css = _("进行中"), "text-bg-info"
+    else:
+        label, css = activity.get_status_display(), _ACTIVITY_BADGES[status]
+    return format_html('<span class="badge {}">{}</span>', css, label)
+
+
+@register.simple_tag
+def project_badge(project: ServiceProject) -> str:
+    return format_html(
+        '<span class="badge {}">{}</span>',
+        _PROJECT_BADGES.get(project.status, "text-bg-secondary"),
+        project.get_status_display(),
+    )
+
+
+@register.simple_tag
+def signup_badge(signup) -> str:
+    """已报名 / 候补第N位 for a sign-up carrying a `position` (see selectors)."""
+    if signup is None:
+        return ""
+    if signup.status == SignUp.Status.CONFIRMED:
+        return format_html('<span class="badge text-bg-success">{}</span>', _("已报名"))
+    if signup.status == SignUp.Status.WAITLISTED:
+        position = getattr(signup, "position", None)
+        label = (
+            _("候补第%(position)s位") % {"position": position} if position else _("候补中")
+        )
+        return format_html('<span class="badge text-bg-warning">{}</span>', label)
+    return ""
+
+
+@register.simple_tag
+def qr_svg(data: str, border: int = 2) -> str:
+    """The QR code of `data` as inline SVG that scales to its container (size it in CSS)."""
+    return qr.qr_svg(data, border=border)
+
+
+@register.filter
+def get_item(mapping, key):
+    """`mapping|get_item:key` for dicts built in views (e.g. sign-ups by activity id)."""
+    if not mapping:
+        return None
+    return mapping.get(key)
