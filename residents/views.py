@@ -1,0 +1,384 @@
+"""Residents' accounts and their own pages: register, log in, activate, /me/, my data.
+
+Views are thin: forms check the input, `residents.services` writes, `residents.selectors`
+reads.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login, logout
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import (
+    LoginView,
+    PasswordChangeDoneView,
+    PasswordChangeView,
+)
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse, reverse_lazy
+from django.utils import timezone
+from django.utils.decorators import method_decorator
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods, require_safe
+from django.views.generic import FormView
+
+from activities import services as activity_services
+from activities.models import Activity, SignUp
+from activities.qr import qr_svg
+
+from . import selectors, services
+from .forms import (
+    ActivationForm,
+    DeleteMyDataForm,
+    FeedbackForm,
+    HouseholdMemberForm,
+    PhoneAuthenticationForm,
+    RegistrationForm,
+    StyledPasswordChangeForm,
+)
+
+#: Django's own backend: the one a freshly registered resident is logged in with
+#: (django-axes' backend only checks credentials and is not needed here).
+LOGIN_BACKEND = "django.contrib.auth.backends.ModelBackend"
+STARS = [1, 2, 3, 4, 5]
+
+
+def safe_next(request, default: str) -> str:
+    """The `next` URL if it is on this site, else `default`."""
+    target = request.POST.get("next") or request.GET.get("next")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default
+
+
+def add_service_error(form, error: ValidationError) -> None:
+    """Show a service's refusal on the form: on its field when the form has it."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for field, errors in error.error_dict.items():
+        known = field in form.fields and field != NON_FIELD_ERRORS
+        form.add_error(field if known else None, errors)
+
+
+def resident_required(view):
+    """Login required, and a resident record behind the login; staff without one get a
+    friendly page instead of an error. The view receives the resident as `resident`."""
+
+    @login_required
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        resident = selectors.resident_for_user(request.user)
+        if resident is None:
+            return render(request, "residents/no_resident.html")
+        return view(request, *args, resident=resident, **kwargs)
+
+    return wrapper
+
+
+# --- accounts ---------------------------------------------------------------------------
+
+
+@method_decorator([sensitive_post_parameters("password1", "password2"), never_cache],
+                  name="dispatch")
+class RegisterView(FormView):
+    """A resident registers with their mobile number and address, then is logged in."""
+
+    template_name = "residents/register.html"
+    form_class = RegistrationForm
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            return redirect("residents:me")
+        return super().dispatch(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        data = form.cleaned_data
+        try:
+            resident = services.register_resident(
+                phone=data["phone"],
+                name=data["name"],
+                password=data["password1"],
+                building=data["building"],
+                unit=data["unit"],
+                room=data["room"],
+                birth_year=data.get("birth_year"),
+                email=data.get("email", ""),
+                consent=data["consent"],
+            )
+        except ValidationError as error:
+            add_service_error(form, error)
+            return self.form_invalid(form)
+        login(self.request, resident.user, backend=LOGIN_BACKEND)
+        messages.success(
+            self.request,
+            _("注册成功，欢迎您，%(name)s！现在可以报名参加活动了。") % {"name": resident.name},
+        )
+        return redirect(safe_next(self.request, reverse("residents:me")))
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["next"] = safe_next(self.request, "")
+        return context
+
+
+@method_decorator([sensitive_post_parameters("password1", "password2"), never_cache],
+                  name="dispatch")
+class ActivateView(FormView):
+    """A resident whom staff registered sets their own password."""
+
+    template_name = "residents/activate.html"
+    form_class = ActivationForm
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            return redirect("residents:me")
+        return super().dispatch(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        data = form.cleaned_data
+        try:
+            resident = services.activate_resident(
+                phone=data["phone"],
+                name=data["name"],
+                building=data["building"],
+                unit=data["unit"],
+                room=data["room"],
+                password=data["password1"],
+                consent=data["consent"],
+            )
+        except ValidationError as error:
+            add_service_error(form, error)
+            return self.form_invalid(form)
+        login(self.request, resident.user, backend=LOGIN_BACKEND)
+        messages.success(self.request, _("账号已激活，以后用手机号码和密码登录。"))
+        return redirect("residents:me")
+
+
+class ResidentLoginView(LoginView):
+    """Django's login view; residents log in with their phone number."""
+
+    template_name = "residents/login.html"
+    authentication_form = PhoneAuthenticationForm
+    redirect_authenticated_user = True
+
+
+class ResidentPasswordChangeView(PasswordChangeView):
+    template_name = "residents/password_change.html"
+    form_class = StyledPasswordChangeForm
+    success_url = reverse_lazy("residents:password_change_done")
+
+
+class ResidentPasswordChangeDoneView(PasswordChangeDoneView):
+    template_name = "residents/password_change_done.html"
+
+
+@require_safe
+def privacy(request):
+    """The privacy notice residents agree to when they register."""
+    return render(
+        request,
+        "residents/privacy.html",
+        {"policy_version": settings.PRIVACY_POLICY_VERSION},
+    )
+
+
+# --- my pages ---------------------------------------------------------------------------
+
+
+def _describe_members(resident, members) -> None:
+    """Full name and age for me and the people I look after; a member with a login of
+    their own is another resident: masked name only."""
+    today = timezone.localdate()
+    for member in members:
+        member.shows_details = member.pk == resident.pk or member.user_id is None
+        member.display_name = member.name if member.shows_details else member.masked_name
+        member.age = member.age_on(today)
+
+
+def _feedback_of(signup: SignUp):
+    """The sign-up's feedback if loaded with it (select_related), else None, no query."""
+    try:
+        return signup.feedback
+    except SignUp.feedback.RelatedObjectDoesNotExist:
+        return None
+
+
+@never_cache
+@require_safe
+@resident_required
+def me(request, *, resident):
+    """My sign-ups (with check-in code and QR), my household, my leads and needs, my data."""
+    for signup in activity_services.mark_promotions_seen(resident=resident):
+        if signup.resident_id == resident.pk:
+            text = _("您候补的“%(title)s”已转为报名成功") % {"title": signup.activity.title}
+        else:
+            text = _("%(name)s候补的“%(title)s”已转为报名成功") % {
+                "name": signup.resident.name,
+                "title": signup.activity.title,
+            }
+        messages.success(request, text)
+
+    members = selectors.household_members(resident)
+    mine = selectors.my_signups(resident_ids=selectors.cared_for_ids(resident, members))
+    now = timezone.now()
+    for signup in [*mine.upcoming, *mine.past]:
+        signup.existing_feedback = _feedback_of(signup)
+        signup.is_mine = signup.resident_id == resident.pk
+        signup.activity_cancelled = signup.activity.status == Activity.Status.CANCELLED
+        signup.can_cancel = (
+            not signup.activity_cancelled
+            and not signup.attended
+            and signup.activity.starts_at > now
+        )
+        signup.qr = ""
+    for signup in mine.upcoming:
+        if signup.status == SignUp.Status.CONFIRMED and not signup.activity_cancelled:
+            signup.qr = qr_svg(
+                signup.check_in_code, scale=6, title=signup.check_in_code, css_class="qr-code"
+            )
+    _describe_members(resident, members)
+    return render(
+        request,
+        "residents/me.html",
+        {
+            "resident": resident,
+            "household": resident.household,
+            "members": members,
+            "upcoming": mine.upcoming,
+            "past": mine.past,
+            "past_total": mine.past_total,
+            "attended_total": mine.attended_total,
+            "past_shown": len(mine.past),
+            "leads": selectors.my_leads(resident),
+            "needs": selectors.my_needs(resident),
+            "stars": STARS,
+            "me_url": reverse("residents:me"),
+        },
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@resident_required
+def feedback(request, signup_id, *, resident):
+    """Rate an activity that I (or a child of mine) attended."""
+    signup = get_object_or_404(
+        SignUp.objects.select_related("activity", "resident", "feedback"),
+        pk=signup_id,
+        resident__in=selectors.cared_for(resident),
+    )
+    back = reverse("residents:me") + f"#signup-{signup.pk}"
+    if not signup.attended:
+        messages.error(request, _("只有参加了活动（已签到）的居民才能评价。"))
+        return redirect(back)
+    existing = _feedback_of(signup)
+    if request.method == "POST":
+        form = FeedbackForm(request.POST)
+        if form.is_valid():
+            try:
+                activity_services.leave_feedback(
+                    signup=signup,
+                    rating=form.cleaned_data["rating"],
+                    comment=form.cleaned_data["comment"],
+                    may_publish=form.cleaned_data["may_publish"],
+                )
+            except ValidationError as error:
+                for message in error.messages:
+                    messages.error(request, message)
+                return redirect(back)
+            messages.success(request, _("谢谢您的评价！"))
+            return redirect(back)
+    else:
+        initial = (
+            {"rating": existing.rating, "comment": existing.comment,
+             "may_publish": existing.may_publish}
+            if existing
+            else {}
+        )
+        form = FeedbackForm(initial=initial)
+    return render(
+        request,
+        "residents/feedback.html",
+        {"signup": signup, "form": form, "stars": STARS, "existing": existing,
+         "is_mine": signup.resident_id == resident.pk},
+    )
+
+
+@never_cache
+@require_safe
+@resident_required
+def export(request, *, resident):
+    """Download everything the app holds about me as JSON."""
+    data = selectors.export_data(resident)
+    response = JsonResponse(data, json_dumps_params={"ensure_ascii": False, "indent": 2})
+    filename = f"gongjian-my-data-{timezone.localdate():%Y%m%d}.json"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@resident_required
+def delete(request, *, resident):
+    """Delete my data: GET asks for confirmation, POST anonymises me and logs me out."""
+    form = DeleteMyDataForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.anonymise_resident(resident=resident)
+        except ValidationError as error:
+            for message in error.messages:
+                messages.error(request, message)
+            return redirect("residents:me")
+        logout(request)
+        messages.success(request, _("您的资料已删除，账号已注销。感谢您参与社区活动。"))
+        return redirect("home")
+    upcoming = selectors.my_signups(resident_ids=[resident.pk]).upcoming
+    return render(
+        request,
+        "residents/delete.html",
+        {"form": form, "resident": resident,
+         "upcoming_count": sum(1 for s in upcoming if s.activity.starts_at > timezone.now())},
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@resident_required
+def household(request, *, resident):
+    """My household's address and members; add a child without a login of their own."""
+    form = HouseholdMemberForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            member = services.add_household_member(
+                guardian=resident,
+                name=form.cleaned_data["name"],
+                birth_year=form.cleaned_data["birth_year"],
+            )
+        except ValidationError as error:
+            add_service_error(form, error)
+        else:
+            messages.success(
+                request,
+                _("已添加家庭成员%(name)s，现在可以在活动页面为他/她报名。")
+                % {"name": member.name},
+            )
+            return redirect(reverse("residents:me") + "#household")
+    members = selectors.household_members(resident)
+    _describe_members(resident, members)
+    return render(
+        request,
+        "residents/household.html",
+        {"form": form, "resident": resident, "household": resident.household,
+         "members": members},
+    )
