@@ -99,7 +99,11 @@ class Household(models.Model):
             models.UniqueConstraint(
                 fields=["building", "unit", "room"], name="household_unique_address"
             ),
-            models.CheckConstraint(condition=Q(size__gte=1), name="household_size_positive"),
+            models.CheckConstraint(
+                condition=Q(size__gte=1),
+                name="household_size_positive",
+                violation_error_message=_("户内人数至少为1。"),
+            ),
         ]
 
     def __str__(self):
@@ -171,6 +175,7 @@ class Resident(models.Model):
             models.CheckConstraint(
                 condition=Q(birth_year__isnull=True) | Q(birth_year__gte=1900),
                 name="resident_birth_year_plausible",
+                violation_error_message=_("出生年份不能早于1900年。"),
             ),
         ]
         indexes = [models.Index(fields=["created_at"], name="resident_created_idx")]

@@ -122,7 +122,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='household',
-            constraint=models.CheckConstraint(condition=models.Q(('size__gte', 1)), name='household_size_positive'),
+            constraint=models.CheckConstraint(condition=models.Q(('size__gte', 1)), name='household_size_positive', violation_error_message='户内人数至少为1。'),
         ),
         migrations.AddIndex(
             model_name='resident',
@@ -134,6 +134,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='resident',
-            constraint=models.CheckConstraint(condition=models.Q(('birth_year__isnull', True), ('birth_year__gte', 1900), _connector='OR'), name='resident_birth_year_plausible'),
+            constraint=models.CheckConstraint(condition=models.Q(('birth_year__isnull', True), ('birth_year__gte', 1900), _connector='OR'), name='resident_birth_year_plausible', violation_error_message='出生年份不能早于1900年。'),
         ),
     ]

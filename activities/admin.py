@@ -1,0 +1,701 @@
+"""Back office for activities and their sign-ups (with the check-in desk), service
+projects and their milestones, residents' needs and feedback.
+
+Sign-ups are written only through `activities.services`: the add page signs a resident up
+(or puts them on the waiting list), actions cancel and check in, and a sign-up's status is
+never edited by hand.
+"""
+
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Case, Count, IntegerField, OuterRef, Q, Subquery, Value, When
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html
+from django.utils.translation import gettext as _gettext, gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+
+from residents.admin_mixins import ReadOnlyInline, ServiceAddMixin, titled_filter
+
+from . import services
+from .forms_admin import ActivityAdminForm, CheckInForm
+from .models import Activity, Feedback, Milestone, Need, ServiceProject, SignUp
+
+
+def waitlist_position():
+    """The sign-up's place on its activity's waiting list (1 = next in line), in SQL, so
+    that a list of sign-ups costs one query; the same order as `services.waitlist_position`.
+    """
+    ahead = (
+        SignUp.objects.filter(activity=OuterRef("activity"), status=SignUp.Status.WAITLISTED)
+        .filter(
+            Q(created_at__lt=OuterRef("created_at"))
+            | Q(created_at=OuterRef("created_at"), pk__lte=OuterRef("pk"))
+        )
+        .order_by()
+        .values("activity")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Case(
+        When(status=SignUp.Status.WAITLISTED, then=Subquery(ahead)),
+        default=Value(None),
+        output_field=IntegerField(),
+    )
+
+
+def report_each(request, model_admin, signups, act, done_message):
+    """Apply `act` to each sign-up; report how many succeeded and why the others did not."""
+    done, refused = 0, []
+    for signup in signups:
+        try:
+            act(signup)
+        except ValidationError as error:
+            refused.append(f"{signup.resident} · {signup.activity}：{'；'.join(error.messages)}")
+        else:
+            done += 1
+    if done:
+        model_admin.message_user(request, done_message % {"count": done}, messages.SUCCESS)
+    for line in refused:
+        model_admin.message_user(request, line, messages.ERROR)
+
+
+STATUS_ORDER = Case(
+    When(status=SignUp.Status.CONFIRMED, then=Value(0)),
+    When(status=SignUp.Status.WAITLISTED, then=Value(1)),
+    default=Value(2),
+)
+
+
+class SignUpInline(ReadOnlyInline):
+    """Who signed up for the activity; changed only through the sign-up actions."""
+
+    model = SignUp
+    fields = (
+        "resident",
+        "resident_phone",
+        "status",
+        "queue_position",
+        "attended",
+        "checked_in_at",
+        "created_at",
+        "signed_up_by",
+    )
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("resident", "signed_up_by")
+            .annotate(queue=waitlist_position())
+            .order_by(STATUS_ORDER.asc(), "created_at", "pk")
+        )
+
+    @admin.display(description=_("手机号码"))
+    def resident_phone(self, signup):
+        return signup.resident.phone
+
+    @admin.display(description=_("候补顺位"))
+    def queue_position(self, signup):
+        return signup.queue or ""
+
+
+class WhenFilter(admin.SimpleListFilter):
+    title = _("时间")
+    parameter_name = "when"
+
+    def lookups(self, request, model_admin):
+        return (("upcoming", _("未结束")), ("past", _("已结束")))
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        if self.value() == "upcoming":
+            return queryset.filter(ends_at__gte=now)
+        if self.value() == "past":
+            return queryset.filter(ends_at__lt=now)
+        return queryset
+
+
+@admin.register(Activity)
+class ActivityAdmin(SimpleHistoryAdmin):
+    """Activities with their seats taken, waiting list and check-in desk."""
+
+    form = ActivityAdminForm
+    list_display = (
+        "title",
+        "starts_at",
+        "status",
+        "category",
+        "complex",
+        "partner_names",
+        "seats",
+        "waitlisted",
+        "is_public",
+    )
+    list_filter = ("status", WhenFilter, "category", "complex", "partners", "is_public")
+    search_fields = ("title", "place", "partners__name")
+    autocomplete_fields = ("partners", "commitment", "complex")
+    list_select_related = ("complex",)
+    date_hierarchy = "starts_at"
+    inlines = (SignUpInline,)
+    actions = ("open_check_in_desk", "fill_waiting_list")
+    fieldsets = (
+        (None, {"fields": ("title", "category", "summary", "description")}),
+        (_("承办"), {"fields": ("partners", "commitment", "complex", "place")}),
+        (_("时间"), {"fields": ("starts_at", "ends_at", "signup_opens_at", "signup_closes_at")}),
+        (_("名额与报名条件"), {"fields": ("capacity", "min_age", "max_age", "party_members_only")}),
+        (_("发布"), {"fields": ("status", "is_public")}),
+    )
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).with_seat_counts().prefetch_related("partners")
+
+    def get_urls(self):
+        check_in = path(
+            "<path:object_id>/check-in/",
+            self.admin_site.admin_view(self.check_in_view),
+            name="activities_activity_check_in",
+        )
+        return [check_in, *super().get_urls()]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "check_in_url": reverse("admin:activities_activity_check_in", args=[object_id]),
+            "sign_up_url": (
+                reverse("admin:activities_signup_add") + f"?activity={object_id}"
+                if request.user.has_perm("activities.add_signup")
+                else None
+            ),
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def save_model(self, request, obj, form, change):
+        old_capacity = form.initial.get("capacity") if change else None
+        super().save_model(request, obj, form, change)
+        if not change or "capacity" not in form.changed_data:
+            return
+        raised = obj.capacity is None or (old_capacity is not None and obj.capacity > old_capacity)
+        if raised:
+            promoted = services.fill_free_seats(activity=obj)
+            if promoted:
+                self.message_user(
+                    request,
+                    _gettext("名额增加后，已有 %(count)d 位候补居民转为正式报名：%(names)s。")
+                    % {"count": len(promoted), "names": "、".join(s.resident.name for s in promoted)},
+                    messages.SUCCESS,
+                )
+        else:
+            confirmed = obj.signups.filter(status=SignUp.Status.CONFIRMED).count()
+            if obj.capacity < confirmed:
+                self.message_user(
+                    request,
+                    _gettext(
+                        "名额（%(capacity)d）少于已报名人数（%(confirmed)d）："
+                        "已报名的居民仍保留名额，新报名的居民将进入候补。"
+                    )
+                    % {"capacity": obj.capacity, "confirmed": confirmed},
+                    messages.WARNING,
+                )
+
+    @admin.display(description=_("共建单位"))
+    def partner_names(self, activity):
+        return "、".join(p.display_name for p in activity.partners.all())
+
+    @admin.display(description=_("已报名/名额"), ordering="confirmed_count")
+    def seats(self, activity):
+        capacity = _gettext("不限") if activity.capacity is None else activity.capacity
+        return f"{activity.confirmed_count}/{capacity}"
+
+    @admin.display(description=_("候补"), ordering="waitlisted_count")
+    def waitlisted(self, activity):
+        return activity.waitlisted_count
+
+    @admin.action(description=_("打开签到台"), permissions=("change",))
+    def open_check_in_desk(self, request, queryset):
+        if queryset.count() != 1:
+            self.message_user(request, _gettext("请只选择一个活动打开签到台。"), messages.WARNING)
+            return None
+        activity = queryset.first()
+        return HttpResponseRedirect(
+            reverse("admin:activities_activity_check_in", args=[activity.pk])
+        )
+
+    @admin.action(description=_("按候补顺序补满空余名额"), permissions=("change",))
+    def fill_waiting_list(self, request, queryset):
+        promoted = []
+        for activity in queryset:
+            promoted += services.fill_free_seats(activity=activity)
+        self.message_user(
+            request, _gettext("已有 %(count)d 位候补居民转为正式报名。") % {"count": len(promoted)}
+        )
+
+    def check_in_view(self, request, object_id):
+        """签到台: staff type (or scan) a resident's six-digit code to mark them present."""
+        activity = self.get_object(request, unquote(object_id))
+        if activity is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not self.has_change_permission(request, activity):
+            raise PermissionDenied
+        form = CheckInForm()
+        if request.method == "POST":
+            self._check_in(request, activity)
+            return HttpResponseRedirect(request.path)
+        signups = activity.signups.select_related("resident__household__building")
+        checked_in = signups.filter(attended=True).order_by("-checked_in_at", "-pk")
+        not_yet = signups.filter(status=SignUp.Status.CONFIRMED, attended=False).order_by(
+            "resident__name", "pk"
+        )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _gettext("签到台"),
+            "subtitle": activity.title,
+            "opts": self.opts,
+            "original": activity,
+            "activity": activity,
+            "form": form,
+            "checked_in": checked_in,
+            "not_yet": not_yet,
+            "has_view_permission": True,
+            "has_change_permission": True,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/activities/activity/check_in.html", context)
+
+    def _check_in(self, request, activity):
+        """One check-in desk action: a code, or a row's "签到" / "撤销签到" button."""
+        started = timezone.now()
+        action = request.POST.get("action", "code")
+        try:
+            if action == "code":
+                form = CheckInForm(request.POST)
+                if not form.is_valid():
+                    raise ValidationError(form.errors["code"])
+                code = form.cleaned_data["code"]
+            else:
+                signup = activity.signups.filter(pk=request.POST.get("signup") or 0).first()
+                if signup is None:
+                    raise ValidationError(_gettext("找不到该报名记录。"))
+                code = signup.check_in_code
+            if action == "undo":
+                signup = services.undo_check_in(signup=signup, by=request.user)
+                self.message_user(
+                    request,
+                    _gettext("已撤销 %(name)s 的签到。") % {"name": signup.resident.name},
+                    messages.SUCCESS,
+                )
+                return
+            signup = services.check_in(activity=activity, code=code, by=request.user)
+        except ValidationError as error:
+            self.message_user(request, "；".join(error.messages), messages.ERROR)
+            return
+        if signup.checked_in_at < started:
+            when = date_format(timezone.localtime(signup.checked_in_at), "H:i")
+            self.message_user(
+                request,
+                _gettext("%(name)s 已于 %(time)s 签到，无需重复签到。")
+                % {"name": signup.resident.name, "time": when},
+                messages.WARNING,
+            )
+        else:
+            self.message_user(
+                request,
+                _gettext("签到成功：%(name)s。") % {"name": signup.resident.name},
+                messages.SUCCESS,
+            )
+
+
+@admin.register(SignUp)
+class SignUpAdmin(ServiceAddMixin, admin.ModelAdmin):
+    """Sign-ups. Staff sign up residents without a smartphone on the add page; the status
+    changes only through the actions (cancel, check in, undo a check-in)."""
+
+    list_display = (
+        "resident",
+        "resident_phone",
+        "activity",
+        "status",
+        "queue_position",
+        "attended",
+        "checked_in_at",
+        "created_at",
+        "signed_up_by",
+    )
+    # No filter listing every activity ever held: an activity's sign-ups are on its page
+    # (and at ?activity__id__exact=<id>, where the add page returns).
+    list_filter = (
+        "status",
+        "attended",
+        ("activity__status", titled_filter(_("活动状态"))),
+        ("activity__category", titled_filter(_("活动类别"))),
+    )
+    search_fields = (
+        "resident__name",
+        "resident__phone",
+        "activity__title",
+        "=check_in_code",
+    )
+    autocomplete_fields = ("activity", "resident")
+    list_select_related = ("resident", "activity", "signed_up_by")
+    date_hierarchy = "created_at"
+    actions = ("cancel_signups", "check_in_signups", "undo_check_ins")
+    add_form_fields = ("activity", "resident")
+    fields = (
+        "activity",
+        "resident",
+        "status",
+        "queue_position",
+        "check_in_code",
+        "attended",
+        "checked_in_at",
+        "signed_up_by",
+        "created_at",
+        "confirmed_at",
+        "promoted_at",
+        "cancelled_at",
+    )
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        # Joined here, not only in the changelist, for the autocomplete of sign-ups; the
+        # changelist then leaves list_select_related aside, so both name the same tables.
+        return (
+            super()
+            .get_queryset(request)
+            .select_related(*self.list_select_related)
+            .annotate(queue=waitlist_position())
+        )
+
+    def has_delete_permission(self, request, obj=None):
+        # Deleting would skip the waiting list; cancel instead.
+        return False
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "show_save": False,
+            "show_save_and_continue": False,
+            "show_save_and_add_another": False,
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def perform_add(self, request, data):
+        result = services.sign_up(
+            activity=data["activity"], resident=data["resident"], by=request.user
+        )
+        signup = result.signup
+        names = {"name": signup.resident.name, "title": signup.activity.title}
+        if not result.created:
+            self.message_user(
+                request,
+                _gettext("%(name)s 已报名“%(title)s”（%(status)s），未重复报名。")
+                % {**names, "status": signup.get_status_display()},
+                messages.WARNING,
+            )
+        elif signup.status == SignUp.Status.CONFIRMED:
+            self.message_user(
+                request, _gettext("已为 %(name)s 报名“%(title)s”：已报名。") % names,
+                messages.SUCCESS,
+            )
+        else:
+            self.message_user(
+                request,
+                _gettext("“%(title)s”名额已满，%(name)s 已进入候补：候补第%(position)d位。")
+                % {**names, "position": services.waitlist_position(signup)},
+                messages.WARNING,
+            )
+        return signup, result.created
+
+    def add_success_url(self, request, obj):
+        changelist = reverse("admin:activities_signup_changelist")
+        return f"{changelist}?activity__id__exact={obj.activity_id}"
+
+    @admin.display(description=_("手机号码"), ordering="resident__phone")
+    def resident_phone(self, signup):
+        return signup.resident.phone
+
+    @admin.display(description=_("候补顺位"), ordering="queue")
+    def queue_position(self, signup):
+        return signup.queue or ""
+
+    @admin.action(description=_("取消所选报名"), permissions=("change",))
+    def cancel_signups(self, request, queryset):
+        report_each(
+            request,
+            self,
+            queryset.exclude(status=SignUp.Status.CANCELLED),
+            lambda signup: services.cancel(signup=signup, by=request.user),
+            _gettext("已取消 %(count)d 条报名。"),
+        )
+
+    @admin.action(description=_("签到"), permissions=("change",))
+    def check_in_signups(self, request, queryset):
+        report_each(
+            request,
+            self,
+            queryset.filter(attended=False),
+            lambda signup: services.check_in(
+                activity=signup.activity_id, code=signup.check_in_code, by=request.user
+            ),
+            _gettext("已为 %(count)d 位居民签到。"),
+        )
+
+    @admin.action(description=_("撤销签到"), permissions=("change",))
+    def undo_check_ins(self, request, queryset):
+        report_each(
+            request,
+            self,
+            queryset.filter(attended=True),
+            lambda signup: services.undo_check_in(signup=signup, by=request.user),
+            _gettext("已撤销 %(count)d 位居民的签到。"),
+        )
+
+
+class MilestoneInline(admin.TabularInline):
+    model = Milestone
+    fields = ("title", "due_on", "done_on")
+    extra = 1
+
+
+class NeedOfProjectInline(ReadOnlyInline):
+    model = Need
+    fields = ("title", "status", "urgency", "created_at")
+    readonly_fields = fields
+    verbose_name_plural = _("对应的居民需求")
+
+
+@admin.register(ServiceProject)
+class ServiceProjectAdmin(SimpleHistoryAdmin):
+    list_display = (
+        "title",
+        "partner",
+        "complex",
+        "status",
+        "progress_bar",
+        "milestones_done",
+        "building_names",
+        "need_count",
+        "starts_on",
+        "due_on",
+    )
+    list_filter = ("status", "category", "complex", "partner")
+    search_fields = ("title", "description", "partner__name")
+    autocomplete_fields = ("partner", "complex", "buildings")
+    list_select_related = ("partner", "complex")
+    date_hierarchy = "starts_on"
+    inlines = (MilestoneInline, NeedOfProjectInline)
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                milestone_total=Count("milestones", distinct=True),
+                milestone_done=Count(
+                    "milestones", filter=Q(milestones__done_on__isnull=False), distinct=True
+                ),
+                need_total=Count("needs", distinct=True),
+            )
+            .prefetch_related("buildings")
+        )
+
+    @admin.display(description=_("进度"), ordering="progress")
+    def progress_bar(self, project):
+        return format_html(
+            '<progress value="{}" max="100">{}%</progress> {}%',
+            project.progress,
+            project.progress,
+            project.progress,
+        )
+
+    @admin.display(description=_("完成节点"), ordering="milestone_done")
+    def milestones_done(self, project):
+        return f"{project.milestone_done}/{project.milestone_total}"
+
+    @admin.display(description=_("涉及楼栋"))
+    def building_names(self, project):
+        return "、".join(b.number for b in project.buildings.all())
+
+    @admin.display(description=_("对应需求"), ordering="need_total")
+    def need_count(self, project):
+        return project.need_total
+
+
+@admin.register(Milestone)
+class MilestoneAdmin(admin.ModelAdmin):
+    list_display = ("title", "project", "due_on", "done_on", "is_done")
+    list_filter = (
+        ("done_on", admin.EmptyFieldListFilter),
+        ("project__status", titled_filter(_("项目状态"))),
+    )
+    search_fields = ("title", "project__title")
+    autocomplete_fields = ("project",)
+    list_select_related = ("project",)
+    date_hierarchy = "due_on"
+
+    @admin.display(description=_("已完成"), boolean=True, ordering="done_on")
+    def is_done(self, milestone):
+        return milestone.is_done
+
+
+URGENCY_FIRST = Case(
+    When(urgency=Need.Urgency.URGENT, then=Value(0)),
+    When(urgency=Need.Urgency.NORMAL, then=Value(1)),
+    default=Value(2),
+)
+
+
+@admin.register(Need)
+class NeedAdmin(SimpleHistoryAdmin):
+    """Residents' needs to triage: the newest urgent ones first."""
+
+    list_display = (
+        "title",
+        "urgency",
+        "status",
+        "category",
+        "complex",
+        "resident",
+        "project",
+        "created_at",
+    )
+    list_filter = ("status", "urgency", "category", "complex")
+    search_fields = ("title", "description", "location", "resident__name", "resident__phone")
+    autocomplete_fields = ("resident", "complex", "project")
+    list_select_related = ("resident", "complex", "project")
+    date_hierarchy = "created_at"
+    ordering = (URGENCY_FIRST.asc(), "-created_at")
+    readonly_fields = ("created_at", "updated_at", "resolved_at")
+    actions = ("accept", "resolve", "decline")
+    fieldsets = (
+        (None, {"fields": ("title", "description", "location", "category", "urgency")}),
+        (_("提出人"), {"fields": ("resident", "complex")}),
+        (_("处理"), {"fields": ("status", "project", "staff_reply")}),
+        (_("时间"), {"fields": ("created_at", "updated_at", "resolved_at")}),
+    )
+
+    def save_model(self, request, obj, form, change):
+        if obj.status == Need.Status.RESOLVED and obj.resolved_at is None:
+            obj.resolved_at = timezone.now()
+        elif obj.status != Need.Status.RESOLVED:
+            obj.resolved_at = None
+        super().save_model(request, obj, form, change)
+
+    def _set_status(self, request, queryset, status):
+        now = timezone.now()
+        changed = 0
+        for need in queryset.exclude(status=status):
+            need.status = status
+            need.resolved_at = now if status == Need.Status.RESOLVED else None
+            need.save(update_fields=["status", "resolved_at", "updated_at"])
+            changed += 1
+        self.message_user(
+            request,
+            _gettext("已将 %(count)d 条需求标记为“%(status)s”。")
+            % {"count": changed, "status": Need.Status(status).label},
+        )
+
+    @admin.action(description=_("受理所选需求"), permissions=("change",))
+    def accept(self, request, queryset):
+        self._set_status(request, queryset, Need.Status.ACCEPTED)
+
+    @admin.action(description=_("标记为已解决"), permissions=("change",))
+    def resolve(self, request, queryset):
+        self._set_status(request, queryset, Need.Status.RESOLVED)
+
+    @admin.action(description=_("暂不受理所选需求"), permissions=("change",))
+    def decline(self, request, queryset):
+        self._set_status(request, queryset, Need.Status.DECLINED)
+
+
+@admin.register(Feedback)
+class FeedbackAdmin(ServiceAddMixin, admin.ModelAdmin):
+    """Attendees' ratings. Publishing goes through `services.publish_feedback`, which refuses
+    a comment whose author did not agree to its publication."""
+
+    list_display = (
+        "activity",
+        "resident",
+        "rating",
+        "short_comment",
+        "may_publish",
+        "is_published",
+        "created_at",
+    )
+    list_filter = (
+        "rating",
+        "may_publish",
+        "is_published",
+        ("signup__activity__category", titled_filter(_("活动类别"))),
+    )
+    search_fields = ("comment", "signup__resident__name", "signup__activity__title")
+    autocomplete_fields = ("signup",)
+    list_select_related = ("signup__activity", "signup__resident")
+    date_hierarchy = "created_at"
+    fields = ("signup", "rating", "comment", "may_publish", "is_published", "created_at")
+    readonly_fields = ("signup", "may_publish", "is_published", "created_at")
+    add_form_fields = ("signup", "rating", "comment", "may_publish")
+    actions = ("publish", "withdraw")
+
+    def get_queryset(self, request):
+        # Joined for the autocomplete too (a rating's name includes its activity).
+        return super().get_queryset(request).select_related(*self.list_select_related)
+
+    def perform_add(self, request, data):
+        existed = Feedback.objects.filter(signup=data["signup"]).exists()
+        feedback = services.leave_feedback(
+            signup=data["signup"],
+            rating=data["rating"],
+            comment=data["comment"],
+            may_publish=data["may_publish"],
+        )
+        self.message_user(request, _gettext("已记录该居民的评价。"), messages.SUCCESS)
+        return feedback, not existed
+
+    @admin.display(description=_("活动"), ordering="signup__activity__title")
+    def activity(self, feedback):
+        return feedback.signup.activity
+
+    @admin.display(description=_("居民"), ordering="signup__resident__name")
+    def resident(self, feedback):
+        return feedback.signup.resident
+
+    @admin.display(description=_("评价"))
+    def short_comment(self, feedback):
+        comment = feedback.comment
+        return comment if len(comment) <= 40 else f"{comment[:40]}…"
+
+    @admin.action(description=_("公开所选评价"), permissions=("change",))
+    def publish(self, request, queryset):
+        self._publish(request, queryset, publish=True)
+
+    @admin.action(description=_("撤回公开"), permissions=("change",))
+    def withdraw(self, request, queryset):
+        self._publish(request, queryset, publish=False)
+
+    def _publish(self, request, queryset, *, publish):
+        done = 0
+        for feedback in queryset:
+            try:
+                services.publish_feedback(feedback=feedback, publish=publish)
+            except ValidationError as error:
+                self.message_user(
+                    request,
+                    f"{feedback.signup.resident} · {feedback.signup.activity}："
+                    f"{'；'.join(error.messages)}",
+                    messages.ERROR,
+                )
+            else:
+                done += 1
+        if done:
+            message = (
+                _gettext("已公开 %(count)d 条评价。")
+                if publish
+                else _gettext("已撤回 %(count)d 条评价。")
+            )
+            self.message_user(request, message % {"count": done}, messages.SUCCESS)

@@ -1,0 +1,259 @@
+"""Back office for where residents live: communities, complexes, buildings, households and
+residents (with Excel import and export of households and residents)."""
+
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.core.exceptions import ValidationError
+from django.db.models import Count
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext as _gettext, gettext_lazy as _
+from import_export.admin import ImportExportModelAdmin
+
+from .admin_mixins import BuildingListFilter, ReadOnlyInline, StaffImportExportMixin
+from .forms_admin import ResidentAdminForm
+from .models import Building, Community, Complex, Household, Resident
+from .resources import HouseholdResource, ResidentResource
+from .services import anonymise_resident
+
+DELETED = _("（已删除个人数据）")
+
+
+@admin.register(Community)
+class CommunityAdmin(admin.ModelAdmin):
+    list_display = ("name", "subdistrict", "city", "party_secretary", "phone", "complex_count")
+    list_filter = ("city", "subdistrict")
+    search_fields = ("name", "subdistrict", "party_secretary")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(complex_total=Count("complexes"))
+
+    @admin.display(description=_("小区数"), ordering="complex_total")
+    def complex_count(self, community):
+        return community.complex_total
+
+
+class BuildingInline(admin.TabularInline):
+    model = Building
+    fields = ("number", "unit_count", "household_count")
+    extra = 0
+    show_change_link = True
+
+
+@admin.register(Complex)
+class ComplexAdmin(admin.ModelAdmin):
+    list_display = (
+        "name",
+        "community",
+        "built_year",
+        "household_count",
+        "resident_count",
+        "party_member_count",
+        "building_count",
+        "service_site_name",
+    )
+    list_filter = ("community",)
+    search_fields = ("name", "community__name", "service_site_name")
+    autocomplete_fields = ("community",)
+    list_select_related = ("community",)
+    inlines = (BuildingInline,)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(building_total=Count("buildings"))
+
+    @admin.display(description=_("已登记楼栋"), ordering="building_total")
+    def building_count(self, complex_):
+        return complex_.building_total
+
+
+@admin.register(Building)
+class BuildingAdmin(admin.ModelAdmin):
+    list_display = (
+        "number",
+        "complex",
+        "unit_count",
+        "household_count",
+        "registered_households",
+    )
+    list_filter = ("complex",)
+    search_fields = ("number", "complex__name")
+    autocomplete_fields = ("complex",)
+    list_select_related = ("complex",)
+
+    def get_queryset(self, request):
+        # Joined for the autocomplete too: a building's name includes its complex.
+        return (
+            super()
+            .get_queryset(request)
+            .select_related(*self.list_select_related)
+            .annotate(registered_total=Count("households"))
+        )
+
+    @admin.display(description=_("已登记户数"), ordering="registered_total")
+    def registered_households(self, building):
+        return building.registered_total
+
+
+class MemberInline(ReadOnlyInline):
+    """The people of a household; each is changed on their own page."""
+
+    model = Resident
+    fk_name = "household"
+    fields = ("member_name", "member_phone", "birth_year", "is_party_member", "is_verified")
+    readonly_fields = fields
+    verbose_name = _("成员")
+    verbose_name_plural = _("家庭成员")
+
+    @admin.display(description=_("姓名"))
+    def member_name(self, resident):
+        return DELETED if resident.is_anonymised else resident.name
+
+    @admin.display(description=_("手机号码"))
+    def member_phone(self, resident):
+        return "" if resident.is_anonymised else resident.phone
+
+
+@admin.register(Household)
+class HouseholdAdmin(StaffImportExportMixin, ImportExportModelAdmin):
+    resource_classes = [HouseholdResource]
+    list_display = ("__str__", "building", "size", "member_count", "created_at")
+    list_filter = (("building", BuildingListFilter), "building__complex")
+    search_fields = ("room", "building__number", "note", "members__name", "members__phone")
+    autocomplete_fields = ("building",)
+    list_select_related = ("building__complex",)
+    date_hierarchy = "created_at"
+    inlines = (MemberInline,)
+
+    def get_queryset(self, request):
+        # Joined for the autocomplete too: a household's name includes its building.
+        return (
+            super()
+            .get_queryset(request)
+            .select_related(*self.list_select_related)
+            .annotate(member_total=Count("members"))
+        )
+
+    @admin.display(description=_("已登记成员"), ordering="member_total")
+    def member_count(self, household):
+        return household.member_total
+
+
+class DataStatusFilter(admin.SimpleListFilter):
+    title = _("资料状态")
+    parameter_name = "data"
+
+    def lookups(self, request, model_admin):
+        return (("active", _("在册")), ("anonymised", _("已删除个人数据")))
+
+    def queryset(self, request, queryset):
+        if self.value() == "active":
+            return queryset.filter(anonymised_at__isnull=True)
+        if self.value() == "anonymised":
+            return queryset.filter(anonymised_at__isnull=False)
+        return queryset
+
+
+@admin.register(Resident)
+class ResidentAdmin(StaffImportExportMixin, ImportExportModelAdmin):
+    """Residents, searchable by phone number and name.
+
+    A resident with sign-ups cannot be deleted (the sign-ups protect them); a resident who
+    deleted their data is shown without it and cannot be changed.
+    """
+
+    resource_classes = [ResidentResource]
+    form = ResidentAdminForm
+    list_display = (
+        "display_name",
+        "display_phone",
+        "household",
+        "birth_year",
+        "is_party_member",
+        "is_verified",
+        "has_login",
+        "created_at",
+    )
+    list_filter = (
+        "is_party_member",
+        "is_verified",
+        ("household__building", BuildingListFilter),
+        DataStatusFilter,
+    )
+    search_fields = ("name", "phone")
+    autocomplete_fields = ("household",)
+    list_select_related = ("household__building",)
+    date_hierarchy = "created_at"
+    readonly_fields = ("user", "consent_version", "consent_at", "created_at", "anonymised_at")
+    fieldsets = (
+        (None, {"fields": ("name", "phone", "email", "household", "birth_year")}),
+        (_("身份"), {"fields": ("is_party_member", "is_verified")}),
+        (
+            _("账号与授权"),
+            {"fields": ("user", "consent_version", "consent_at", "created_at", "anonymised_at")},
+        ),
+    )
+    anonymised_fieldsets = ((None, {"fields": ("household", "created_at", "anonymised_at")}),)
+    actions = ("anonymise",)
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is not None and obj.is_anonymised:
+            return self.anonymised_fieldsets
+        return super().get_fieldsets(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and obj.is_anonymised:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def get_search_results(self, request, queryset, search_term):
+        queryset, may_have_duplicates = super().get_search_results(
+            request, queryset, search_term
+        )
+        if request.path.endswith("/autocomplete/"):
+            # Residents who deleted their data cannot be signed up or linked any more.
+            queryset = queryset.filter(anonymised_at__isnull=True)
+        return queryset, may_have_duplicates
+
+    @admin.display(description=_("姓名"), ordering="name")
+    def display_name(self, resident):
+        return DELETED if resident.is_anonymised else resident.name
+
+    @admin.display(description=_("手机号码"), ordering="phone")
+    def display_phone(self, resident):
+        return "" if resident.is_anonymised else resident.phone
+
+    @admin.display(description=_("有登录账号"), boolean=True, ordering="user")
+    def has_login(self, resident):
+        return resident.user_id is not None
+
+    @admin.action(description=_("删除个人数据（匿名化）"), permissions=("change",))
+    def anonymise(self, request, queryset):
+        """Through `residents.services.anonymise_resident`, after a confirmation page."""
+        queryset = queryset.filter(anonymised_at__isnull=True)
+        if request.POST.get("post") != "yes":
+            context = {
+                **self.admin_site.each_context(request),
+                "title": _gettext("删除个人数据"),
+                "opts": self.model._meta,
+                "queryset": queryset,
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            }
+            request.current_app = self.admin_site.name
+            return TemplateResponse(
+                request, "admin/residents/resident/anonymise_confirmation.html", context
+            )
+        done = 0
+        for resident in queryset:
+            try:
+                anonymise_resident(resident=resident)
+            except ValidationError as error:
+                self.message_user(
+                    request, f"{resident.name}：{'；'.join(error.messages)}", messages.ERROR
+                )
+            else:
+                done += 1
+        self.message_user(
+            request,
+            _gettext("已删除 %(count)d 位居民的个人数据。") % {"count": done},
+            messages.SUCCESS,
+        )
+        return None

@@ -1,0 +1,189 @@
+"""Pieces shared by the back office's ModelAdmins in all three apps."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.options import IS_POPUP_VAR, TO_FIELD_VAR
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models, transaction
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from import_export.formats import base_formats
+from import_export.forms import SelectableFieldsExportForm
+
+
+class ColumnNamedExportForm(SelectableFieldsExportForm):
+    """The export page lists each column by its spreadsheet header (姓名, 手机号码, …),
+    not by the English attribute name."""
+
+    def _get_field_label(self, resource, field_name):
+        field = resource.fields.get(field_name)
+        return str(field.column_name) if field else field_name
+
+
+class StaffImportExportMixin:
+    """django-import-export for community staff only, in Excel (or CSV).
+
+    Importing needs the add and change permissions, exporting the change permission: the
+    party secretary reads the back office but neither writes nor takes personal data away.
+    An import with any refused row writes nothing (see `residents.resources`).
+    """
+
+    import_formats = [base_formats.XLSX, base_formats.CSV]
+    export_formats = [base_formats.XLSX, base_formats.CSV]
+    export_form_class = ColumnNamedExportForm
+
+    def has_import_permission(self, request):
+        return self.has_add_permission(request) and self.has_change_permission(request)
+
+    def has_export_permission(self, request):
+        return self.has_change_permission(request)
+
+    def get_import_data_kwargs(self, **kwargs):
+        kwargs = super().get_import_data_kwargs(**kwargs)
+        kwargs["rollback_on_validation_errors"] = True
+        return kwargs
+
+    def process_result(self, result, request):
+        # The confirmed import is run again; should a row fail now (the data changed since
+        # the preview), everything was rolled back: say so instead of "import finished".
+        if result.has_errors() or result.has_validation_errors():
+            numbers = sorted(
+                {row.number for row in result.invalid_rows}
+                | {number for number, _errors in result.row_errors()}
+            )
+            messages.error(
+                request,
+                _("导入失败，未写入任何数据。请检查第 %(rows)s 行后重新上传。")
+                % {"rows": "、".join(str(n) for n in numbers)},
+            )
+            opts = self.model._meta
+            return HttpResponseRedirect(
+                reverse(f"admin:{opts.app_label}_{opts.model_name}_import")
+            )
+        return super().process_result(result, request)
+
+
+class ReadOnlyInline(admin.TabularInline):
+    """A list of related records shown on a change page, changed only from their own page."""
+
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class SelectRelatedListFilter(admin.RelatedFieldListFilter):
+    """A related-object filter whose choices' names need a join (e.g. a building's name
+    includes its complex): one query for all choices instead of one for each."""
+
+    select_related: tuple[str, ...] = ()
+
+    def field_choices(self, field, request, model_admin):
+        queryset = field.related_model._default_manager.select_related(*self.select_related)
+        ordering = self.field_admin_ordering(field, request, model_admin)
+        if ordering:
+            queryset = queryset.order_by(*ordering)
+        return [(obj.pk, str(obj)) for obj in queryset]
+
+
+class BuildingListFilter(SelectRelatedListFilter):
+    select_related = ("complex",)
+
+
+class ServiceAddMixin:
+    """An add page for a model that is written only through a service function.
+
+    The page shows a plain form of `add_form_fields` (with the admin's widgets, e.g.
+    autocomplete), and `perform_add()` calls the service. A refusal (`ValidationError`)
+    is shown on the form; nothing is written.
+    """
+
+    add_form_fields: tuple[str, ...] = ()
+    add_form_template = "admin/service_add_form.html"
+
+    def perform_add(self, request, data: dict) -> tuple[models.Model, bool]:
+        """Write through the service; return the object and whether it was created."""
+        raise NotImplementedError
+
+    def add_success_url(self, request, obj) -> str:
+        opts = self.model._meta
+        return reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
+
+    def get_add_form_class(self, request) -> type[forms.Form]:
+        fields = {
+            name: self.formfield_for_dbfield(self.model._meta.get_field(name), request=request)
+            for name in self.add_form_fields
+        }
+        return type(f"{self.model.__name__}AddForm", (forms.Form,), fields)
+
+    def add_view(self, request, form_url="", extra_context=None):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form_class = self.get_add_form_class(request)
+        if request.method == "POST":
+            form = form_class(request.POST)
+            if form.is_valid():
+                try:
+                    with transaction.atomic():
+                        obj, created = self.perform_add(request, form.cleaned_data)
+                        if created:
+                            self.log_addition(request, obj, [{"added": {}}])
+                except ValidationError as error:
+                    add_refusal(form, error)
+                else:
+                    if IS_POPUP_VAR in request.POST:
+                        # Opened from a "+" beside another form's field: Django's own
+                        # response closes the popup and selects the new record.
+                        return self.response_add(request, obj)
+                    if "_addanother" in request.POST:
+                        return HttpResponseRedirect(request.get_full_path())
+                    return HttpResponseRedirect(self.add_success_url(request, obj))
+        else:
+            form = form_class(initial=self.get_changeform_initial_data(request))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("添加%(name)s") % {"name": self.model._meta.verbose_name},
+            "subtitle": None,
+            "form": form,
+            "opts": self.model._meta,
+            "media": self.media + form.media,
+            "has_view_permission": self.has_view_permission(request),
+            "is_popup": IS_POPUP_VAR in request.GET or IS_POPUP_VAR in request.POST,
+            "is_popup_var": IS_POPUP_VAR,
+            "to_field": request.GET.get(TO_FIELD_VAR, request.POST.get(TO_FIELD_VAR)),
+            "to_field_var": TO_FIELD_VAR,
+            **(extra_context or {}),
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, self.add_form_template, context)
+
+
+def add_refusal(form: forms.Form, error: ValidationError) -> None:
+    """Show a service's refusal on the form: under the field it names, else on top."""
+    if hasattr(error, "error_dict"):
+        for field, messages_ in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, messages_)
+    else:
+        form.add_error(None, error.messages)
+
+
+def titled_filter(title, base=admin.ChoicesFieldListFilter):
+    """A list filter on a related model's field, headed with `title` instead of that
+    field's own name (e.g. "活动状态" beside a sign-up's own "状态")."""
+
+    class TitledFilter(base):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.title = title
+
+    return TitledFilter

@@ -1,0 +1,337 @@
+"""Excel import and export of households and residents (django-import-export).
+
+The spreadsheet's column headers are the file format staff fill in, so they are fixed
+Chinese words whatever the back office's language. A bad row (a phone number that is not a
+mainland mobile number, an unknown building, …) is reported with its row number and the
+whole import is rolled back: nothing is written unless every row is good.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.utils import timezone
+from django.utils.encoding import force_str
+from django.utils.translation import gettext as _, gettext_lazy
+from import_export import resources, widgets
+from import_export.fields import Field
+
+from .models import Building, Household, Resident
+
+# Column headers of the spreadsheets (the file format; see the module docstring).
+COMPLEX = "小区"
+BUILDING = "楼号"
+UNIT = "单元"
+ROOM = "门牌号"
+SIZE = "户内人数"
+NOTE = "备注"
+NAME = "姓名"
+PHONE = "手机号码"
+BIRTH_YEAR = "出生年份"
+PARTY_MEMBER = "党员"
+
+
+def cell_text(value) -> str:
+    """A spreadsheet cell as text: `302.0` (Excel's numbers) becomes `302`, blanks `""`."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return force_str(value).strip()
+
+
+class TextWidget(widgets.CharWidget):
+    def clean(self, value, row=None, **kwargs):
+        return cell_text(value)
+
+
+class PhoneWidget(widgets.CharWidget):
+    """A phone number typed with spaces or dashes, or stored by Excel as a number."""
+
+    def clean(self, value, row=None, **kwargs):
+        return cell_text(value).replace(" ", "").replace("-", "")
+
+
+class WholeNumberWidget(widgets.Widget):
+    """A whole number between `minimum` and `maximum` (a callable for "this year")."""
+
+    def __init__(self, *, minimum, maximum=None, message, **kwargs):
+        super().__init__(**kwargs)
+        self.minimum = minimum
+        self.maximum = maximum
+        self.message = message
+
+    def clean(self, value, row=None, **kwargs):
+        text = cell_text(value)
+        if not text:
+            return None
+        maximum = self.maximum() if callable(self.maximum) else self.maximum
+        try:
+            number = int(text)
+        except ValueError:
+            raise ValueError(str(self.message)) from None
+        if number < self.minimum or (maximum is not None and number > maximum):
+            raise ValueError(str(self.message))
+        return number
+
+    def render(self, value, obj=None, **kwargs):
+        return "" if value is None else str(value)
+
+
+class YesNoWidget(widgets.Widget):
+    """是 / 否 (also 1 / 0, true / false); a blank cell is 否."""
+
+    YES = {"是", "党员", "1", "true", "yes", "y", "√"}
+    NO = {"否", "", "0", "false", "no", "n", "×"}
+
+    def clean(self, value, row=None, **kwargs):
+        if isinstance(value, bool):
+            return value
+        text = cell_text(value).lower()
+        if text in self.YES:
+            return True
+        if text in self.NO:
+            return False
+        raise ValueError(_("请填写“是”或“否”。"))
+
+    def render(self, value, obj=None, **kwargs):
+        return _("是") if value else _("否")
+
+
+class BuildingWidget(widgets.Widget):
+    """A building by its number (`3` or `3号楼`), in the complex named in the 小区 column
+    when there is one (needed only when several complexes have a building of that number)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._cache: dict[tuple[str, str], Building] = {}
+
+    def clean(self, value, row=None, **kwargs):
+        number = cell_text(value)
+        if not number:
+            raise ValueError(_("请填写楼号。"))
+        complex_name = cell_text((row or {}).get(COMPLEX))
+        key = (complex_name, number)
+        if key not in self._cache:
+            self._cache[key] = self._find(number, complex_name)
+        return self._cache[key]
+
+    @staticmethod
+    def _find(number: str, complex_name: str) -> Building:
+        names = [number] if number.endswith("号楼") else [number, f"{number}号楼"]
+        buildings = Building.objects.filter(number__in=names).select_related("complex")
+        if complex_name:
+            buildings = buildings.filter(complex__name=complex_name)
+        found = list(buildings[:2])
+        if not found:
+            raise ValueError(
+                _("找不到楼栋“%(number)s”，请先在后台登记该楼栋。") % {"number": number}
+            )
+        if len(found) > 1:
+            raise ValueError(
+                _("多个小区都有“%(number)s”，请在“小区”一栏写明小区名称。") % {"number": number}
+            )
+        return found[0]
+
+    def render(self, value, obj=None, **kwargs):
+        return value.number if value else ""
+
+
+class GongjianResource(resources.ModelResource):
+    """Shared behaviour: model validation on every row, errors labelled with the column
+    header, and an import that writes nothing when any row is refused."""
+
+    def import_data(self, dataset, *args, rollback_on_validation_errors=True, **kwargs):
+        return super().import_data(
+            dataset, *args, rollback_on_validation_errors=rollback_on_validation_errors, **kwargs
+        )
+
+    def get_instance(self, instance_loader, row):
+        # An unreadable key column (e.g. an unknown building) is reported by
+        # import_instance() as a validation error of that column, with its row number.
+        try:
+            return super().get_instance(instance_loader, row)
+        except ValueError:
+            return None
+
+    def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
+        try:
+            super().validate_instance(instance, import_validation_errors, validate_unique)
+        except ValidationError as error:
+            raise ValidationError(self._labelled(error.message_dict)) from None
+
+    def _labelled(self, errors: dict[str, list[str]]) -> dict[str, list[str]]:
+        """Key the errors by the column header (or the model field's name) staff know."""
+        labels = {f.attribute: f.column_name for f in self.fields.values() if f.attribute}
+        labelled: dict[str, list[str]] = {}
+        for key, messages in errors.items():
+            if key in labels:
+                label = labels[key]
+            elif key == NON_FIELD_ERRORS:
+                label = key
+            else:
+                try:
+                    label = str(self._meta.model._meta.get_field(key).verbose_name)
+                except Exception:  # noqa: BLE001 - an unknown key keeps its own name
+                    label = key
+            labelled.setdefault(label, []).extend(messages)
+        return labelled
+
+
+def _this_year() -> int:
+    return timezone.localdate().year
+
+
+def find_household(row, *, create: bool) -> Household | None:
+    """The household at the row's address (楼号, 单元, 门牌号); None when the row gives none.
+
+    Raises `ValidationError` keyed by column when the address is incomplete or unknown.
+    """
+    building_cell = cell_text(row.get(BUILDING))
+    unit = cell_text(row.get(UNIT))
+    room = cell_text(row.get(ROOM))
+    if not (building_cell or unit or room):
+        return None
+    if not room:
+        raise ValidationError({ROOM: _("请填写门牌号。")})
+    try:
+        building = BuildingWidget().clean(building_cell, row=row)
+    except ValueError as error:
+        raise ValidationError({BUILDING: str(error)}) from None
+    households = Household.objects.select_related("building__complex")
+    if create:
+        household, _created = households.get_or_create(building=building, unit=unit, room=room)
+        return household
+    return households.filter(building=building, unit=unit, room=room).first()
+
+
+class HouseholdResource(GongjianResource):
+    """One household a row: 小区 (optional), 楼号, 单元, 门牌号, 户内人数, 备注."""
+
+    complex = Field(column_name=COMPLEX, readonly=True)
+    building = Field(attribute="building", column_name=BUILDING, widget=BuildingWidget())
+    unit = Field(attribute="unit", column_name=UNIT, widget=TextWidget())
+    room = Field(attribute="room", column_name=ROOM, widget=TextWidget())
+    size = Field(
+        attribute="size",
+        column_name=SIZE,
+        saves_null_values=False,
+        widget=WholeNumberWidget(
+            minimum=1, maximum=50, message=gettext_lazy("户内人数应为1至50之间的整数。")
+        ),
+    )
+    note = Field(attribute="note", column_name=NOTE, widget=TextWidget())
+
+    class Meta:
+        model = Household
+        fields = ("complex", "building", "unit", "room", "size", "note")
+        import_id_fields = ("building", "unit", "room")
+        clean_model_instances = True
+
+    def dehydrate_complex(self, household: Household) -> str:
+        return household.building.complex.name
+
+    def filter_export(self, queryset, **kwargs):
+        return queryset.select_related("building__complex")
+
+
+class ResidentResource(GongjianResource):
+    """One resident a row: 姓名, 手机号码, 小区 (optional), 楼号, 单元, 门牌号, 出生年份, 党员.
+
+    A row is matched to a resident by phone number (or, without one, by name at the same
+    address); its household is found, or created, from the address.
+    """
+
+    name = Field(attribute="name", column_name=NAME, widget=TextWidget())
+    phone = Field(attribute="phone", column_name=PHONE, widget=PhoneWidget())
+    complex = Field(column_name=COMPLEX, readonly=True)
+    building = Field(column_name=BUILDING)
+    unit = Field(column_name=UNIT)
+    room = Field(column_name=ROOM)
+    birth_year = Field(
+        attribute="birth_year",
+        column_name=BIRTH_YEAR,
+        widget=WholeNumberWidget(
+            minimum=1900,
+            maximum=_this_year,
+            message=gettext_lazy("出生年份应为1900年至今年之间的四位数字，例如1956。"),
+        ),
+    )
+    is_party_member = Field(
+        attribute="is_party_member", column_name=PARTY_MEMBER, widget=YesNoWidget()
+    )
+
+    class Meta:
+        model = Resident
+        fields = (
+            "name",
+            "phone",
+            "complex",
+            "building",
+            "unit",
+            "room",
+            "birth_year",
+            "is_party_member",
+        )
+        import_id_fields = ("phone",)
+        clean_model_instances = True
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._phones_seen: dict[str, int] = {}
+
+    def before_import(self, dataset, **kwargs):
+        self._phones_seen.clear()
+
+    def get_instance(self, instance_loader, row):
+        phone = PhoneWidget().clean(row.get(PHONE))
+        if phone:
+            return Resident.objects.filter(phone=phone).first()
+        # Without a phone number: the same name at the same address is the same person.
+        try:
+            household = find_household(row, create=False)
+        except ValidationError:
+            return None
+        if household is None:
+            return None
+        return household.members.filter(name=TextWidget().clean(row.get(NAME))).first()
+
+    def import_instance(self, instance, row, **kwargs):
+        errors: dict = {}
+        try:
+            super().import_instance(instance, row, **kwargs)
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+        try:
+            instance.household = find_household(row, create=True)
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+        phone = instance.phone
+        row_number = kwargs.get("row_number")
+        if phone and phone in self._phones_seen:
+            errors.setdefault("phone", []).append(
+                _("与第%(row)s行的手机号码重复。") % {"row": self._phones_seen[phone]}
+            )
+        elif phone:
+            self._phones_seen[phone] = row_number
+        if errors:
+            raise ValidationError(errors)
+
+    def dehydrate_complex(self, resident: Resident) -> str:
+        household = resident.household
+        return household.building.complex.name if household else ""
+
+    def dehydrate_building(self, resident: Resident) -> str:
+        household = resident.household
+        return household.building.number if household else ""
+
+    def dehydrate_unit(self, resident: Resident) -> str:
+        return resident.household.unit if resident.household else ""
+
+    def dehydrate_room(self, resident: Resident) -> str:
+        return resident.household.room if resident.household else ""
+
+    def filter_export(self, queryset, **kwargs):
+        # Residents who deleted their data are not exported.
+        return queryset.filter(anonymised_at__isnull=True).select_related(
+            "household__building__complex"
+        )
