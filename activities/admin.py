@@ -9,7 +9,7 @@ never edited by hand.
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Case, Count, IntegerField, OuterRef, Q, Subquery, Value, When
+from django.db.models import Case, Count, Q, Value, When
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -24,28 +24,6 @@ from residents.admin_mixins import ReadOnlyInline, ServiceAddMixin, titled_filte
 from . import services
 from .forms_admin import ActivityAdminForm, CheckInForm
 from .models import Activity, Feedback, Milestone, Need, ServiceProject, SignUp
-
-
-def waitlist_position():
-    """The sign-up's place on its activity's waiting list (1 = next in line), in SQL, so
-    that a list of sign-ups costs one query; the same order as `services.waitlist_position`.
-    """
-    ahead = (
-        SignUp.objects.filter(activity=OuterRef("activity"), status=SignUp.Status.WAITLISTED)
-        .filter(
-            Q(created_at__lt=OuterRef("created_at"))
-            | Q(created_at=OuterRef("created_at"), pk__lte=OuterRef("pk"))
-        )
-        .order_by()
-        .values("activity")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    return Case(
-        When(status=SignUp.Status.WAITLISTED, then=Subquery(ahead)),
-        default=Value(None),
-        output_field=IntegerField(),
-    )
 
 
 def report_each(request, model_admin, signups, act, done_message):
@@ -92,7 +70,7 @@ class SignUpInline(ReadOnlyInline):
             super()
             .get_queryset(request)
             .select_related("resident", "signed_up_by")
-            .annotate(queue=waitlist_position())
+            .with_waitlist_position()
             .order_by(STATUS_ORDER.asc(), "created_at", "pk")
         )
 
@@ -102,7 +80,7 @@ class SignUpInline(ReadOnlyInline):
 
     @admin.display(description=_("候补顺位"))
     def queue_position(self, signup):
-        return signup.queue or ""
+        return signup.waitlist_position or ""
 
 
 class WhenFilter(admin.SimpleListFilter):
@@ -368,7 +346,7 @@ class SignUpAdmin(ServiceAddMixin, admin.ModelAdmin):
             super()
             .get_queryset(request)
             .select_related(*self.list_select_related)
-            .annotate(queue=waitlist_position())
+            .with_waitlist_position()
         )
 
     def has_delete_permission(self, request, obj=None):
@@ -419,9 +397,9 @@ class SignUpAdmin(ServiceAddMixin, admin.ModelAdmin):
     def resident_phone(self, signup):
         return signup.resident.phone
 
-    @admin.display(description=_("候补顺位"), ordering="queue")
+    @admin.display(description=_("候补顺位"), ordering="waitlist_position")
     def queue_position(self, signup):
-        return signup.queue or ""
+        return signup.waitlist_position or ""
 
     @admin.action(description=_("取消所选报名"), permissions=("change",))
     def cancel_signups(self, request, queryset):

@@ -3,7 +3,8 @@
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Count, F, Q
+from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -169,6 +170,39 @@ class Activity(models.Model):
                     or self.party_members_only)
 
 
+class SignUpQuerySet(models.QuerySet):
+    def active(self):
+        """Sign-ups that hold a seat or a place in the queue (not cancelled)."""
+        return self.exclude(status=SignUpStatus.CANCELLED)
+
+    def with_waitlist_position(self):
+        """Annotate `waitlist_position` (1 = next in line; None unless waitlisted) in the
+        same query: the order of `services.waitlist_position`, by `created_at`, then `pk`."""
+        ahead = (
+            SignUp.objects.filter(
+                activity_id=OuterRef("activity_id"), status=SignUpStatus.WAITLISTED
+            )
+            .filter(
+                Q(created_at__lt=OuterRef("created_at"))
+                | Q(created_at=OuterRef("created_at"), pk__lt=OuterRef("pk"))
+            )
+            .order_by()
+            .values("activity_id")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        return self.annotate(
+            waitlist_position=Case(
+                When(
+                    status=SignUpStatus.WAITLISTED,
+                    then=Coalesce(Subquery(ahead, output_field=IntegerField()), Value(0)) + 1,
+                ),
+                default=None,
+                output_field=IntegerField(),
+            )
+        )
+
+
 class SignUpStatus(models.TextChoices):
     CONFIRMED = "confirmed", _("已报名")
     WAITLISTED = "waitlisted", _("候补中")
@@ -211,6 +245,8 @@ class SignUp(models.Model):
     cancelled_at = models.DateTimeField(_("取消时间"), null=True, blank=True)
     attended = models.BooleanField(_("已签到"), default=False)
     checked_in_at = models.DateTimeField(_("签到时间"), null=True, blank=True)
+
+    objects = SignUpQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("报名")

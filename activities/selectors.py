@@ -10,8 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from django.db.models import Case, Count, IntegerField, OuterRef, Prefetch, Q, Subquery, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models import Case, IntegerField, Prefetch, Value, When
 from django.utils import timezone
 
 from partners.models import Partner
@@ -53,37 +52,9 @@ def resident_of(user) -> Resident | None:
     return resident
 
 
-def _waitlist_position():
-    """`position` on a sign-up: 1 + waitlisted sign-ups of the same activity ahead of it.
-
-    The same order as `services.waitlist_position` (created_at, then pk), as one subquery.
-    """
-    ahead = (
-        SignUp.objects.filter(
-            activity_id=OuterRef("activity_id"), status=SignUp.Status.WAITLISTED
-        )
-        .filter(
-            Q(created_at__lt=OuterRef("created_at"))
-            | Q(created_at=OuterRef("created_at"), pk__lt=OuterRef("pk"))
-        )
-        .order_by()
-        .values("activity_id")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    return Case(
-        When(
-            status=SignUp.Status.WAITLISTED,
-            then=Coalesce(Subquery(ahead, output_field=IntegerField()), Value(0)) + 1,
-        ),
-        default=None,
-        output_field=IntegerField(),
-    )
-
-
 def active_signups(*, residents: Iterable[Resident | int], activity_ids: Iterable[int]):
     """The residents' active (not cancelled) sign-ups for these activities, each with its
-    waiting-list `position` — one query."""
+    `waitlist_position` — one query."""
     resident_ids = [getattr(r, "pk", r) for r in residents]
     activity_ids = list(activity_ids)
     if not resident_ids or not activity_ids:
@@ -91,7 +62,7 @@ def active_signups(*, residents: Iterable[Resident | int], activity_ids: Iterabl
     return (
         SignUp.objects.filter(resident_id__in=resident_ids, activity_id__in=activity_ids)
         .exclude(status=SignUp.Status.CANCELLED)
-        .annotate(position=_waitlist_position())
+        .with_waitlist_position()
         .order_by()
     )
 

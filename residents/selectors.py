@@ -10,18 +10,11 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db.models import (
-    Case,
     Count,
     F,
-    IntegerField,
-    OuterRef,
     Q,
     QuerySet,
-    Subquery,
-    Value,
-    When,
 )
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from activities.models import Need, SignUp
@@ -73,36 +66,6 @@ def cared_for(resident: Resident) -> QuerySet[Resident]:
     return Resident.objects.active().filter(people)
 
 
-def with_waitlist_position(queryset: QuerySet[SignUp]) -> QuerySet[SignUp]:
-    """Annotate `waitlist_position` (1 = next in line; None unless waitlisted) in one query.
-
-    Same order as `activities.services.waitlist_position`: by `created_at`, then `pk`.
-    """
-    ahead = (
-        SignUp.objects.filter(
-            activity_id=OuterRef("activity_id"), status=SignUp.Status.WAITLISTED
-        )
-        .filter(
-            Q(created_at__lt=OuterRef("created_at"))
-            | Q(created_at=OuterRef("created_at"), pk__lt=OuterRef("pk"))
-        )
-        .order_by()
-        .values("activity_id")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    return queryset.annotate(
-        waitlist_position=Case(
-            When(
-                status=SignUp.Status.WAITLISTED,
-                then=Coalesce(Subquery(ahead, output_field=IntegerField()), Value(0)) + 1,
-            ),
-            default=None,
-            output_field=IntegerField(),
-        )
-    )
-
-
 @dataclass
 class MySignUps:
     upcoming: list[SignUp] = field(default_factory=list)
@@ -120,7 +83,7 @@ def my_signups(*, resident_ids: list[int], now=None) -> MySignUps:
         .select_related("activity", "resident", "feedback")
     )
     upcoming = list(
-        with_waitlist_position(base.filter(activity__ends_at__gte=now)).order_by(
+        base.filter(activity__ends_at__gte=now).with_waitlist_position().order_by(
             "activity__starts_at", "pk"
         )
     )

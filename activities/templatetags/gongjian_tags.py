@@ -119,13 +119,13 @@ def project_badge(project: ServiceProject) -> str:
 
 @register.simple_tag
 def signup_badge(signup) -> str:
-    """已报名 / 候补第N位 for a sign-up carrying a `position` (see selectors)."""
+    """已报名 / 候补第N位 for a sign-up carrying a `waitlist_position` (see selectors)."""
     if signup is None:
         return ""
     if signup.status == SignUp.Status.CONFIRMED:
         return format_html('<span class="badge text-bg-success">{}</span>', _("已报名"))
     if signup.status == SignUp.Status.WAITLISTED:
-        position = getattr(signup, "position", None)
+        position = getattr(signup, "waitlist_position", None)
         label = (
             _("候补第%(position)s位") % {"position": position} if position else _("候补中")
         )

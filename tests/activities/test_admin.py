@@ -156,7 +156,7 @@ def test_activity_page_lists_sign_ups_with_waiting_list_order_and_desk_link(admi
     assert _desk(activity) in page
     assert f"{SIGNUP_ADD}?activity={activity.pk}" in page
     [inline] = response.context["inline_admin_formsets"]
-    queue = {form.form.instance.pk: form.form.instance.queue for form in inline}
+    queue = {form.form.instance.pk: form.form.instance.waitlist_position for form in inline}
     assert [queue[s.pk] for s in waiting] == [1, 2]
 
 
@@ -329,7 +329,7 @@ def test_sign_up_list_shows_waiting_list_order(admin_client):
 
     response = admin_client.get(SIGNUP_CHANGELIST, {"activity__id__exact": activity.pk})
 
-    queue = {s.pk: s.queue for s in response.context["cl"].result_list}
+    queue = {s.pk: s.waitlist_position for s in response.context["cl"].result_list}
     assert [queue[s.pk] for s in waiting] == [1, 2]
     assert [queue[s.pk] for s in waiting] == [services.waitlist_position(s) for s in waiting]
 
