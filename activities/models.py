@@ -7,7 +7,7 @@ from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_lazy as _, pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 
@@ -112,7 +112,7 @@ class Activity(models.Model):
 
     class Meta:
         verbose_name = _("活动")
-        verbose_name_plural = _("活动")
+        verbose_name_plural = pgettext_lazy("plural", "活动")
         ordering = ["-starts_at", "pk"]
         constraints = [
             models.CheckConstraint(
@@ -250,7 +250,7 @@ class SignUp(models.Model):
 
     class Meta:
         verbose_name = _("报名")
-        verbose_name_plural = _("报名")
+        verbose_name_plural = pgettext_lazy("plural", "报名")
         ordering = ["activity", "created_at", "pk"]
         constraints = [
             models.UniqueConstraint(
@@ -338,7 +338,7 @@ class ServiceProject(models.Model):
 
     class Meta:
         verbose_name = _("服务项目")
-        verbose_name_plural = _("服务项目")
+        verbose_name_plural = pgettext_lazy("plural", "服务项目")
         ordering = ["-starts_on", "pk"]
         constraints = [
             models.CheckConstraint(
@@ -382,7 +382,7 @@ class Milestone(models.Model):
 
     class Meta:
         verbose_name = _("项目节点")
-        verbose_name_plural = _("项目节点")
+        verbose_name_plural = pgettext_lazy("plural", "项目节点")
         ordering = ["project", "due_on", "pk"]
 
     def __str__(self):
@@ -457,7 +457,7 @@ class Need(models.Model):
 
     class Meta:
         verbose_name = _("居民需求")
-        verbose_name_plural = _("居民需求")
+        verbose_name_plural = pgettext_lazy("plural", "居民需求")
         ordering = ["-created_at", "pk"]
         constraints = [
             models.CheckConstraint(
@@ -494,7 +494,7 @@ class Feedback(models.Model):
 
     class Meta:
         verbose_name = _("活动评价")
-        verbose_name_plural = _("活动评价")
+        verbose_name_plural = pgettext_lazy("plural", "活动评价")
         ordering = ["-created_at", "pk"]
         constraints = [
             models.CheckConstraint(

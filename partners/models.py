@@ -5,7 +5,7 @@ from django.core.validators import FileExtensionValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_lazy as _, pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 
@@ -64,7 +64,7 @@ class Partner(models.Model):
 
     class Meta:
         verbose_name = _("共建单位")
-        verbose_name_plural = _("共建单位")
+        verbose_name_plural = pgettext_lazy("plural", "共建单位")
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(
@@ -131,7 +131,7 @@ class Agreement(models.Model):
 
     class Meta:
         verbose_name = _("共建协议")
-        verbose_name_plural = _("共建协议")
+        verbose_name_plural = pgettext_lazy("plural", "共建协议")
         ordering = ["-starts_on", "pk"]
         constraints = [
             models.CheckConstraint(
@@ -190,7 +190,7 @@ class ResourceCommitment(models.Model):
 
     class Meta:
         verbose_name = _("资源承诺")
-        verbose_name_plural = _("资源承诺")
+        verbose_name_plural = pgettext_lazy("plural", "资源承诺")
         ordering = ["partner__name", "title"]
 
     def __str__(self):
@@ -253,7 +253,7 @@ class Lead(models.Model):
 
     class Meta:
         verbose_name = _("资源线索")
-        verbose_name_plural = _("资源线索")
+        verbose_name_plural = pgettext_lazy("plural", "资源线索")
         ordering = ["-created_at", "pk"]
         constraints = [
             models.CheckConstraint(

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_lazy as _, pgettext_lazy
 
 from .validators import mask_name, mask_phone, phone_validator
 
@@ -21,7 +21,7 @@ class Community(models.Model):
 
     class Meta:
         verbose_name = _("社区")
-        verbose_name_plural = _("社区")
+        verbose_name_plural = pgettext_lazy("plural", "社区")
         ordering = ["name"]
 
     def __str__(self):
@@ -47,7 +47,7 @@ class Complex(models.Model):
 
     class Meta:
         verbose_name = _("小区")
-        verbose_name_plural = _("小区")
+        verbose_name_plural = pgettext_lazy("plural", "小区")
         ordering = ["community__name", "name"]
         constraints = [
             models.UniqueConstraint(fields=["community", "name"], name="complex_unique_name"),
@@ -69,7 +69,7 @@ class Building(models.Model):
 
     class Meta:
         verbose_name = _("楼栋")
-        verbose_name_plural = _("楼栋")
+        verbose_name_plural = pgettext_lazy("plural", "楼栋")
         ordering = ["complex__name", "number"]
         constraints = [
             models.UniqueConstraint(fields=["complex", "number"], name="building_unique_number"),
@@ -93,7 +93,7 @@ class Household(models.Model):
 
     class Meta:
         verbose_name = _("住户")
-        verbose_name_plural = _("住户")
+        verbose_name_plural = pgettext_lazy("plural", "住户")
         ordering = ["building__number", "unit", "room"]
         constraints = [
             models.UniqueConstraint(
@@ -163,7 +163,7 @@ class Resident(models.Model):
 
     class Meta:
         verbose_name = _("居民")
-        verbose_name_plural = _("居民")
+        verbose_name_plural = pgettext_lazy("plural", "居民")
         ordering = ["name", "pk"]
         constraints = [
             models.UniqueConstraint(
