@@ -274,6 +274,12 @@ class SignUp(models.Model):
             models.Index(fields=["activity", "status", "created_at"], name="signup_queue_idx"),
             models.Index(fields=["created_at"], name="signup_created_idx"),
             models.Index(fields=["checked_in_at"], name="signup_checked_in_idx"),
+            # Who was reached: the monthly summary's distinct residents and households.
+            models.Index(
+                fields=["activity", "resident"],
+                condition=Q(attended=True),
+                name="signup_attended_idx",
+            ),
         ]
 
     def __str__(self):

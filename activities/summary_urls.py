@@ -1,5 +1,41 @@
-from django.urls import path  # noqa: F401
+"""/summary/…: the party secretary's monthly summary (secretary and staff only)."""
+
+from django.urls import path, register_converter
+
+from . import summary_views as views
+
+
+class YearConverter:
+    regex = "[0-9]{4}"
+
+    def to_python(self, value):
+        return int(value)
+
+    def to_url(self, value):
+        return f"{int(value):04d}"
+
+
+class MonthConverter:
+    """01–12 (one or two digits accepted; the view answers 404 for 0 or 13–99)."""
+
+    regex = "[0-9]{1,2}"
+
+    def to_python(self, value):
+        return int(value)
+
+    def to_url(self, value):
+        return f"{int(value):02d}"
+
+
+register_converter(YearConverter, "summary_yyyy")
+register_converter(MonthConverter, "summary_mm")
 
 app_name = "summary"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.current, name="current"),
+    path("go/", views.pick, name="pick"),
+    path("<summary_yyyy:year>/", views.year, name="year"),
+    path("<summary_yyyy:year>/<summary_mm:month>/", views.month, name="month"),
+    path("<summary_yyyy:year>/<summary_mm:month>/export.xlsx", views.export, name="export"),
+]

@@ -34,6 +34,12 @@ def browser_type_launch_args(browser_type_launch_args):
     }
 
 
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    """A browser set to Chinese, as the residents' phones are (Accept-Language: zh-CN)."""
+    return {**browser_context_args, "locale": "zh-CN"}
+
+
 @pytest.fixture
 def phone_context_args(browser_context_args):
     """A 360 px wide phone screen."""
