@@ -39,6 +39,17 @@ def _test_settings():
 
 
 @pytest.fixture(autouse=True)
+def _default_language():
+    """A request served in English leaves English active in its thread; start and end each
+    test in the site's default language."""
+    from django.utils import translation
+
+    translation.activate("zh-hans")
+    yield
+    translation.activate("zh-hans")
+
+
+@pytest.fixture(autouse=True)
 def _clear_cache():
     from django.core.cache import cache
 
