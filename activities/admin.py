@@ -326,6 +326,7 @@ class SignUpAdmin(ServiceAddMixin, admin.ModelAdmin):
     fields = (
         "activity",
         "resident",
+        "household",
         "status",
         "queue_position",
         "check_in_code",

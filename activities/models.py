@@ -227,6 +227,17 @@ class SignUp(models.Model):
         related_name="signups",
         verbose_name=_("居民"),
     )
+    # The resident's household when they signed up (a household reached stays reached
+    # if the resident later moves): the summary counts households from it, without a join.
+    household = models.ForeignKey(
+        "residents.Household",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        db_index=False,
+        related_name="+",
+        verbose_name=_("住户"),
+    )
     status = models.CharField(_("状态"), max_length=20, choices=Status.choices)
     signed_up_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -274,11 +285,12 @@ class SignUp(models.Model):
             models.Index(fields=["activity", "status", "created_at"], name="signup_queue_idx"),
             models.Index(fields=["created_at"], name="signup_created_idx"),
             models.Index(fields=["checked_in_at"], name="signup_checked_in_idx"),
-            # Who was reached: the monthly summary's distinct residents and households.
+            # Who was reached: the monthly summary's attendance and distinct residents and
+            # households, read from this index alone (no join to the residents).
             models.Index(
-                fields=["activity", "resident"],
+                fields=["activity", "resident", "household"],
                 condition=Q(attended=True),
-                name="signup_attended_idx",
+                name="signup_reach_idx",
             ),
         ]
 

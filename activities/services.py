@@ -121,6 +121,7 @@ def sign_up(*, activity: Activity | int, resident: Resident, by=None) -> SignUpR
         signup = SignUp(
             activity=activity,
             resident=resident,
+            household_id=resident.household_id,
             status=SignUp.Status.CONFIRMED if has_seat else SignUp.Status.WAITLISTED,
             signed_up_by=by,
             check_in_code=_new_check_in_code(activity),

@@ -18,9 +18,11 @@ How each figure is counted (the page's footnotes say the same in Chinese):
 - **Attendance rate**: attendance ÷ confirmed sign-ups of those activities.
 - **Seats filled**: confirmed sign-ups ÷ seats, over held activities that have a capacity.
 - **Unmet demand**: sign-ups left on the waiting list of the activities held in the month.
-- **Residents / households reached**: distinct residents, and distinct households of those
-  residents, with an attended sign-up of an activity held in the month (or in the year up
-  to the end of the month; running totals, shown without a month-on-month change).
+- **Residents / households reached**: distinct residents, and distinct households, with an
+  attended sign-up of an activity held in the month (or in the year up to the end of the
+  month; running totals, shown without a month-on-month change). A sign-up's household is
+  the one the resident lived in when signing up (`SignUp.household`): a household reached
+  in October stays reached if the resident later moves.
   **Household coverage**: households reached ÷ the total `household_count` of the
   complexes (1,149 for 铁建丽苑小区).
 - **Party members taking part**: distinct party members among the residents reached.
@@ -41,9 +43,11 @@ How each figure is counted (the page's footnotes say the same in Chinese):
 A resident who deleted their data keeps their anonymised row and sign-ups, so past months'
 totals do not change. The number of queries is fixed (about twenty), whatever the number
 of months, residents, activities or sign-ups: every figure is an aggregate with conditional
-`Count(…, filter=Q(…))`, and each 12-month series is one `TruncMonth` query. The figures of
-this month and last add up the two months' activity rows, so the headline, the activity
-list and the partner table always agree. Speed at a million sign-ups: see bench/README.md.
+`Count(…, filter=Q(…))`; the 12-month series and all the distinct reach counts (this month,
+last month, the year so far) come from one pass over the attended sign-ups (`_reach`). The
+figures of this month and last add up the two months' activity rows, so the headline, the
+activity list and the partner table always agree. Speed at a million sign-ups: see
+bench/README.md.
 """
 
 from __future__ import annotations
@@ -55,13 +59,26 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, Subquery, Sum
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import TruncMonth
 from django.utils import formats, timezone
 from django.utils.translation import gettext, gettext_lazy as _, pgettext
 
 from partners.models import Agreement, Lead, Partner, ResourceCommitment
-from residents.models import Complex
+from residents.models import Complex, Resident
 from residents.validators import mask_name
 
 from .models import Activity, Category, Feedback, Need, ServiceProject, SignUp
@@ -602,40 +619,51 @@ class MonthlySummary:
 # --- the queries -----------------------------------------------------------------------
 
 
-def _trend(first: tuple[int, int], end: dt.datetime, now: dt.datetime, months: int):
-    """The monthly series from `first` (year, month) for `months` months ending at `end`.
+def _trend(first: tuple[int, int], end: dt.datetime, now: dt.datetime, months: int, *,
+           year_from: int = 0):
+    """The monthly series from `first` (year, month) for `months` months ending at `end`,
+    and the reach figures that need distinct counts (see `_reach`).
 
-    Two queries whatever the number of months, each grouped by `TruncMonth` in the local
-    zone: activities by month and category; attendance and distinct households reached by
-    month (attended sign-ups of the activities held in the month).
+    Two queries whatever the number of months: activities and their attendance by month
+    and category (`TruncMonth` in the local zone); distinct residents and households reached
+    (`_reach`), where a sign-up's month is its activity's, as the bit 1 << i of the i-th
+    month, from local-midnight bounds.
     """
     zone = local_zone()
     start = month_start(*first)
+    bounds = [month_start(*add_months(*first, i)) for i in range(1, months)]
+    # An activity's attended sign-ups, counted from the partial index (activity, resident,
+    # household) WHERE attended: one index range per activity, no grouping of sign-ups.
+    attendance = (
+        SignUp.objects.filter(activity=OuterRef("pk"), attended=True)
+        .order_by()
+        .values("activity")
+        .annotate(n=Count("*"))
+        .values("n")
+    )
     activities = (
         Activity.objects.filter(held_q(start, end, now))
         .annotate(m=TruncMonth("ends_at", tzinfo=zone))
         .values("m", "category")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("pk"), attended=Sum(Subquery(attendance)))
         .order_by()
     )
-    attended = (
-        SignUp.objects.filter(held_q(start, end, now, "activity__"), attended=True)
-        .annotate(m=TruncMonth("activity__ends_at", tzinfo=zone))
-        .values("m")
-        # Count("resident"), not "pk": the partial index (activity, resident) WHERE attended
-        # then covers the whole query.
-        .annotate(
-            attended=Count("resident"), households=Count("resident__household", distinct=True)
-        )
-        .order_by()
+    # Bit of the month of the sign-up's activity: the first bound it ends before.
+    month_bit = Case(
+        *(When(activity__ends_at__lt=b, then=Value(1 << i)) for i, b in enumerate(bounds)),
+        default=Value(1 << (months - 1)),
+        output_field=IntegerField(),
     )
-    by_month: dict = defaultdict(lambda: {"categories": defaultdict(int), "activities": 0})
+    attended = SignUp.objects.filter(held_q(start, end, now, "activity__"), attended=True)
+    reach = _reach(attended, month_bit, months, year_from=year_from)
+    by_month: dict = defaultdict(
+        lambda: {"categories": defaultdict(int), "activities": 0, "attended": 0}
+    )
     for row in activities:
         month = by_month[_key(row["m"])]
         month["categories"][row["category"]] += row["n"]
         month["activities"] += row["n"]
-    for row in attended:
-        by_month[_key(row["m"])].update(attended=row["attended"], households=row["households"])
+        month["attended"] += row["attended"] or 0
     result = []
     for i in range(months):
         y, m = add_months(*first, i)
@@ -648,32 +676,87 @@ def _trend(first: tuple[int, int], end: dt.datetime, now: dt.datetime, months: i
                 activities=data.get("activities", 0),
                 by_category=tuple((c, cats.get(c, 0)) for c in Category.values),
                 attendance=data.get("attended", 0),
-                households=data.get("households", 0),
+                households=reach["households"][i],
             )
         )
-    return result
+    return result, reach
 
 
-def _reach_between(windows: dict[str, tuple[dt.datetime, dt.datetime]], now, *,
-                   party: bool = False) -> dict:
-    """Distinct residents and households (and party members) with an attended sign-up,
-    per named window, in one query."""
-    lo = min(s for s, _e in windows.values())
-    hi = max(e for _s, e in windows.values())
-    aggregates = {}
-    for name, (s, e) in windows.items():
-        within = Q(activity__ends_at__gte=s, activity__ends_at__lt=e)
-        aggregates[f"{name}_residents"] = Count("resident", distinct=True, filter=within)
-        aggregates[f"{name}_households"] = Count(
-            "resident__household", distinct=True, filter=within
-        )
-        if party:
-            aggregates[f"{name}_party"] = Count(
-                "resident", distinct=True, filter=within & Q(resident__is_party_member=True)
-            )
-    return SignUp.objects.filter(held_q(lo, hi, now, "activity__"), attended=True).aggregate(
-        **aggregates
+def _bit_or(expression: str, bits: int) -> str:
+    """SQL for the bitwise OR of an integer column over a group (`bits` low bits).
+
+    PostgreSQL has BIT_OR; elsewhere each bit is the MAX of the column masked by it.
+    """
+    if connection.vendor == "postgresql":
+        return f"BIT_OR({expression})"
+    return "(" + " + ".join(f"MAX({expression} & {1 << i})" for i in range(bits)) + ")"
+
+
+def _reach(attended, month_bit, months: int, *, year_from: int) -> dict:
+    """Distinct households per month; distinct residents and party members in the last
+    month and the one before; distinct residents and households from month `year_from`
+    (0-based) to the last. One query.
+
+    Each (resident, household at sign-up) pair of the attended sign-ups gets the months it
+    was reached in as a bit mask; masks are then OR-ed per household and per resident, and
+    every figure is a count of masks with the month's bit set. The grouping visits every
+    attended sign-up of the months once, instead of one distinct count per figure.
+    """
+    pairs = (
+        attended.annotate(bit=month_bit)
+        .values_list("resident_id", "household_id", "bit")
+        .order_by()
     )
+    pairs_sql, params = pairs.query.sql_with_params()
+    party = Resident.objects.filter(is_party_member=True).values("pk").order_by()
+    party_sql, party_params = party.query.sql_with_params()
+    last, before = 1 << (months - 1), (1 << (months - 2)) if months > 1 else 0
+    year = sum(1 << i for i in range(year_from, months))
+
+    def has(mask):
+        return f"SUM(CASE WHEN (bits & {mask}) <> 0 THEN 1 ELSE 0 END)"
+
+    def party_has(mask):
+        return (
+            f"SUM(CASE WHEN (bits & {mask}) <> 0 AND resident_id IN ({party_sql}) "
+            "THEN 1 ELSE 0 END)"
+        )
+
+    household_columns = [has(1 << i) for i in range(months)] + [has(year)]
+    resident_columns = [has(last), has(before), party_has(last), party_has(before), has(year)]
+    sql = f"""
+        WITH signups (resident_id, household_id, bit) AS ({pairs_sql}),
+        pairs AS (
+            SELECT resident_id, household_id, {_bit_or("bit", months)} AS bits
+            FROM signups GROUP BY resident_id, household_id
+        ),
+        households AS (
+            SELECT {_bit_or("bits", months)} AS bits FROM pairs
+            WHERE household_id IS NOT NULL GROUP BY household_id
+        ),
+        residents AS (
+            SELECT resident_id, {_bit_or("bits", months)} AS bits FROM pairs
+            GROUP BY resident_id
+        )
+        SELECT * FROM
+            (SELECT {", ".join(household_columns)} FROM households) AS h,
+            (SELECT {", ".join(resident_columns)} FROM residents) AS r
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, *party_params, *party_params])
+        row = [n or 0 for n in cursor.fetchone()]
+    households, row = row[:months], row[months:]
+    return {
+        "households": households,
+        "cur_households": households[-1],
+        "prev_households": households[-2] if months > 1 else 0,
+        "year_households": row[0],
+        "cur_residents": row[1],
+        "prev_residents": row[2],
+        "cur_party": row[3],
+        "prev_party": row[4],
+        "year_residents": row[5],
+    }
 
 
 def _projects(start, end, first_day, last_day, now):
@@ -890,7 +973,8 @@ def _monthly_summary(*, year: int, month: int, now: dt.datetime | None) -> Month
         return Q(**{f"{field}__gte": prev_start, f"{field}__lt": start})
 
     # 12-month series; this month and last month are its two last entries.
-    trend = _trend(add_months(year, month, 1 - TREND_MONTHS), end, now, TREND_MONTHS)
+    trend, reach = _trend(add_months(year, month, 1 - TREND_MONTHS), end, now, TREND_MONTHS,
+                          year_from=TREND_MONTHS - month)
     cur_month, prev_month = trend[-1], trend[-2]
 
     # The activities of this month and last, with their sign-ups and ratings.
@@ -903,8 +987,6 @@ def _monthly_summary(*, year: int, month: int, now: dt.datetime | None) -> Month
 
     household_total = Complex.objects.aggregate(n=Sum("household_count"))["n"] or 0
 
-    recent = _reach_between({"cur": (start, end), "prev": (prev_start, start)}, now, party=True)
-    year_reach = _reach_between({"year": (month_start(year, 1), end)}, now)
 
     signups = SignUp.objects.filter(created_at__gte=prev_start, created_at__lt=end).aggregate(
         # Count the indexed column itself: an index-only scan of signup_created_idx.
@@ -1043,20 +1125,20 @@ def _monthly_summary(*, year: int, month: int, now: dt.datetime | None) -> Month
             PERCENT,
         ),
         unmet_demand=pair("waitlisted"),
-        residents_reached=Figure(recent["cur_residents"], recent["prev_residents"]),
-        households_reached=Figure(recent["cur_households"], recent["prev_households"]),
+        residents_reached=Figure(reach["cur_residents"], reach["prev_residents"]),
+        households_reached=Figure(reach["cur_households"], reach["prev_households"]),
         household_coverage=Figure(
-            ratio(recent["cur_households"], household_total),
-            ratio(recent["prev_households"], household_total),
+            ratio(reach["cur_households"], household_total),
+            ratio(reach["prev_households"], household_total),
             PERCENT,
         ),
         # Running totals for the year: no month-on-month change.
-        residents_reached_year=Figure(year_reach["year_residents"]),
-        households_reached_year=Figure(year_reach["year_households"]),
+        residents_reached_year=Figure(reach["year_residents"]),
+        households_reached_year=Figure(reach["year_households"]),
         household_coverage_year=Figure(
-            ratio(year_reach["year_households"], household_total), kind=PERCENT
+            ratio(reach["year_households"], household_total), kind=PERCENT
         ),
-        party_members=Figure(recent["cur_party"], recent["prev_party"]),
+        party_members=Figure(reach["cur_party"], reach["prev_party"]),
         projects=projects,
         projects_planned=project_counts[ServiceProject.Status.PLANNED],
         projects_in_progress=project_counts[ServiceProject.Status.IN_PROGRESS],
@@ -1121,8 +1203,7 @@ def year_summary(*, year: int, now: dt.datetime | None = None) -> YearSummary:
     today = timezone.localdate(now)
     last_month = 12 if year < today.year else today.month
     _start, end = month_bounds(year, last_month)
-    trend = _trend((year, 1), end, now, last_month)
-    reach = _reach_between({"year": (month_start(year, 1), end)}, now)
+    trend, reach = _trend((year, 1), end, now, last_month)
     return YearSummary(
         year=year,
         last_month=last_month,

@@ -1272,7 +1272,7 @@ class DemoBuilder:
                     code = self._free_code(codes[activity.pk])
                 codes[activity.pk].add(code)
                 signup = SignUp(
-                    activity=activity, resident=resident,
+                    activity=activity, resident=resident, household_id=resident.household_id,
                     status=SignUp.Status.CANCELLED if cancelled else SignUp.Status.CONFIRMED,
                     signed_up_by=by, check_in_code=code, created_at=created_at,
                     confirmed_at=created_at,

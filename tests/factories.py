@@ -184,6 +184,8 @@ class SignUpFactory(DjangoModelFactory):
 
     activity = factory.SubFactory(ActivityFactory)
     resident = factory.SubFactory(ResidentFactory)
+    # The resident's household at sign-up, as services.sign_up records it.
+    household = factory.LazyAttribute(lambda o: o.resident.household)
     status = SignUp.Status.CONFIRMED
     check_in_code = factory.Sequence(lambda n: f"{n % 1_000_000:06d}")
     confirmed_at = factory.LazyFunction(timezone.now)

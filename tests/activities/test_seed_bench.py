@@ -57,6 +57,11 @@ def test_seed_bench_respects_the_sign_up_rules():
     assert not over.exists()
     assert not Feedback.objects.exclude(signup__attended=True).exists()
 
+    # Every sign-up records its resident's household (the summary counts households from it).
+    assert SignUp.objects.filter(household__isnull=False).exists()
+    pairs = SignUp.objects.values_list("household_id", "resident__household_id")
+    assert all(mine == residents for mine, residents in pairs)
+
 
 def test_seed_bench_gives_realistic_shares():
     _seed(residents=500, activities=60, signups=6000, months=3)

@@ -8,6 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
+from activities import services
 from activities.models import Activity, Category, SignUp
 from activities.summary import (
     PERCENT,
@@ -155,6 +156,38 @@ def test_a_resident_who_deleted_their_data_still_counts_in_past_months(march):
     assert after.households_reached == before.households_reached
     assert after.attendance == before.attendance
     assert after.residents_reached_year == before.residents_reached_year
+
+
+def test_a_household_reached_stays_reached_when_its_resident_moves(march):
+    r1, _r2, r3 = march.residents[:3]
+    # 张伟 (h2) attended 亲子健身操 in March, then moved in with 王秀英's household (h1).
+    r3.household = r1.household
+    r3.save()
+    s = monthly_summary(year=2026, month=3)
+    assert s.households_reached == Figure(4, 1)  # h1, h2, h3, h4: as it was in March
+    assert [m.households for m in s.trend][-2:] == [1, 4]
+    assert s.households_reached_year == Figure(4)
+
+
+def test_a_resident_reached_from_two_households_counts_once(march):
+    r3 = march.residents[2]
+    h5 = march.residents[5].household
+    r3.household = h5  # moved to h5 after March
+    r3.save()
+    april = held_activity("四月讲座", Category.LEGAL, at(2026, 4, 10))
+    signup(april, r3, at(2026, 4, 1), attended=True)
+    s = monthly_summary(year=2026, month=4)
+    assert s.residents_reached == Figure(1, 5)
+    assert s.households_reached == Figure(1, 4)  # h5, where 张伟 lives now
+    assert s.residents_reached_year == Figure(5)  # r1–r5: 张伟 once, from two households
+    assert s.households_reached_year == Figure(5)  # h1–h4 in March, h5 in April
+
+
+def test_sign_up_records_the_residents_household():
+    resident = ResidentFactory(household=HouseholdFactory())
+    activity = ActivityFactory(status=Activity.Status.OPEN)
+    signup_ = services.sign_up(activity=activity, resident=resident).signup
+    assert signup_.household_id == resident.household_id
 
 
 def test_leads_and_needs(s):

@@ -96,9 +96,10 @@ class Command(BaseCommand):
         with transaction.atomic():
             complex_, households = self._complex(residents)
             partners = self._partners(complex_)
-            resident_ids = self._residents(residents, households)
+            resident_ids, household_of = self._residents(residents, households)
             activity_rows = self._activities(activities, months, complex_, partners)
-            n_signups, n_feedback = self._signups(signups, activity_rows, resident_ids)
+            n_signups, n_feedback = self._signups(signups, activity_rows, resident_ids,
+                                                  household_of)
             self._needs_leads_projects(months, complex_, partners, resident_ids)
             self._reset_sequences()
         self.stdout.write(
@@ -222,8 +223,10 @@ class Command(BaseCommand):
 
     # --- people -----------------------------------------------------------------------
 
-    def _residents(self, n: int, households: list[int]) -> list[int]:
+    def _residents(self, n: int, households: list[int]) -> tuple[list[int], dict]:
+        """Insert the residents; return their ids and {resident id: household id}."""
         rng = self.rng
+        household_of: dict[int, int | None] = {}
         used = (
             Resident.objects.filter(phone__startswith=PHONE_PREFIX)
             .aggregate(m=Max("phone"))["m"]
@@ -238,9 +241,11 @@ class Command(BaseCommand):
         def rows():
             for i in range(n):
                 name = rng.choice(SURNAMES) + "".join(rng.choices(GIVEN, k=rng.choice((1, 2))))
+                household = households[i % len(households)] if rng.random() < 0.97 else None
+                household_of[first_id + i] = household
                 yield (
                     first_id + i,
-                    households[i % len(households)] if rng.random() < 0.97 else None,
+                    household,
                     name,
                     f"{PHONE_PREFIX}{first_phone + i:08d}",
                     "",
@@ -265,7 +270,7 @@ class Command(BaseCommand):
         self.stdout.write(
             _("居民：%(n)s（%(t).1f 秒）") % {"n": n, "t": time.monotonic() - started}
         )
-        return list(range(first_id, first_id + n))
+        return list(range(first_id, first_id + n)), household_of
 
     # --- activities -------------------------------------------------------------------
 
@@ -313,8 +318,11 @@ class Command(BaseCommand):
 
     # --- sign-ups ---------------------------------------------------------------------
 
-    def _signups(self, total: int, activity_data, resident_ids: list[int]):
-        """Spread `total` sign-ups over the activities; then write activities and sign-ups."""
+    def _signups(self, total: int, activity_data, resident_ids: list[int],
+                 household_of: dict[int, int | None]):
+        """Spread `total` sign-ups over the activities; then write activities and sign-ups.
+
+        Each sign-up records its resident's household, as `services.sign_up` does."""
         rng = self.rng
         rows = activity_data["rows"]
         weights = [rng.uniform(0.3, 1.7) for _row in rows]
@@ -339,9 +347,10 @@ class Command(BaseCommand):
         now = timezone.now()
         first_id = self._next_id(SignUp)
         feedback: list[tuple] = []
-        signup_fields = ["id", "activity_id", "resident_id", "status", "signed_up_by_id",
-                         "check_in_code", "created_at", "confirmed_at", "promoted_at",
-                         "promotion_unseen", "cancelled_at", "attended", "checked_in_at"]
+        signup_fields = ["id", "activity_id", "resident_id", "household_id", "status",
+                         "signed_up_by_id", "check_in_code", "created_at", "confirmed_at",
+                         "promoted_at", "promotion_unseen", "cancelled_at", "attended",
+                         "checked_in_at"]
         next_id = first_id
 
         def signup_rows():
@@ -385,9 +394,9 @@ class Command(BaseCommand):
                             may_publish and rng.random() < 0.5,
                             min(now, row["ends_at"] + dt.timedelta(hours=rng.uniform(1, 72))),
                         ))
-                    yield (next_id, row["id"], resident_id, status, None, f"{code:06d}",
-                           created_at, confirmed_at, None, False, cancelled_at, attended,
-                           checked_in_at)
+                    yield (next_id, row["id"], resident_id, household_of[resident_id], status,
+                           None, f"{code:06d}", created_at, confirmed_at, None, False,
+                           cancelled_at, attended, checked_in_at)
                     next_id += 1
 
         started = time.monotonic()
