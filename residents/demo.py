@@ -730,12 +730,14 @@ def activity_specs() -> list[ActivitySpec]:
         party_members_only=True, upcoming={"turnout": (12, 12)},
     )
     choir = _series(
-        [-20 - 30 * k for k in range(7)],
+        # Tomorrow's rehearsal keeps "this week" on the home page from being empty.
+        [-20 - 30 * k for k in range(7)] + [1],
         title="合唱团排练", category=Category.CULTURE, partners=("铁建丽苑退休职工协会",),
         commitment="每月一次合唱团排练", place=PLACE_HALL,
         summary="退休职工合唱团排练，欢迎新成员",
         description="排练红歌和经典老歌，为小区音乐节准备节目。喜欢唱歌的居民都可以来。",
         hour=15, minute=0, minutes=120, capacity=40, audience="elderly", turnout=(15, 28),
+        upcoming={"turnout": (10, 10)},
     )
     medicine = _series(
         [-200, -30],
