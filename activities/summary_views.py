@@ -19,11 +19,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from residents.roles import SECRETARY_GROUP, STAFF_GROUP
+
 from . import summary_export
 from .summary import add_months, month_label, monthly_summary, year_summary
 
-STAFF_GROUP = "社区工作人员"
-SECRETARY_GROUP = "党委书记"
 #: The first year the month picker offers and the URLs accept.
 FIRST_YEAR = 2000
 

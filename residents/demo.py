@@ -47,6 +47,7 @@ from activities.models import (
 from partners.models import Agreement, Lead, Partner, ResourceCommitment
 
 from .models import Building, Community, Complex, Household, Resident
+from .roles import SECRETARY_GROUP, STAFF_GROUP
 
 SEED = 2013
 PASSWORD = "demo12345"
@@ -55,8 +56,6 @@ PARTY_MEMBER_COUNT = 36
 FIRST_PHONE = 13900000001
 STAFF_USERNAME = "staff"
 SECRETARY_USERNAME = "secretary"
-STAFF_GROUP = "社区工作人员"
-SECRETARY_GROUP = "党委书记"
 SITE_URL = "http://127.0.0.1:8000"
 
 SUBDISTRICT = "西站街道"
