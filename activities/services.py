@@ -256,13 +256,19 @@ def check_in(*, activity: Activity | int, code: str, by=None) -> SignUp:
 
 
 def undo_check_in(*, signup: SignUp | int, by=None) -> SignUp:
-    """Take back a check-in made by mistake."""
+    """Take back a check-in made by mistake. A rating only attendees could leave goes with it,
+    so that the summary's ratings count attendees only."""
     pk = signup.pk if isinstance(signup, SignUp) else signup
     with transaction.atomic():
+        activity_id = SignUp.objects.filter(pk=pk).values_list("activity_id", flat=True).first()
+        if activity_id is None:
+            raise ValidationError(_("找不到该报名记录。"), code="not_found")
+        _lock_activity(activity_id)
         signup = SignUp.objects.select_for_update().get(pk=pk)
         signup.attended = False
         signup.checked_in_at = None
         signup.save(update_fields=["attended", "checked_in_at"])
+        Feedback.objects.filter(signup=signup).delete()
         return signup
 
 

@@ -6,7 +6,9 @@ from . import summary_views as views
 
 
 class YearConverter:
-    regex = "[0-9]{4}"
+    """1000–9999: year 0000 does not exist (and Python's dates refuse it)."""
+
+    regex = "[1-9][0-9]{3}"
 
     def to_python(self, value):
         return int(value)

@@ -242,7 +242,9 @@ def activity_ics(request, pk):
 
 @require_safe
 def calendar_feed(request):
-    activities = selectors.upcoming_activities(limit=FEED_LIMIT)
+    # Cancelled activities stay in the feed, marked STATUS:CANCELLED, so that subscribed
+    # calendars drop the event instead of keeping a stale one.
+    activities = selectors.visible_activities().upcoming()[:FEED_LIMIT]
     body = calendar.feed_calendar(
         activities, url_for=lambda a: request.build_absolute_uri(a.get_absolute_url())
     )

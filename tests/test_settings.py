@@ -186,3 +186,20 @@ def test_the_running_database_is_configured_for_its_engine():
     else:
         assert "transaction_mode" not in database.get("OPTIONS", {})
         assert database["CONN_HEALTH_CHECKS"] is True
+
+
+def test_a_redis_cache_url_gives_a_working_shared_cache():
+    import socket
+
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
+    except OSError:
+        pytest.skip("no Redis on 127.0.0.1:6379 on this machine")
+    result = run_django(
+        "manage.py", "shell", "-c",
+        "from django.core.cache import caches; cache = caches['default']; "
+        "cache.set('gongjian-check', 42, 5); "
+        "print(type(cache).__name__, cache.get('gongjian-check'))",
+        CACHE_URL="redis://127.0.0.1:6379/15",
+    )
+    assert "RedisCache 42" in result.stdout, result.stderr

@@ -657,3 +657,12 @@ def test_withdrawing_consent_unpublishes_the_feedback():
     feedback = services.leave_feedback(signup=signup, rating=5, may_publish=False)
     feedback.refresh_from_db()
     assert feedback.is_published is False
+
+
+def test_undoing_a_check_in_removes_the_rating_only_an_attendee_could_leave():
+    from tests.factories import FeedbackFactory
+
+    feedback = FeedbackFactory()
+    signup = services.undo_check_in(signup=feedback.signup)
+    assert signup.attended is False and signup.checked_in_at is None
+    assert not Feedback.objects.filter(pk=feedback.pk).exists()

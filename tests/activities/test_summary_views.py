@@ -298,3 +298,13 @@ def test_page_and_excel_queries_do_not_grow_with_the_data(march, staff_client):
     ResidentFactory.create_batch(5, user=None)
     assert _page_queries(staff_client, MARCH) == page
     assert _page_queries(staff_client, MARCH + "export.xlsx") == excel
+
+
+def test_year_zero_is_not_a_summary_url():
+    from django.urls import NoReverseMatch, resolve
+    from django.urls.exceptions import Resolver404
+
+    with pytest.raises(Resolver404):
+        resolve("/summary/0000/01/")
+    with pytest.raises(NoReverseMatch):
+        reverse("summary:month", kwargs={"year": 0, "month": 1})

@@ -576,7 +576,7 @@ def test_the_ics_of_an_activity_parses_back_with_the_right_times(client):
     assert f"http://testserver/activities/{activity.pk}/" in str(event["DESCRIPTION"])
 
 
-def test_the_calendar_feed_lists_upcoming_visible_activities_only(client):
+def test_the_calendar_feed_lists_upcoming_visible_activities_and_marks_cancelled_ones(client):
     ActivityFactory(title="公益瑜伽课")
     ActivityFactory(title="已取消的课", status=Activity.Status.CANCELLED)
     ActivityFactory(title="内部筹备", status=Activity.Status.PLANNED, is_public=False)
@@ -586,8 +586,10 @@ def test_the_calendar_feed_lists_upcoming_visible_activities_only(client):
     assert response.status_code == 200
     assert response["Content-Type"] == "text/calendar; charset=utf-8"
     assert "filename=" in response["Content-Disposition"]
-    summaries = [str(e["SUMMARY"]) for e in Calendar.from_ical(response.content).walk("VEVENT")]
-    assert summaries == ["公益瑜伽课"]
+    events = {str(e["SUMMARY"]): e for e in Calendar.from_ical(response.content).walk("VEVENT")}
+    assert sorted(events) == ["公益瑜伽课", "已取消的课"]
+    assert str(events["已取消的课"]["STATUS"]) == "CANCELLED"
+    assert "STATUS" not in events["公益瑜伽课"] or str(events["公益瑜伽课"]["STATUS"]) != "CANCELLED"
 
 
 def test_the_poster_has_a_large_qr_code_of_the_activity_address(client):
