@@ -124,3 +124,12 @@ def test_partner_pages_query_counts_do_not_grow_with_data(client, logged_in):
     populate(195, resident=resident, partner=partner, start=5)
     large = [_count(client, url) for url in urls]
     assert small == large
+
+
+def test_a_partner_that_has_left_keeps_its_page_but_not_its_contact_person(client):
+    partner = PartnerFactory(
+        name="已撤离的单位", is_active=False, contact_name="李联系", contact_phone="0931-1234567"
+    )
+    page = client.get(reverse("partners:detail", args=[partner.pk])).content.decode()
+    assert "已撤离的单位" in page and "已不在驻" in page
+    assert "李联系" not in page and "0931-1234567" not in page
