@@ -17,9 +17,14 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.translation import gettext as _gettext, gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 
-from residents.admin_mixins import ReadOnlyInline, ServiceAddMixin, titled_filter
+from residents.admin_mixins import (
+    GuardedHistoryAdmin,
+    ReadOnlyInline,
+    ServiceAddMixin,
+    titled_filter,
+)
+from residents.models import Building
 
 from . import services
 from .forms_admin import ActivityAdminForm, CheckInForm
@@ -40,6 +45,14 @@ def report_each(request, model_admin, signups, act, done_message):
         model_admin.message_user(request, done_message % {"count": done}, messages.SUCCESS)
     for line in refused:
         model_admin.message_user(request, line, messages.ERROR)
+
+
+def _parse_id(raw) -> int | None:
+    """A record id posted by a form, or None for anything that is not one ("abc", "1.5")."""
+    raw = (raw or "").strip()
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
+        return None
+    return int(raw) or None
 
 
 STATUS_ORDER = Case(
@@ -69,7 +82,8 @@ class SignUpInline(ReadOnlyInline):
         return (
             super()
             .get_queryset(request)
-            .select_related("resident", "signed_up_by")
+            # Each row is headed by the sign-up's name, "<resident> · <activity>".
+            .select_related("resident", "activity", "signed_up_by")
             .with_waitlist_position()
             .order_by(STATUS_ORDER.asc(), "created_at", "pk")
         )
@@ -100,7 +114,7 @@ class WhenFilter(admin.SimpleListFilter):
 
 
 @admin.register(Activity)
-class ActivityAdmin(SimpleHistoryAdmin):
+class ActivityAdmin(GuardedHistoryAdmin):
     """Activities with their seats taken, waiting list and check-in desk."""
 
     form = ActivityAdminForm
@@ -256,7 +270,10 @@ class ActivityAdmin(SimpleHistoryAdmin):
                     raise ValidationError(form.errors["code"])
                 code = form.cleaned_data["code"]
             else:
-                signup = activity.signups.filter(pk=request.POST.get("signup") or 0).first()
+                signup_id = _parse_id(request.POST.get("signup"))
+                signup = (
+                    activity.signups.filter(pk=signup_id).first() if signup_id else None
+                )
                 if signup is None:
                     raise ValidationError(_gettext("找不到该报名记录。"))
                 code = signup.check_in_code
@@ -449,7 +466,7 @@ class NeedOfProjectInline(ReadOnlyInline):
 
 
 @admin.register(ServiceProject)
-class ServiceProjectAdmin(SimpleHistoryAdmin):
+class ServiceProjectAdmin(GuardedHistoryAdmin):
     list_display = (
         "title",
         "partner",
@@ -468,6 +485,12 @@ class ServiceProjectAdmin(SimpleHistoryAdmin):
     list_select_related = ("partner", "complex")
     date_hierarchy = "starts_on"
     inlines = (MilestoneInline, NeedOfProjectInline)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "buildings":
+            # A building's name includes its complex's.
+            kwargs["queryset"] = Building.objects.select_related("complex")
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def get_queryset(self, request):
         return (
@@ -530,7 +553,7 @@ URGENCY_FIRST = Case(
 
 
 @admin.register(Need)
-class NeedAdmin(SimpleHistoryAdmin):
+class NeedAdmin(GuardedHistoryAdmin):
     """Residents' needs to triage: the newest urgent ones first."""
 
     list_display = (

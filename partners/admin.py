@@ -9,9 +9,8 @@ from django.db import models
 from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _gettext, gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 
-from residents.admin_mixins import titled_filter
+from residents.admin_mixins import GuardedHistoryAdmin, titled_filter
 
 from .models import Agreement, Lead, Partner, ResourceCommitment
 
@@ -33,7 +32,7 @@ class ResourceCommitmentInline(admin.TabularInline):
 
 
 @admin.register(Partner)
-class PartnerAdmin(SimpleHistoryAdmin):
+class PartnerAdmin(GuardedHistoryAdmin):
     # A website typed without a scheme is taken as https:// (Django 6's default).
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = (
@@ -108,7 +107,7 @@ class CommitmentOfAgreementInline(admin.TabularInline):
 
 
 @admin.register(Agreement)
-class AgreementAdmin(SimpleHistoryAdmin):
+class AgreementAdmin(GuardedHistoryAdmin):
     list_display = (
         "title",
         "partner",
@@ -142,7 +141,7 @@ class AgreementAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(ResourceCommitment)
-class ResourceCommitmentAdmin(SimpleHistoryAdmin):
+class ResourceCommitmentAdmin(GuardedHistoryAdmin):
     list_display = (
         "title",
         "partner",
@@ -198,7 +197,7 @@ class FollowUpFilter(admin.SimpleListFilter):
 
 
 @admin.register(Lead)
-class LeadAdmin(SimpleHistoryAdmin):
+class LeadAdmin(GuardedHistoryAdmin):
     """Leads by stage, with the next follow-up date; the overdue ones are flagged."""
 
     list_display = (

@@ -4,8 +4,11 @@ residents (with Excel import and export of households and residents)."""
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Count
+from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils.translation import gettext as _gettext, gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
 
@@ -13,7 +16,7 @@ from .admin_mixins import BuildingListFilter, ReadOnlyInline, StaffImportExportM
 from .forms_admin import ResidentAdminForm
 from .models import Building, Community, Complex, Household, Resident
 from .resources import HouseholdResource, ResidentResource
-from .services import anonymise_resident
+from .services import anonymise_resident, change_phone, delete_resident, reset_login
 
 DELETED = _("（已删除个人数据）")
 
@@ -37,6 +40,10 @@ class BuildingInline(admin.TabularInline):
     fields = ("number", "unit_count", "household_count")
     extra = 0
     show_change_link = True
+
+    def get_queryset(self, request):
+        # A building's name includes its complex's.
+        return super().get_queryset(request).select_related("complex")
 
 
 @admin.register(Complex)
@@ -137,6 +144,15 @@ class HouseholdAdmin(StaffImportExportMixin, ImportExportModelAdmin):
         return household.member_total
 
 
+class _PhoneChangeRefused(Exception):
+    """`change_phone` refused while the change form was being saved: the whole save is
+    rolled back and the refusal shown."""
+
+    def __init__(self, error: ValidationError):
+        super().__init__(error)
+        self.error = error
+
+
 class DataStatusFilter(admin.SimpleListFilter):
     title = _("资料状态")
     parameter_name = "data"
@@ -192,7 +208,7 @@ class ResidentAdmin(StaffImportExportMixin, ImportExportModelAdmin):
         ),
     )
     anonymised_fieldsets = ((None, {"fields": ("household", "created_at", "anonymised_at")}),)
-    actions = ("anonymise",)
+    actions = ("anonymise", "reset_password")
 
     def get_fieldsets(self, request, obj=None):
         if obj is not None and obj.is_anonymised:
@@ -203,6 +219,38 @@ class ResidentAdmin(StaffImportExportMixin, ImportExportModelAdmin):
         if obj is not None and obj.is_anonymised:
             return False
         return super().has_change_permission(request, obj)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except _PhoneChangeRefused as refused:
+            # The form checked the number, but someone took it in the meantime.
+            self.message_user(request, "；".join(refused.error.messages), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def save_model(self, request, obj, form, change):
+        """A changed phone number goes through `change_phone`, which changes the login
+        name (the phone number) too."""
+        if not change or "phone" not in form.changed_data:
+            super().save_model(request, obj, form, change)
+            return
+        new_phone = obj.phone
+        obj.phone = form.initial.get("phone") or ""
+        super().save_model(request, obj, form, change)
+        try:
+            change_phone(resident=obj, phone=new_phone)
+        except ValidationError as error:
+            raise _PhoneChangeRefused(error) from error
+        obj.phone = new_phone
+
+    def delete_model(self, request, obj):
+        """Through `delete_resident`, which deletes the resident's login too."""
+        delete_resident(resident=obj)
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            for resident in queryset:
+                delete_resident(resident=resident)
 
     def get_search_results(self, request, queryset, search_term):
         queryset, may_have_duplicates = super().get_search_results(
@@ -256,4 +304,51 @@ class ResidentAdmin(StaffImportExportMixin, ImportExportModelAdmin):
             _gettext("已删除 %(count)d 位居民的个人数据。") % {"count": done},
             messages.SUCCESS,
         )
+        return None
+
+    @admin.action(description=_("重置登录密码"), permissions=("change",))
+    def reset_password(self, request, queryset):
+        """Through `residents.services.reset_login`, after a confirmation page: the login is
+        deleted and the resident activates their account again with a new password."""
+        queryset = queryset.filter(anonymised_at__isnull=True, user__isnull=False).select_related(
+            "household__building"
+        )
+        if not queryset.exists():
+            self.message_user(
+                request, _gettext("所选居民都没有登录账号，无需重置。"), messages.WARNING
+            )
+            return None
+        if request.POST.get("post") != "yes":
+            context = {
+                **self.admin_site.each_context(request),
+                "title": _gettext("重置登录密码"),
+                "opts": self.model._meta,
+                "queryset": queryset,
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            }
+            request.current_app = self.admin_site.name
+            return TemplateResponse(
+                request, "admin/residents/resident/reset_login_confirmation.html", context
+            )
+        names = []
+        for resident in queryset:
+            try:
+                reset_login(resident=resident)
+            except ValidationError as error:
+                self.message_user(
+                    request, f"{resident.name}：{'；'.join(error.messages)}", messages.ERROR
+                )
+            else:
+                names.append(resident.name)
+        if names:
+            self.message_user(
+                request,
+                _gettext(
+                    "已重置 %(names)s 的登录密码（原登录账号已删除，报名记录不变）。"
+                    "请告诉居民：打开“激活账号”页面（%(url)s），填写手机号码、姓名和住址"
+                    "（楼号、单元、门牌号），再设置新密码即可登录。"
+                )
+                % {"names": "、".join(names), "url": reverse("residents:activate")},
+                messages.SUCCESS,
+            )
         return None

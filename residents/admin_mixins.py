@@ -3,6 +3,7 @@
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.options import IS_POPUP_VAR, TO_FIELD_VAR
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.http import HttpResponseRedirect
@@ -11,6 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from import_export.formats import base_formats
 from import_export.forms import SelectableFieldsExportForm
+from simple_history.admin import SimpleHistoryAdmin
 
 
 class ColumnNamedExportForm(SelectableFieldsExportForm):
@@ -63,6 +65,24 @@ class StaffImportExportMixin:
                 reverse(f"admin:{opts.app_label}_{opts.model_name}_import")
             )
         return super().process_result(result, request)
+
+
+class GuardedHistoryAdmin(SimpleHistoryAdmin):
+    """django-simple-history's admin, whose "revert" form writes only for those who may
+    change the record.
+
+    simple_history asks only for the *view* permission on a history version's page, and a
+    POST there saves the form: the party secretary, who reads the back office, could change
+    any record that way. Reading the old versions stays open to her; writing needs the change
+    permission, as on the change page itself.
+    """
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method not in ("GET", "HEAD"):
+            obj = self.get_object(request, unquote(object_id))
+            if not self.has_change_permission(request, obj):
+                raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
 
 
 class ReadOnlyInline(admin.TabularInline):

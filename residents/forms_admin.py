@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _, gettext_lazy
 
 from .models import Resident
+from .services import phone_change_refusal
 from .validators import phone_validator
 
 
@@ -32,12 +33,13 @@ class ResidentAdminForm(forms.ModelForm):
         )
 
     def clean_phone(self):
+        # The same checks as `residents.services.change_phone`, which writes the change
+        # (the phone number is also the resident's login name).
         phone = self.cleaned_data["phone"]
-        if phone and Resident.objects.filter(phone=phone).exclude(pk=self.instance.pk).exists():
+        refusal = phone_change_refusal(resident=self.instance, phone=phone)
+        if refusal is not None:
             raise forms.ValidationError(
-                _("手机号码 %(phone)s 已登记给另一位居民。"),
-                code="phone_taken",
-                params={"phone": phone},
+                refusal.error_dict["phone"] if hasattr(refusal, "error_dict") else refusal
             )
         return phone
 

@@ -185,9 +185,9 @@ def activate_resident(
             if resident is None or not phone:
                 raise mismatch
             if resident.user_id is not None:
-                raise ValidationError(
-                    _("这个账号已经激活，请直接登录。"), code="already_active"
-                )
+                # Same words as a mismatch: a different reply would confirm a right guess
+                # of someone's name and address.
+                raise ValidationError(mismatch.message, code="already_active")
             if User.objects.filter(username=phone).exists():
                 raise mismatch
             resident.user = _create_login(phone=phone, password=password,
@@ -227,6 +227,105 @@ def add_household_member(*, guardian: Resident, name: str, birth_year: int) -> R
         return member
 
 
+#: What a resident's own needs are called once they deleted their data (the figures keep
+#: the row; its words may identify them).
+ANONYMISED_NEED_TITLE = "（居民已注销）"
+#: Stands in for a deleted phone number found in free text.
+REDACTED = "***"
+
+
+def _redacted(expression, tokens: dict[str, str], max_length: int | None = None):
+    """`expression` (a text column) with each identifying token replaced, in the database;
+    cut to `max_length` (a replacement may be longer than the token)."""
+    from django.db.models import Value
+    from django.db.models.functions import Left, Replace
+
+    for token, replacement in tokens.items():
+        expression = Replace(expression, Value(token), Value(replacement))
+    return Left(expression, max_length) if max_length else expression
+
+
+def _identifying_tokens(resident: Resident) -> dict[str, str]:
+    """The resident's name and phone (and login name), as they may appear in free text."""
+    tokens: dict[str, str] = {}
+    name = (resident.name or "").strip()
+    if len(name) >= 2:
+        tokens[name] = ANONYMISED_NAME
+        compact = "".join(name.split())
+        if compact != name and len(compact) >= 2:
+            tokens[compact] = ANONYMISED_NAME
+    for phone in {resident.phone, resident.user.get_username() if resident.user_id else ""}:
+        if phone:
+            tokens[phone] = REDACTED
+    return tokens
+
+
+def _erase_traces(*, resident: Resident) -> None:
+    """Remove what ties the resident's needs, leads, their versions, the admin's log and
+    the login log to them; keep the rows, so monthly counts (by created_at) stay."""
+    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+    from django.contrib.admin.models import LogEntry
+    from django.contrib.contenttypes.models import ContentType
+    from django.db.models import F
+
+    from activities.models import Feedback, Need, SignUp
+    from partners.models import Lead
+
+    tokens = _identifying_tokens(resident)
+
+    def scrub(model, field: str) -> dict:
+        if not tokens:
+            return {}
+        max_length = model._meta.get_field(field).max_length
+        return {field: _redacted(F(field), tokens, max_length)}
+
+    need_ids = list(Need.objects.filter(resident=resident).values_list("pk", flat=True))
+    new_need_ids = list(
+        Need.objects.filter(pk__in=need_ids, status=Need.Status.NEW).values_list("pk", flat=True)
+    )
+    for model in (Need, Need.history.model):
+        rows = model.objects.filter(id__in=need_ids)
+        rows.update(description="", location="", resident=None, **scrub(Need, "title"),
+                    **scrub(Need, "staff_reply"))
+        rows.filter(id__in=new_need_ids).update(title=ANONYMISED_NEED_TITLE)
+
+    lead_ids = list(Lead.objects.filter(offered_by=resident).values_list("pk", flat=True))
+    for model in (Lead, Lead.history.model):
+        model.objects.filter(id__in=lead_ids).update(
+            relationship="", contact="", offered_by=None,
+            **scrub(Lead, "organisation"), **scrub(Lead, "offer"), **scrub(Lead, "note"),
+        )
+
+    content_type = ContentType.objects.get_for_model
+    LogEntry.objects.filter(
+        content_type=content_type(Resident), object_id=str(resident.pk)
+    ).update(object_repr=ANONYMISED_NAME, change_message="")
+    signup_ids = list(SignUp.objects.filter(resident=resident).values_list("pk", flat=True))
+    related = {
+        SignUp: signup_ids,
+        Feedback: list(
+            Feedback.objects.filter(signup_id__in=signup_ids).values_list("pk", flat=True)
+        ),
+        Need: need_ids,
+        Lead: lead_ids,
+    }
+    for model, ids in related.items():
+        entries = LogEntry.objects.filter(
+            content_type=content_type(model), object_id__in=[str(pk) for pk in ids]
+        )
+        if model is Need:
+            entries.filter(object_id__in=[str(pk) for pk in new_need_ids]).update(
+                object_repr=ANONYMISED_NEED_TITLE
+            )
+        if tokens:
+            entries.update(**scrub(LogEntry, "object_repr"))
+
+    usernames = [t for t, replacement in tokens.items() if replacement == REDACTED]
+    if usernames:
+        for model in (AccessAttempt, AccessLog, AccessFailureLog):
+            model.objects.filter(username__in=usernames).delete()
+
+
 def anonymise_resident(*, resident: Resident) -> Resident:
     """Delete a resident's personal data but keep the row, so past totals stay as they were.
 
@@ -251,6 +350,7 @@ def anonymise_resident(*, resident: Resident) -> Resident:
         Feedback.objects.filter(signup__resident=resident).update(
             comment="", may_publish=False, is_published=False
         )
+        _erase_traces(resident=resident)
         user = resident.user
         resident.name = ANONYMISED_NAME
         resident.phone = ""
@@ -258,10 +358,154 @@ def anonymise_resident(*, resident: Resident) -> Resident:
         resident.birth_year = None
         resident.user = None
         resident.anonymised_at = now
+        # The address goes too: past reach is counted from SignUp.household, kept as it was.
+        resident.household = None
         resident.save(
-            update_fields=["name", "phone", "email", "birth_year", "user", "anonymised_at"]
+            update_fields=[
+                "name", "phone", "email", "birth_year", "user", "household", "anonymised_at"
+            ]
         )
         if user is not None:
             user.delete()
         return resident
 
+
+
+# --- back-office writes: deleting a resident, changing a phone number, resetting a login ---
+
+
+def delete_resident(*, resident: Resident) -> None:
+    """Delete a resident registered by mistake, together with their login.
+
+    A resident with sign-ups cannot be deleted (past monthly totals count them); their
+    personal data is deleted by anonymising them instead.
+    """
+    from django.db.models import ProtectedError, RestrictedError
+
+    with transaction.atomic():
+        resident = Resident.objects.select_for_update().filter(pk=resident.pk).first()
+        if resident is None:
+            return
+        user = (
+            User.objects.select_for_update().filter(pk=resident.user_id).first()
+            if resident.user_id is not None
+            else None
+        )
+        try:
+            resident.delete()
+        except (ProtectedError, RestrictedError):
+            raise ValidationError(
+                _("%(name)s 有活动报名记录，不能删除；请改用“删除个人数据（匿名化）”。")
+                % {"name": resident.name},
+                code="has_signups",
+            ) from None
+        if user is not None:
+            user.delete()
+
+
+def phone_change_refusal(*, resident: Resident, phone: str) -> ValidationError | None:
+    """Why the resident's phone number may not become `phone` (None if it may).
+
+    A resident's login name is their phone number, so the number must be free both among
+    residents and among logins, and a resident with a login must keep one.
+    """
+    phone = (phone or "").strip()
+    if phone == resident.phone:
+        return None
+    if resident.is_anonymised:
+        return ValidationError(_("该居民的资料已经删除。"), code="already_anonymised")
+    if not phone:
+        if resident.user_id is not None:
+            return ValidationError(
+                {"phone": ValidationError(
+                    _("该居民有登录账号，手机号码就是登录名，不能清空；"
+                      "如需停用账号，请使用“重置登录密码”。"),
+                    code="login_needs_phone",
+                )}
+            )
+        return None
+    taken = ValidationError(
+        {"phone": ValidationError(
+            _("手机号码 %(phone)s 已登记给另一位居民。"),
+            code="phone_taken",
+            params={"phone": phone},
+        )}
+    )
+    if Resident.objects.filter(phone=phone).exclude(pk=resident.pk).exists():
+        return taken
+    if User.objects.filter(username=phone).exclude(pk=resident.user_id).exists():
+        return ValidationError(
+            {"phone": ValidationError(
+                _("手机号码 %(phone)s 已是另一个登录账号的登录名，不能使用。"),
+                code="username_taken",
+                params={"phone": phone},
+            )}
+        )
+    return None
+
+
+def change_phone(*, resident: Resident, phone: str) -> Resident:
+    """Change a resident's phone number and, with it, their login name (the phone number)."""
+    phone = (phone or "").strip()
+    try:
+        with transaction.atomic():
+            resident = Resident.objects.select_for_update().get(pk=resident.pk)
+            user = (
+                User.objects.select_for_update().get(pk=resident.user_id)
+                if resident.user_id is not None
+                else None
+            )
+            refusal = phone_change_refusal(resident=resident, phone=phone)
+            if refusal is not None:
+                raise refusal
+            if phone == resident.phone:
+                return resident
+            resident.phone = phone
+            resident.full_clean(exclude=["user", "household"])
+            resident.save(update_fields=["phone"])
+            if user is not None:
+                user.username = phone
+                user.email = resident.email
+                user.save(update_fields=["username", "email"])
+            return resident
+    except IntegrityError:
+        # Someone took the number at the same moment.
+        raise ValidationError(
+            {"phone": ValidationError(
+                _("手机号码 %(phone)s 已登记给另一位居民。"),
+                code="phone_taken",
+                params={"phone": phone},
+            )}
+        ) from None
+
+
+def reset_login(*, resident: Resident) -> Resident:
+    """Delete a resident's login, for a resident who forgot their password.
+
+    The resident and everything they did stay; they then activate their account again
+    ("激活账号") with their phone number, name and address, and choose a new password.
+    """
+    from axes.utils import reset as reset_lockouts
+
+    with transaction.atomic():
+        resident = Resident.objects.select_for_update().get(pk=resident.pk)
+        if resident.is_anonymised:
+            raise ValidationError(_("该居民的资料已经删除。"), code="already_anonymised")
+        if resident.user_id is None:
+            raise ValidationError(_("该居民还没有登录账号。"), code="no_login")
+        if not resident.phone or resident.household_id is None:
+            raise ValidationError(
+                _("请先为该居民登记手机号码和住址，否则无法重新激活账号。"),
+                code="cannot_reactivate",
+            )
+        user = User.objects.select_for_update().get(pk=resident.user_id)
+        if user.is_staff or user.is_superuser:
+            raise ValidationError(
+                _("这是工作人员的账号，不能在这里重置。"), code="staff_login"
+            )
+        resident.user = None
+        resident.save(update_fields=["user"])
+        user.delete()
+        # A resident who forgot their password has often locked themselves out trying.
+        reset_lockouts(username=resident.phone)
+        return resident

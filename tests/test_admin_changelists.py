@@ -311,3 +311,58 @@ def test_export_page_wires_select_all_with_a_script_carrying_the_nonce(admin_cli
     [nonce] = re.findall(r'<script nonce="([^"]+)"', page)
     assert f"'nonce-{nonce}'" in response["Content-Security-Policy"]
     assert 'class="select-toggle"' in page
+
+
+# --- history: every history-tracked page refuses the secretary's writes ------------------
+
+
+def _history_admins():
+    from django.contrib import admin
+    from simple_history.admin import SimpleHistoryAdmin
+
+    return {
+        f"{model._meta.app_label}_{model._meta.model_name}": model_admin
+        for model, model_admin in admin.site._registry.items()
+        if isinstance(model_admin, SimpleHistoryAdmin)
+    }
+
+
+def test_every_history_admin_guards_its_revert_form():
+    from residents.admin_mixins import GuardedHistoryAdmin
+
+    admins = _history_admins()
+
+    assert len(admins) == 7
+    assert all(isinstance(a, GuardedHistoryAdmin) for a in admins.values()), admins
+
+
+@pytest.mark.parametrize("name", sorted(_history_admins()))
+def test_secretary_gets_403_posting_an_old_version_and_nothing_changes(
+    secretary_client, name
+):
+    make, _term = PAGES[name]
+    obj = make()
+    version = obj.history.first()
+    url = reverse(f"admin:{name}_simple_history", args=[obj.pk, version.history_id])
+    versions = obj.history.count()
+
+    assert secretary_client.get(url).status_code == 200
+    assert secretary_client.post(url, {}).status_code == 403
+    assert obj.history.count() == versions
+
+
+# --- change pages whose inlines or choices name a related record -----------------------
+
+
+def test_complex_page_costs_the_same_queries_for_1_and_6_buildings(admin_client):
+    one, six = ComplexFactory(name="一期"), ComplexFactory(name="二期")
+    BuildingFactory(complex=one)
+    for _ in range(6):
+        BuildingFactory(complex=six)
+    url = lambda c: reverse("admin:residents_complex_change", args=[c.pk])  # noqa: E731
+    admin_client.get(url(one))  # warm the per-process caches
+
+    at_1, _response = _queries(admin_client, url(one))
+    at_6, _response = _queries(admin_client, url(six))
+
+    assert at_6 == at_1, f"{at_1} queries with 1 building, {at_6} with 6"

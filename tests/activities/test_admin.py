@@ -571,3 +571,137 @@ def test_sign_up_added_from_a_popup_closes_it_and_selects_the_new_sign_up(admin_
     assert response.status_code == 200
     assert "admin/popup_response.html" in [t.name for t in response.templates]
     assert f'"value": "{signup.pk}"' in response.content.decode().replace("&quot;", '"')
+
+
+# --- history: reading old versions is not writing ----------------------------------
+
+
+def _history_form(obj, version):
+    opts = obj._meta
+    return reverse(
+        f"admin:{opts.app_label}_{opts.model_name}_simple_history",
+        args=[obj.pk, version.history_id],
+    )
+
+
+def _need_form(need, **overrides):
+    data = {
+        "title": need.title,
+        "description": need.description,
+        "location": need.location,
+        "category": need.category,
+        "urgency": need.urgency,
+        "resident": need.resident_id,
+        "complex": need.complex_id or "",
+        "status": need.status,
+        "project": "",
+        "staff_reply": need.staff_reply,
+    }
+    data.update(overrides)
+    return data
+
+
+def test_secretary_reads_a_needs_old_version_but_cannot_save_it(secretary_client):
+    need = NeedFactory(title="楼道灯坏了", resident__user=None)
+    need.title = "楼道灯坏了两盏"
+    need.save()
+    first = need.history.order_by("history_date").first()
+
+    page = secretary_client.get(_history_form(need, first))
+    response = secretary_client.post(_history_form(need, first), _need_form(need, title="秘书改的"))
+
+    assert page.status_code == 200
+    assert response.status_code == 403
+    need.refresh_from_db()
+    assert need.title == "楼道灯坏了两盏"
+    assert need.history.count() == 2
+
+
+def test_secretary_cannot_cancel_an_activity_through_its_history(secretary_client):
+    activity = ActivityFactory(title="消防演练", capacity=10)
+    version = activity.history.first()
+
+    response = secretary_client.post(
+        _history_form(activity, version),
+        _activity_form(activity, capacity="1", status="cancelled"),
+    )
+
+    assert response.status_code == 403
+    activity.refresh_from_db()
+    assert (activity.status, activity.capacity) == (Activity.Status.OPEN, 10)
+
+
+def test_staff_can_still_revert_a_need_to_an_old_version(staff_client):
+    need = NeedFactory(title="楼道灯坏了", resident__user=None)
+    need.title = "写错的标题"
+    need.save()
+    first = need.history.order_by("history_date").first()
+
+    response = staff_client.post(_history_form(need, first), _need_form(need, title="楼道灯坏了"))
+
+    assert response.status_code == 302
+    need.refresh_from_db()
+    assert need.title == "楼道灯坏了"
+
+
+# --- check-in desk: a bad sign-up id ------------------------------------------------
+
+
+@pytest.mark.parametrize("signup_id", ["abc", "1.5", "", "-1", "0", "١٢", "99999999999999999999999"])
+def test_check_in_desk_refuses_a_sign_up_id_that_is_not_one(admin_client, signup_id):
+    signup = SignUpFactory(resident__user=None)
+
+    response = admin_client.post(
+        _desk(signup.activity), {"action": "check", "signup": signup_id}
+    )
+
+    assert response.status_code == 302
+    assert _messages(response) == ["找不到该报名记录。"]
+    signup.refresh_from_db()
+    assert not signup.attended
+
+
+# --- change pages: queries do not grow with sign-ups or buildings ------------------
+
+
+def _count_queries(client, url):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(queries)
+
+
+def test_activity_page_costs_the_same_queries_for_5_and_30_sign_ups(admin_client):
+    few, many = ActivityFactory(capacity=20), ActivityFactory(capacity=20)
+    for activity, count in ((few, 5), (many, 30)):
+        for i in range(count):
+            SignUpFactory(
+                activity=activity,
+                resident__user=None,
+                status="confirmed" if i < 20 else "waitlisted",
+            )
+    url = lambda a: reverse("admin:activities_activity_change", args=[a.pk])  # noqa: E731
+    admin_client.get(url(few))  # warm the per-process caches
+
+    at_5 = _count_queries(admin_client, url(few))
+    at_30 = _count_queries(admin_client, url(many))
+
+    assert at_30 == at_5, f"{at_5} queries with 5 sign-ups, {at_30} with 30"
+
+
+def test_service_project_page_costs_the_same_queries_for_1_and_6_buildings(admin_client):
+    from tests.factories import BuildingFactory, ServiceProjectFactory
+
+    one, six = ServiceProjectFactory(), ServiceProjectFactory()
+    one.buildings.set([BuildingFactory()])
+    six.buildings.set([BuildingFactory() for _ in range(6)])
+    url = lambda p: reverse("admin:activities_serviceproject_change", args=[p.pk])  # noqa: E731
+    admin_client.get(url(one))
+
+    at_1 = _count_queries(admin_client, url(one))
+    at_6 = _count_queries(admin_client, url(six))
+
+    assert at_6 == at_1, f"{at_1} queries with 1 building, {at_6} with 6"

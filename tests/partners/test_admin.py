@@ -309,3 +309,55 @@ def test_drop_action_closes_the_selected_leads(admin_client):
     lead.refresh_from_db()
     assert lead.stage == Lead.Stage.DROPPED
     assert lead.closed_at is not None
+
+
+# --- history: the secretary reads old versions but cannot save them -----------------
+
+
+def _history_form(obj, version):
+    opts = obj._meta
+    return reverse(
+        f"admin:{opts.app_label}_{opts.model_name}_simple_history",
+        args=[obj.pk, version.history_id],
+    )
+
+
+def test_secretary_cannot_change_a_partner_through_its_history(secretary_client):
+    partner = PartnerFactory(name="中国移动")
+    version = partner.history.first()
+
+    page = secretary_client.get(_history_form(partner, version))
+    response = secretary_client.post(
+        _history_form(partner, version), _partner_form(name="秘书改的", is_active="")
+    )
+
+    assert page.status_code == 200
+    assert response.status_code == 403
+    partner.refresh_from_db()
+    assert (partner.name, partner.is_active) == ("中国移动", True)
+    assert partner.history.count() == 1
+
+
+def test_secretary_cannot_terminate_an_agreement_through_its_history(secretary_client):
+    agreement = AgreementFactory(status="active")
+    version = agreement.history.first()
+    data = _agreement_form(agreement.complex, agreement.partner, status="terminated")
+
+    response = secretary_client.post(_history_form(agreement, version), data)
+
+    assert response.status_code == 403
+    agreement.refresh_from_db()
+    assert agreement.status == "active"
+
+
+def test_staff_can_still_restore_a_partners_old_name_from_its_history(staff_client):
+    partner = PartnerFactory(name="中国移动")
+    version = partner.history.first()
+    partner.name = "写错的名字"
+    partner.save()
+
+    response = staff_client.post(_history_form(partner, version), _partner_form(name="中国移动"))
+
+    assert response.status_code == 302
+    partner.refresh_from_db()
+    assert partner.name == "中国移动"

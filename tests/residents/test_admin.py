@@ -4,21 +4,27 @@ import io
 
 import openpyxl
 import pytest
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from tablib import Dataset
 
 from residents.models import Household, Resident
 from residents.resources import HouseholdResource, ResidentResource
-from residents.services import anonymise_resident
+from residents.services import anonymise_resident, change_phone, delete_resident, reset_login
 from tests.factories import (
+    PASSWORD,
     BuildingFactory,
     HouseholdFactory,
     ResidentFactory,
     SignUpFactory,
+    UserFactory,
 )
 
 pytestmark = pytest.mark.django_db
+
+User = get_user_model()
 
 CHANGELIST = reverse("admin:residents_resident_changelist")
 ADD = reverse("admin:residents_resident_add")
@@ -386,3 +392,220 @@ def test_staff_can_open_the_import_page(staff_client):
 
     assert response.status_code == 200
     assert "手机号码" in response.content.decode()
+
+
+# --- deleting a resident deletes their login ----------------------------------------
+
+
+def _can_log_in(phone, password=PASSWORD):
+    from django.test import Client
+
+    response = Client().post(reverse("residents:login"), {"username": phone, "password": password})
+    return response.status_code == 302
+
+
+def test_deleting_a_resident_deletes_their_login_so_the_number_can_register_again(
+    staff_client,
+):
+    resident = ResidentFactory(phone="13844445555")
+    url = reverse("admin:residents_resident_delete", args=[resident.pk])
+
+    response = staff_client.post(url, {"post": "yes"})
+
+    assert response.status_code == 302
+    assert not Resident.objects.filter(pk=resident.pk).exists()
+    assert not User.objects.filter(username="13844445555").exists()
+    assert not _can_log_in("13844445555")
+
+
+def test_deleting_residents_from_the_list_deletes_their_logins(staff_client):
+    first, second = ResidentFactory(), ResidentFactory(user=None)
+    data = {"action": "delete_selected", "_selected_action": [first.pk, second.pk]}
+
+    response = staff_client.post(CHANGELIST, {**data, "post": "yes"})
+
+    assert response.status_code == 302
+    assert not Resident.objects.filter(pk__in=[first.pk, second.pk]).exists()
+    assert not User.objects.filter(pk=first.user_id).exists()
+
+
+def test_delete_resident_refuses_a_resident_with_sign_ups_and_keeps_the_login():
+    signup = SignUpFactory()
+    resident = signup.resident
+
+    with pytest.raises(ValidationError) as refused:
+        delete_resident(resident=resident)
+
+    assert refused.value.code == "has_signups"
+    assert Resident.objects.filter(pk=resident.pk).exists()
+    assert User.objects.filter(pk=resident.user_id).exists()
+
+
+# --- changing a phone number changes the login name ---------------------------------
+
+
+def test_changing_a_residents_phone_changes_their_login_name(staff_client):
+    resident = ResidentFactory(phone="13811112222", household=HouseholdFactory())
+    data = _resident_form(name=resident.name, phone="13933334444",
+                          household=resident.household_id)
+
+    response = staff_client.post(_change(resident), data)
+
+    assert response.status_code == 302
+    resident.refresh_from_db()
+    resident.user.refresh_from_db()
+    assert resident.phone == resident.user.username == "13933334444"
+    assert _can_log_in("13933334444")
+    assert not _can_log_in("13811112222")
+
+
+def test_a_phone_number_that_is_another_login_is_refused_on_the_form(staff_client):
+    UserFactory(username="13933334444")
+    resident = ResidentFactory(phone="13811112222", name="王秀英")
+    data = _resident_form(name="王秀英改", phone="13933334444", household=resident.household_id)
+
+    response = staff_client.post(_change(resident), data)
+
+    assert response.status_code == 200
+    assert "手机号码 13933334444 已是另一个登录账号的登录名，不能使用。" in response.content.decode()
+    resident.refresh_from_db()
+    resident.user.refresh_from_db()
+    assert (resident.name, resident.phone, resident.user.username) == (
+        "王秀英", "13811112222", "13811112222",
+    )
+
+
+def test_the_phone_of_a_resident_with_a_login_cannot_be_cleared(staff_client):
+    resident = ResidentFactory(phone="13811112222")
+    data = _resident_form(name=resident.name, phone="", household=resident.household_id)
+
+    response = staff_client.post(_change(resident), data)
+
+    assert response.status_code == 200
+    assert "该居民有登录账号，手机号码就是登录名，不能清空" in response.content.decode()
+    resident.refresh_from_db()
+    assert resident.phone == "13811112222"
+
+
+def test_a_number_taken_while_the_form_was_saved_writes_nothing(staff_client, monkeypatch):
+    # Another registration takes the number between the form's check and the save.
+    import residents.forms_admin
+
+    monkeypatch.setattr(residents.forms_admin, "phone_change_refusal", lambda **kw: None)
+    UserFactory(username="13933334444")
+    resident = ResidentFactory(phone="13811112222", name="王秀英")
+    data = _resident_form(name="王秀英改", phone="13933334444", household=resident.household_id)
+
+    response = staff_client.post(_change(resident), data, follow=True)
+
+    assert response.status_code == 200
+    assert "手机号码 13933334444 已是另一个登录账号的登录名，不能使用。" in [
+        str(m) for m in response.context["messages"]
+    ]
+    resident.refresh_from_db()
+    assert (resident.name, resident.phone) == ("王秀英", "13811112222")
+
+
+def test_change_phone_changes_a_resident_without_a_login_and_refuses_a_taken_number():
+    resident = ResidentFactory(phone="13811112222", user=None)
+    ResidentFactory(phone="13955556666", user=None)
+
+    change_phone(resident=resident, phone="13933334444")
+    with pytest.raises(ValidationError) as refused:
+        change_phone(resident=resident, phone="13955556666")
+
+    resident.refresh_from_db()
+    assert resident.phone == "13933334444"
+    assert refused.value.error_dict["phone"][0].code == "phone_taken"
+
+
+# --- resetting a forgotten password ---------------------------------------------------
+
+
+def _reset(client, residents, **extra):
+    data = {"action": "reset_password", "_selected_action": [r.pk for r in residents], **extra}
+    return client.post(CHANGELIST, data, follow="post" in extra)
+
+
+def test_reset_password_asks_first_then_the_resident_activates_again_with_a_new_password(
+    staff_client,
+):
+    from django.test import Client
+
+    household = HouseholdFactory(unit="2", room="0502")
+    resident = ResidentFactory(name="王秀英", phone="13811112222", household=household)
+    signup = SignUpFactory(resident=resident, signed_up_by=resident.user)
+    old_user_id = resident.user_id
+
+    confirmation = _reset(staff_client, [resident])
+    assert confirmation.status_code == 200
+    assert "确认重置登录密码" in confirmation.content.decode()
+    assert User.objects.filter(pk=old_user_id).exists()
+
+    done = _reset(staff_client, [resident], post="yes")
+    message = [str(m) for m in done.context["messages"]][0]
+    assert "已重置 王秀英 的登录密码" in message
+    assert "/accounts/activate/" in message
+    assert "手机号码、姓名和住址" in message
+    resident.refresh_from_db()
+    signup.refresh_from_db()
+    assert resident.user is None
+    assert not User.objects.filter(pk=old_user_id).exists()
+    assert signup.resident == resident and signup.status == "confirmed"
+    assert not _can_log_in("13811112222")
+
+    activated = Client().post(
+        reverse("residents:activate"),
+        {
+            "phone": "13811112222",
+            "name": "王秀英",
+            "building": household.building_id,
+            "unit": "2",
+            "room": "0502",
+            "password1": "Xin-mima-2026",
+            "password2": "Xin-mima-2026",
+            "consent": "on",
+        },
+    )
+    assert activated.status_code == 302
+    resident.refresh_from_db()
+    assert resident.user is not None
+    assert _can_log_in("13811112222", "Xin-mima-2026")
+
+
+def test_reset_login_refuses_a_resident_without_a_login_or_a_staff_login():
+    without = ResidentFactory(user=None)
+    staff_login = ResidentFactory(user__is_staff=True)
+
+    with pytest.raises(ValidationError) as no_login:
+        reset_login(resident=without)
+    with pytest.raises(ValidationError) as staff:
+        reset_login(resident=staff_login)
+
+    assert no_login.value.code == "no_login"
+    assert staff.value.code == "staff_login"
+    assert User.objects.filter(pk=staff_login.user_id).exists()
+
+
+def test_reset_login_clears_a_lockout_from_wrong_passwords():
+    from axes.models import AccessAttempt
+
+    resident = ResidentFactory(phone="13811112222")
+    AccessAttempt.objects.create(
+        username="13811112222", ip_address="127.0.0.1", user_agent="", failures_since_start=10,
+        get_data="", post_data="", http_accept="", path_info="/accounts/login/",
+    )
+
+    reset_login(resident=resident)
+
+    assert not AccessAttempt.objects.filter(username="13811112222").exists()
+
+
+def test_secretary_cannot_reset_a_password(secretary_client):
+    resident = ResidentFactory()
+
+    response = _reset(secretary_client, [resident], post="yes")
+
+    resident.refresh_from_db()
+    assert resident.user is not None
+    assert "重置登录密码" not in response.content.decode()
