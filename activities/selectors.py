@@ -77,8 +77,9 @@ def signups_by_activity(*, resident: Resident | None, activities: Iterable[Activ
 
 def household_members_without_login(resident: Resident):
     """Members of the resident's household who have no login (children, elderly parents):
-    the ones a guardian may sign up from their own phone."""
-    if resident.household_id is None:
+    the ones a guardian may sign up from their own phone. Only a resident whom staff
+    verified at the address is a guardian (see `residents.selectors.may_act_for_household`)."""
+    if resident.household_id is None or not resident.is_verified:
         return Resident.objects.none()
     return (
         Resident.objects.active()

@@ -50,9 +50,19 @@ def household_members(resident: Resident) -> list[Resident]:
     return sorted(members, key=lambda member: member.pk != resident.pk)
 
 
+def may_act_for_household(resident: Resident) -> bool:
+    """Guardian powers (seeing, signing up, cancelling, exporting and rating for household
+    members without a login) only for a resident whom staff verified at the address: anyone
+    can self-register at any address, and must not thereby reach a stranger's children."""
+    return bool(resident.is_verified and resident.household_id is not None)
+
+
 def cared_for_ids(resident: Resident, members: list[Resident] | None = None) -> list[int]:
-    """The resident and the household members without a login of their own (children,
-    relatives without a smartphone): the people whose sign-ups the resident manages."""
+    """The resident and, if staff verified them, the household members without a login of
+    their own (children, relatives without a smartphone): the people whose sign-ups the
+    resident manages."""
+    if not may_act_for_household(resident):
+        return [resident.pk]
     if members is None:
         members = household_members(resident)
     return [m.pk for m in members if m.pk == resident.pk or m.user_id is None]
@@ -61,7 +71,7 @@ def cared_for_ids(resident: Resident, members: list[Resident] | None = None) -> 
 def cared_for(resident: Resident) -> QuerySet[Resident]:
     """The same people as `cared_for_ids`, as a queryset (for lookups in views)."""
     people = Q(pk=resident.pk)
-    if resident.household_id is not None:
+    if may_act_for_household(resident):
         people |= Q(household_id=resident.household_id, user__isnull=True)
     return Resident.objects.active().filter(people)
 

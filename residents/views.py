@@ -7,6 +7,7 @@ reads.
 from __future__ import annotations
 
 import functools
+import logging
 
 from django.conf import settings
 from django.contrib import messages
@@ -17,6 +18,7 @@ from django.contrib.auth.views import (
     PasswordChangeDoneView,
     PasswordChangeView,
 )
+from django.core.cache import cache
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -33,6 +35,7 @@ from django.views.generic import FormView
 from activities import services as activity_services
 from activities.models import Activity, SignUp
 from activities.qr import qr_svg
+from config.ip import client_ip
 
 from . import selectors, services
 from .forms import (
@@ -44,6 +47,7 @@ from .forms import (
     RegistrationForm,
     StyledPasswordChangeForm,
 )
+from .validators import mask_phone
 
 #: Django's own backend: the one a freshly registered resident is logged in with
 #: (django-axes' backend only checks credentials and is not needed here).
@@ -132,6 +136,43 @@ class RegisterView(FormView):
         return context
 
 
+#: Failed activations allowed per phone number per day, and per client address per hour:
+#: enough for a resident who mistypes, far too few to try every address in the complex.
+ACTIVATION_FAILURES_PER_PHONE = 5
+ACTIVATION_FAILURES_PER_IP = 20
+_PHONE_WINDOW = 24 * 60 * 60
+_IP_WINDOW = 60 * 60
+
+logger = logging.getLogger(__name__)
+
+
+def _activation_counters(request, phone: str) -> list[tuple[str, int, int]]:
+    """(cache key, limit, window in seconds) of the counters an activation attempt uses."""
+    counters = [(f"activate-fail:ip:{client_ip(request) or '-'}", ACTIVATION_FAILURES_PER_IP,
+                 _IP_WINDOW)]
+    if phone:
+        counters.append((f"activate-fail:phone:{phone}", ACTIVATION_FAILURES_PER_PHONE,
+                         _PHONE_WINDOW))
+    return counters
+
+
+def _activation_blocked(request, phone: str) -> bool:
+    return any(
+        (cache.get(key) or 0) >= limit for key, limit, _window in
+        _activation_counters(request, phone)
+    )
+
+
+def _count_activation_failure(request, phone: str) -> None:
+    for key, _limit, window in _activation_counters(request, phone):
+        cache.add(key, 0, timeout=window)
+        try:
+            cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, timeout=window)
+    logger.warning("Failed activation for %s from %s", mask_phone(phone), client_ip(request))
+
+
 @method_decorator([sensitive_post_parameters("password1", "password2"), never_cache],
                   name="dispatch")
 class ActivateView(FormView):
@@ -147,6 +188,12 @@ class ActivateView(FormView):
 
     def form_valid(self, form):
         data = form.cleaned_data
+        if _activation_blocked(self.request, data["phone"]):
+            form.add_error(None, ValidationError(
+                _("尝试次数太多。为保护居民的账号，请稍后再试，或到社区服务站请工作人员帮您激活。"),
+                code="throttled",
+            ))
+            return self.render_to_response(self.get_context_data(form=form), status=429)
         try:
             resident = services.activate_resident(
                 phone=data["phone"],
@@ -158,6 +205,8 @@ class ActivateView(FormView):
                 consent=data["consent"],
             )
         except ValidationError as error:
+            if getattr(error, "code", None) in ("no_match", "already_active"):
+                _count_activation_failure(self.request, data["phone"])
             add_service_error(form, error)
             return self.form_invalid(form)
         login(self.request, resident.user, backend=LOGIN_BACKEND)
@@ -197,11 +246,12 @@ def privacy(request):
 
 
 def _describe_members(resident, members) -> None:
-    """Full name and age for me and the people I look after; a member with a login of
-    their own is another resident: masked name only."""
+    """Full name and age for me and the people I look after (members without a login, once
+    staff verified my address); anyone else is shown by masked name only."""
     today = timezone.localdate()
+    cared = set(selectors.cared_for_ids(resident, members))
     for member in members:
-        member.shows_details = member.pk == resident.pk or member.user_id is None
+        member.shows_details = member.pk in cared
         member.display_name = member.name if member.shows_details else member.masked_name
         member.age = member.age_on(today)
 

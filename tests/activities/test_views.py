@@ -49,6 +49,8 @@ def page_messages(response):
 def child_of(resident, **kwargs):
     """A household member without a login (a child), born `age` years ago."""
     age = kwargs.pop("age", 9)
+    resident.is_verified = True  # staff verified the guardian's address
+    resident.save(update_fields=["is_verified"])
     return ResidentFactory(
         household=resident.household, user=None, phone="",
         birth_year=timezone.localdate().year - age, **kwargs,

@@ -43,6 +43,8 @@ def attended(resident, activity=None):
 
 
 def child_of(resident, name="王小明", birth_year=2016):
+    resident.is_verified = True  # staff verified the guardian's address
+    resident.save(update_fields=["is_verified"])
     return ResidentFactory(
         household=resident.household, name=name, birth_year=birth_year, phone="", user=None
     )
