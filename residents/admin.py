@@ -273,22 +273,30 @@ class ResidentAdmin(StaffImportExportMixin, ImportExportModelAdmin):
     def has_login(self, resident):
         return resident.user_id is not None
 
+    def _confirm(self, request, queryset, *, action: str, title: str):
+        """The confirmation page of a bulk action (templates/admin/residents/resident/)."""
+        template = {
+            "anonymise": "anonymise_confirmation.html",
+            "reset_password": "reset_login_confirmation.html",
+        }[action]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "opts": self.model._meta,
+            "queryset": queryset,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "action_name": action,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, f"admin/residents/resident/{template}", context)
+
     @admin.action(description=_("删除个人数据（匿名化）"), permissions=("change",))
     def anonymise(self, request, queryset):
         """Through `residents.services.anonymise_resident`, after a confirmation page."""
         queryset = queryset.filter(anonymised_at__isnull=True)
         if request.POST.get("post") != "yes":
-            context = {
-                **self.admin_site.each_context(request),
-                "title": _gettext("删除个人数据"),
-                "opts": self.model._meta,
-                "queryset": queryset,
-                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-            }
-            request.current_app = self.admin_site.name
-            return TemplateResponse(
-                request, "admin/residents/resident/anonymise_confirmation.html", context
-            )
+            return self._confirm(request, queryset, action="anonymise",
+                                 title=_gettext("删除个人数据"))
         done = 0
         for resident in queryset:
             try:
@@ -319,17 +327,8 @@ class ResidentAdmin(StaffImportExportMixin, ImportExportModelAdmin):
             )
             return None
         if request.POST.get("post") != "yes":
-            context = {
-                **self.admin_site.each_context(request),
-                "title": _gettext("重置登录密码"),
-                "opts": self.model._meta,
-                "queryset": queryset,
-                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-            }
-            request.current_app = self.admin_site.name
-            return TemplateResponse(
-                request, "admin/residents/resident/reset_login_confirmation.html", context
-            )
+            return self._confirm(request, queryset, action="reset_password",
+                                 title=_gettext("重置登录密码"))
         names = []
         for resident in queryset:
             try:
