@@ -93,18 +93,22 @@ def resident_required(view):
 # --- accounts ---------------------------------------------------------------------------
 
 
-@method_decorator([sensitive_post_parameters("password1", "password2"), never_cache],
-                  name="dispatch")
-class RegisterView(FormView):
-    """A resident registers with their mobile number and address, then is logged in."""
-
-    template_name = "residents/register.html"
-    form_class = RegistrationForm
+class LoggedOutOnlyMixin:
+    """Registration and activation are for people not logged in; others go to /me/."""
 
     def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated:
             return redirect("residents:me")
         return super().dispatch(request, *args, **kwargs)
+
+
+@method_decorator([sensitive_post_parameters("password1", "password2"), never_cache],
+                  name="dispatch")
+class RegisterView(LoggedOutOnlyMixin, FormView):
+    """A resident registers with their mobile number and address, then is logged in."""
+
+    template_name = "residents/register.html"
+    form_class = RegistrationForm
 
     def form_valid(self, form):
         data = form.cleaned_data
@@ -175,16 +179,11 @@ def _count_activation_failure(request, phone: str) -> None:
 
 @method_decorator([sensitive_post_parameters("password1", "password2"), never_cache],
                   name="dispatch")
-class ActivateView(FormView):
+class ActivateView(LoggedOutOnlyMixin, FormView):
     """A resident whom staff registered sets their own password."""
 
     template_name = "residents/activate.html"
     form_class = ActivationForm
-
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated:
-            return redirect("residents:me")
-        return super().dispatch(request, *args, **kwargs)
 
     def form_valid(self, form):
         data = form.cleaned_data
