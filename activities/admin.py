@@ -18,7 +18,7 @@ from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.translation import gettext as _gettext, gettext_lazy as _
 
-from residents.admin_mixins import (
+from core.admin import (
     GuardedHistoryAdmin,
     ReadOnlyInline,
     ServiceAddMixin,

@@ -27,7 +27,8 @@ from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from activities.summary import add_months, monthly_summary  # noqa: E402
+from core.periods import add_months
+from summary.report import monthly_summary  # noqa: E402
 
 TARGET_RATIO = 5.0
 TARGET_SECONDS = 1.0

@@ -39,9 +39,12 @@ INSTALLED_APPS = [
     "import_export",
     "axes",
     "csp",
+    "core",
     "residents",
     "partners",
     "activities",
+    "summary",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -75,7 +78,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
-                "residents.context_processors.site",
+                "core.context_processors.site",
             ],
         },
     },
@@ -117,8 +120,8 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 # A failure during a lockout does not extend it: nobody can keep an account locked forever.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
-# The real client address behind the reverse proxy (see config/ip.py).
-AXES_CLIENT_IP_CALLABLE = "config.ip.client_ip"
+# The real client address behind the reverse proxy (see core/http.py).
+AXES_CLIENT_IP_CALLABLE = "core.http.client_ip"
 #: Proxies whose X-Real-IP / X-Forwarded-For headers are believed.
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=["127.0.0.1", "::1"])
 

@@ -23,7 +23,7 @@ urlpatterns = [
 urlpatterns += i18n_patterns(
     path("", activity_views.home, name="home"),
     path("admin/", admin.site.urls),
-    path("summary/", include("activities.summary_urls")),
+    path("summary/", include("summary.urls")),
     path("", include("residents.urls")),
     path("", include("partners.urls")),
     path("", include("activities.urls")),

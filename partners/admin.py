@@ -10,7 +10,7 @@ from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _gettext, gettext_lazy as _
 
-from residents.admin_mixins import GuardedHistoryAdmin, titled_filter
+from core.admin import GuardedHistoryAdmin, titled_filter
 
 from .models import Agreement, Lead, Partner, ResourceCommitment
 

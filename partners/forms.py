@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from residents.forms import LargeInputsMixin
+from core.forms import LargeInputsMixin
 
 
 class LeadForm(LargeInputsMixin, forms.Form):

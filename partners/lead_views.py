@@ -7,7 +7,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from residents.views import add_service_error, resident_required
+from core.forms import add_service_error
+from residents.decorators import resident_required
 
 from . import services
 from .forms import LeadForm

@@ -12,7 +12,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _gettext, gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
 
-from .admin_mixins import BuildingListFilter, ReadOnlyInline, StaffImportExportMixin
+from core.admin import ReadOnlyInline, SelectRelatedListFilter, StaffImportExportMixin
+
 from .forms_admin import ResidentAdminForm
 from .models import Building, Community, Complex, Household, Resident
 from .resources import HouseholdResource, ResidentResource
@@ -20,6 +21,12 @@ from .services import anonymise_resident, change_phone, delete_resident, reset_l
 
 DELETED = _("（已删除个人数据）")
 
+
+
+class BuildingListFilter(SelectRelatedListFilter):
+    """Filter by building, named with its complex, in one query."""
+
+    select_related = ("complex",)
 
 @admin.register(Community)
 class CommunityAdmin(admin.ModelAdmin):

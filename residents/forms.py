@@ -14,25 +14,14 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext, gettext_lazy as _
 
+from core.forms import LargeInputsMixin
+
 from .models import Building
 from .validators import phone_validator
 
 #: Characters allowed in a name besides letters and combining marks: the middle dots used in
 #: transliterated minority and foreign names (买买提·艾力), hyphens, apostrophes and spaces.
 NAME_PUNCTUATION = frozenset("·•‧・.-'’ ")
-
-
-class LargeInputsMixin:
-    """Big inputs for elderly residents on phones (Bootstrap's `-lg` sizes)."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            widget = field.widget
-            if isinstance(widget, forms.CheckboxInput | forms.RadioSelect):
-                continue
-            size = "form-select-lg" if isinstance(widget, forms.Select) else "form-control-lg"
-            widget.attrs["class"] = f"{widget.attrs.get('class', '')} {size}".strip()
 
 
 def normalise_digits(value: str) -> str:

@@ -6,7 +6,9 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _, pgettext_lazy
 
-from .validators import mask_name, mask_phone, phone_validator
+from core.masking import mask_name, mask_phone
+
+from .validators import phone_validator
 
 
 class Community(models.Model):

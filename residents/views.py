@@ -6,26 +6,23 @@ reads.
 
 from __future__ import annotations
 
-import functools
 import logging
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
-from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import (
     LoginView,
     PasswordChangeDoneView,
     PasswordChangeView,
 )
 from django.core.cache import cache
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.decorators import method_decorator
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
@@ -34,10 +31,13 @@ from django.views.generic import FormView
 
 from activities import services as activity_services
 from activities.models import Activity, SignUp
-from activities.qr import qr_svg
-from config.ip import client_ip
+from core.forms import add_service_error
+from core.http import client_ip, safe_next
+from core.masking import mask_phone
+from core.qr import qr_svg
 
 from . import selectors, services
+from .decorators import resident_required
 from .forms import (
     ActivationForm,
     DeleteMyDataForm,
@@ -47,47 +47,11 @@ from .forms import (
     RegistrationForm,
     StyledPasswordChangeForm,
 )
-from .validators import mask_phone
 
 #: Django's own backend: the one a freshly registered resident is logged in with
 #: (django-axes' backend only checks credentials and is not needed here).
 LOGIN_BACKEND = "django.contrib.auth.backends.ModelBackend"
 STARS = [1, 2, 3, 4, 5]
-
-
-def safe_next(request, default: str) -> str:
-    """The `next` URL if it is on this site, else `default`."""
-    target = request.POST.get("next") or request.GET.get("next")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return default
-
-
-def add_service_error(form, error: ValidationError) -> None:
-    """Show a service's refusal on the form: on its field when the form has it."""
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for field, errors in error.error_dict.items():
-        known = field in form.fields and field != NON_FIELD_ERRORS
-        form.add_error(field if known else None, errors)
-
-
-def resident_required(view):
-    """Login required, and a resident record behind the login; staff without one get a
-    friendly page instead of an error. The view receives the resident as `resident`."""
-
-    @login_required
-    @functools.wraps(view)
-    def wrapper(request, *args, **kwargs):
-        resident = selectors.resident_for_user(request.user)
-        if resident is None:
-            return render(request, "residents/no_resident.html")
-        return view(request, *args, resident=resident, **kwargs)
-
-    return wrapper
 
 
 # --- accounts ---------------------------------------------------------------------------

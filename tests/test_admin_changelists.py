@@ -328,7 +328,7 @@ def _history_admins():
 
 
 def test_every_history_admin_guards_its_revert_form():
-    from residents.admin_mixins import GuardedHistoryAdmin
+    from core.admin import GuardedHistoryAdmin
 
     admins = _history_admins()
 

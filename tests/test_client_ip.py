@@ -3,7 +3,7 @@
 import pytest
 from django.test import RequestFactory
 
-from config.ip import client_ip
+from core.http import client_ip
 
 
 @pytest.fixture

@@ -10,9 +10,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from activities.models import Activity, Feedback, Need, ServiceProject, SignUp
+from core.masking import mask_name, mask_phone
 from partners.models import Agreement
 from residents.models import Resident
-from residents.validators import mask_name, mask_phone
 from tests.factories import (
     ActivityFactory,
     AgreementFactory,

@@ -8,8 +8,8 @@
 from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
-STAFF = "社区工作人员"  # residents.roles.STAFF_GROUP (kept literal: a migration is frozen)
-SECRETARY = "党委书记"  # residents.roles.SECRETARY_GROUP
+STAFF = "社区工作人员"  # core.roles.STAFF_GROUP (kept literal: a migration is frozen)
+SECRETARY = "党委书记"  # core.roles.SECRETARY_GROUP
 PRODUCT_APPS = ("residents", "partners", "activities")
 VIEW_ONLY_APPS = ("axes",)
 

@@ -15,12 +15,12 @@ from django.utils import timezone
 
 from activities import services as activity_services
 from activities.models import Activity, Need, SignUp
-from activities.summary import monthly_summary
 from partners.models import Lead
 from partners.services import submit_lead
 from residents import services
 from residents.models import Resident
 from residents.views import ACTIVATION_FAILURES_PER_IP, ACTIVATION_FAILURES_PER_PHONE
+from summary.report import monthly_summary
 from tests.factories import (
     PASSWORD,
     ActivityFactory,

@@ -8,9 +8,10 @@ from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from activities.models import Activity, Feedback, SignUp
-from activities.summary import add_months, monthly_summary
+from core.periods import add_months
 from partners.models import Partner
 from residents.models import Complex, Household, Resident
+from summary.report import monthly_summary
 
 pytestmark = pytest.mark.django_db
 

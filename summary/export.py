@@ -16,7 +16,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from .summary import COUNT, PERCENT, RATING, MonthlySummary, ratio
+from .report import COUNT, PERCENT, RATING, MonthlySummary, ratio
 
 CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

@@ -1,14 +1,14 @@
 """`python manage.py load_demo`: the demo community, its partners, activities and residents.
 
 Idempotent (run it as often as you like) and refused when DEBUG is off unless `--force`.
-The data and the builder live in `residents/demo.py`.
+The data and the builder live in `demo/community.py`.
 """
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from residents import demo
+from demo import community as demo
 
 
 class Command(BaseCommand):

@@ -11,10 +11,11 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from activities.summary import add_months, monthly_summary
-from tests.activities.factories_summary import build_march_2026
-from tests.activities.test_summary import _grow
+from core.periods import add_months
+from summary.report import monthly_summary
 from tests.factories import ResidentFactory, UserFactory
+from tests.summary.factories import build_march_2026
+from tests.summary.test_report import _grow
 
 pytestmark = pytest.mark.django_db
 

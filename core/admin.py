@@ -1,4 +1,4 @@
-"""Pieces shared by the back office's ModelAdmins in all three apps."""
+"""Pieces shared by the back office's ModelAdmins in every app."""
 
 from django import forms
 from django.contrib import admin, messages
@@ -13,6 +13,8 @@ from django.utils.translation import gettext as _
 from import_export.formats import base_formats
 from import_export.forms import SelectableFieldsExportForm
 from simple_history.admin import SimpleHistoryAdmin
+
+from .forms import add_service_error
 
 
 class ColumnNamedExportForm(SelectableFieldsExportForm):
@@ -116,10 +118,6 @@ class SelectRelatedListFilter(admin.RelatedFieldListFilter):
         return [(obj.pk, str(obj)) for obj in queryset]
 
 
-class BuildingListFilter(SelectRelatedListFilter):
-    select_related = ("complex",)
-
-
 class ServiceAddMixin:
     """An add page for a model that is written only through a service function.
 
@@ -159,7 +157,7 @@ class ServiceAddMixin:
                         if created:
                             self.log_addition(request, obj, [{"added": {}}])
                 except ValidationError as error:
-                    add_refusal(form, error)
+                    add_service_error(form, error)
                 else:
                     if IS_POPUP_VAR in request.POST:
                         # Opened from a "+" beside another form's field: Django's own
@@ -186,15 +184,6 @@ class ServiceAddMixin:
         }
         request.current_app = self.admin_site.name
         return TemplateResponse(request, self.add_form_template, context)
-
-
-def add_refusal(form: forms.Form, error: ValidationError) -> None:
-    """Show a service's refusal on the form: under the field it names, else on top."""
-    if hasattr(error, "error_dict"):
-        for field, messages_ in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, messages_)
-    else:
-        form.add_error(None, error.messages)
 
 
 def titled_filter(title, base=admin.ChoicesFieldListFilter):

@@ -1,4 +1,4 @@
-"""The client's IP address, also behind a reverse proxy.
+"""HTTP helpers: the client's IP address (also behind a reverse proxy) and a safe `next`.
 
 Behind nginx every request reaches gunicorn from the proxy's address, so REMOTE_ADDR
 alone would make all residents one client: ten wrong passwords from anyone would lock
@@ -10,6 +10,7 @@ only from the proxies listed in `TRUSTED_PROXIES`, since anyone else could forge
 from ipaddress import ip_address
 
 from django.conf import settings
+from django.utils.http import url_has_allowed_host_and_scheme
 
 
 def _valid(value: str) -> str | None:
@@ -33,3 +34,13 @@ def client_ip(request) -> str | None:
     if forwarded:
         return _valid(forwarded[-1]) or remote
     return remote or None
+
+
+def safe_next(request, default: str) -> str:
+    """The `next` URL (POST, then GET) if it is on this site, else `default`."""
+    target = request.POST.get("next") or request.GET.get("next")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default

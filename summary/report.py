@@ -55,7 +55,6 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -75,13 +74,21 @@ from django.db.models import (
 )
 from django.db.models.functions import TruncMonth
 from django.utils import formats, timezone
-from django.utils.translation import gettext, gettext_lazy as _, pgettext
+from django.utils.translation import gettext, gettext_lazy as _
 
+from activities.models import Activity, Category, Feedback, Need, ServiceProject, SignUp
+from core.masking import mask_name
+from core.periods import (
+    add_months,
+    local_zone,
+    month_bounds,
+    month_key as _key,
+    month_label,
+    month_start,
+    short_month_label,
+)
 from partners.models import Agreement, Lead, Partner, ResourceCommitment
 from residents.models import Complex, Resident
-from residents.validators import mask_name
-
-from .models import Activity, Category, Feedback, Need, ServiceProject, SignUp
 
 #: An agreement ending within this many days after the month's end is "expiring".
 EXPIRING_WINDOW_DAYS = 30
@@ -109,52 +116,6 @@ _OPEN_LEAD_STAGES = [
     Lead.Stage.MEETING,
     Lead.Stage.AGREEMENT_DRAFTED,
 ]
-
-
-# --- months ----------------------------------------------------------------------------
-
-
-def local_zone() -> ZoneInfo:
-    return ZoneInfo(settings.TIME_ZONE)
-
-
-def add_months(year: int, month: int, n: int) -> tuple[int, int]:
-    """(year, month) moved by n months: add_months(2026, 1, -1) == (2025, 12)."""
-    y, m0 = divmod(year * 12 + (month - 1) + n, 12)
-    return y, m0 + 1
-
-
-def month_start(year: int, month: int) -> dt.datetime:
-    """Local midnight on the 1st of the month, as an aware datetime."""
-    # With zoneinfo (unlike pytz) tzinfo= is exact; same as make_aware(naive, zone).
-    return dt.datetime(year, month, 1, tzinfo=local_zone())
-
-
-def month_bounds(year: int, month: int) -> tuple[dt.datetime, dt.datetime]:
-    """[start, end) of the month: local midnight on the 1st and on the 1st of the next."""
-    return month_start(year, month), month_start(*add_months(year, month, 1))
-
-
-def month_label(year: int, month: int) -> str:
-    """2026年11月 (November 2026 in English)."""
-    return formats.date_format(dt.date(year, month, 1), "YEAR_MONTH_FORMAT")
-
-
-def short_month_label(year: int, month: int, *, with_year: bool = False) -> str:
-    """For chart axes: 3月, or 2026年1月 where the year changes (Mar / January 2026)."""
-    day = dt.date(year, month, 1)
-    if with_year:
-        return month_label(year, month)
-    return formats.date_format(day, pgettext("month on a chart axis, no year", "n月"))
-
-
-def _key(value) -> tuple[int, int]:
-    """(year, month) of a TruncMonth value, read in the local zone."""
-    if isinstance(value, dt.datetime):
-        if timezone.is_aware(value):
-            value = timezone.localtime(value, local_zone())
-        return value.year, value.month
-    return value.year, value.month
 
 
 def held_q(start: dt.datetime, end: dt.datetime, now: dt.datetime, prefix: str = "") -> Q:

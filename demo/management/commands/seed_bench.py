@@ -39,7 +39,7 @@ from activities.models import (
     ServiceProject,
     SignUp,
 )
-from activities.summary import add_months, month_start
+from core.periods import add_months, month_start
 from partners.models import Agreement, Lead, Partner, ResourceCommitment
 from residents.models import Building, Community, Complex, Household, Resident
 

@@ -17,8 +17,8 @@ from django.utils import timezone
 
 from activities import services
 from activities.models import Activity, Feedback, Need, ServiceProject, SignUp
+from demo import community as demo
 from partners.models import Agreement, Lead, Partner
-from residents import demo
 from residents.models import Building, Community, Complex, Resident
 
 User = get_user_model()

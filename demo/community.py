@@ -44,10 +44,9 @@ from activities.models import (
     ServiceProject,
     SignUp,
 )
+from core.roles import SECRETARY_GROUP, STAFF_GROUP
 from partners.models import Agreement, Lead, Partner, ResourceCommitment
-
-from .models import Building, Community, Complex, Household, Resident
-from .roles import SECRETARY_GROUP, STAFF_GROUP
+from residents.models import Building, Community, Complex, Household, Resident
 
 SEED = 2013
 PASSWORD = "demo12345"

@@ -1,50 +1,17 @@
-"""Template helpers for the residents' pages: times in plain words, badges, masking, QR codes."""
+"""Template helpers for activities and projects: time ranges, seats, badges."""
 
 from __future__ import annotations
 
 from django import template
 from django.utils import timezone
 from django.utils.html import format_html
-from django.utils.translation import gettext as _, gettext_lazy
+from django.utils.translation import gettext as _
 
-from activities import qr
-from activities.models import Activity, ServiceProject, SignUp
-from residents.validators import mask_name, mask_phone
+from core.templatetags.site_tags import when
+
+from ..models import Activity, ServiceProject, SignUp
 
 register = template.Library()
-
-WEEKDAYS = [
-    gettext_lazy("周一"),
-    gettext_lazy("周二"),
-    gettext_lazy("周三"),
-    gettext_lazy("周四"),
-    gettext_lazy("周五"),
-    gettext_lazy("周六"),
-    gettext_lazy("周日"),
-]
-
-
-@register.filter
-def day_label(value) -> str:
-    """11月28日 周六 — the day of a datetime or date, as residents say it."""
-    if value is None:
-        return ""
-    if hasattr(value, "hour"):
-        value = timezone.localtime(value)
-    return _("%(month)s月%(day)s日 %(weekday)s") % {
-        "month": value.month,
-        "day": value.day,
-        "weekday": WEEKDAYS[value.weekday()],
-    }
-
-
-@register.filter
-def when(value) -> str:
-    """11月28日 周六 09:30"""
-    if value is None:
-        return ""
-    local = timezone.localtime(value)
-    return _("%(day)s %(time)s") % {"day": day_label(local), "time": local.strftime("%H:%M")}
 
 
 @register.filter
@@ -67,16 +34,6 @@ def seats_left(activity: Activity) -> int | None:
     if confirmed is None:
         confirmed = activity.signups.filter(status=SignUp.Status.CONFIRMED).count()
     return max(activity.capacity - confirmed, 0)
-
-
-@register.filter
-def masked_name(value) -> str:
-    return mask_name(str(value or ""))
-
-
-@register.filter
-def masked_phone(value) -> str:
-    return mask_phone(str(value or ""))
 
 
 _ACTIVITY_BADGES = {
@@ -133,15 +90,3 @@ def signup_badge(signup) -> str:
     return ""
 
 
-@register.simple_tag
-def qr_svg(data: str, border: int = 2) -> str:
-    """The QR code of `data` as inline SVG that scales to its container (size it in CSS)."""
-    return qr.qr_svg(data, border=border)
-
-
-@register.filter
-def get_item(mapping, key):
-    """`mapping|get_item:key` for dicts built in views (e.g. sign-ups by activity id)."""
-    if not mapping:
-        return None
-    return mapping.get(key)

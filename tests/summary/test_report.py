@@ -10,16 +10,8 @@ from django.utils import translation
 
 from activities import services
 from activities.models import Activity, Category, SignUp
-from activities.summary import (
-    PERCENT,
-    RATING,
-    Figure,
-    add_months,
-    month_bounds,
-    monthly_summary,
-    year_summary,
-)
-from tests.activities.factories_summary import at, build_march_2026, held_activity, signup
+from core.periods import add_months, month_bounds
+from summary.report import PERCENT, RATING, Figure, monthly_summary, year_summary
 from tests.factories import (
     ActivityFactory,
     ComplexFactory,
@@ -30,6 +22,7 @@ from tests.factories import (
     ResourceCommitmentFactory,
     ServiceProjectFactory,
 )
+from tests.summary.factories import at, build_march_2026, held_activity, signup
 
 pytestmark = pytest.mark.django_db
 

@@ -1,4 +1,4 @@
-"""The monthly summary's pages and its Excel download: thin views over `summary.py`.
+"""The monthly summary's pages and its Excel download: thin views over `report.py`.
 
 Only the party secretary (group 党委书记), community staff (group 社区工作人员) and
 superusers may read them; anonymous visitors are sent to the login page, other users get
@@ -19,10 +19,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from residents.roles import SECRETARY_GROUP, STAFF_GROUP
+from core.periods import add_months, month_label
+from core.roles import SECRETARY_GROUP, STAFF_GROUP
 
-from . import summary_export
-from .summary import add_months, month_label, monthly_summary, year_summary
+from . import export as summary_export
+from .report import monthly_summary, year_summary
 
 #: The first year the month picker offers and the URLs accept.
 FIRST_YEAR = 2000

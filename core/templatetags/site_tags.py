@@ -1,0 +1,69 @@
+"""The site's template helpers: days and times as residents say them, masking, QR codes."""
+
+from __future__ import annotations
+
+from django import template
+from django.utils import timezone
+from django.utils.translation import gettext as _, gettext_lazy
+
+from core import qr
+from core.masking import mask_name, mask_phone
+
+register = template.Library()
+
+WEEKDAYS = [
+    gettext_lazy("周一"),
+    gettext_lazy("周二"),
+    gettext_lazy("周三"),
+    gettext_lazy("周四"),
+    gettext_lazy("周五"),
+    gettext_lazy("周六"),
+    gettext_lazy("周日"),
+]
+
+
+@register.filter
+def day_label(value) -> str:
+    """11月28日 周六 — the day of a datetime or date, as residents say it."""
+    if value is None:
+        return ""
+    if hasattr(value, "hour"):
+        value = timezone.localtime(value)
+    return _("%(month)s月%(day)s日 %(weekday)s") % {
+        "month": value.month,
+        "day": value.day,
+        "weekday": WEEKDAYS[value.weekday()],
+    }
+
+
+@register.filter
+def when(value) -> str:
+    """11月28日 周六 09:30"""
+    if value is None:
+        return ""
+    local = timezone.localtime(value)
+    return _("%(day)s %(time)s") % {"day": day_label(local), "time": local.strftime("%H:%M")}
+
+
+@register.filter
+def masked_name(value) -> str:
+    return mask_name(str(value or ""))
+
+
+@register.filter
+def masked_phone(value) -> str:
+    return mask_phone(str(value or ""))
+
+
+@register.simple_tag
+def qr_svg(data: str, border: int = 2) -> str:
+    """The QR code of `data` as inline SVG that scales to its container (size it in CSS)."""
+    return qr.qr_svg(data, border=border)
+
+
+@register.filter
+def get_item(mapping, key):
+    """`mapping|get_item:key` for dicts built in views (e.g. sign-ups by activity id)."""
+    if not mapping:
+        return None
+    return mapping.get(key)
