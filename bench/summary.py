@@ -27,7 +27,7 @@ from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from core.periods import add_months
+from core.periods import add_months  # noqa: E402
 from summary.report import monthly_summary  # noqa: E402
 
 TARGET_RATIO = 5.0
