@@ -3,7 +3,9 @@ projects and their milestones, residents' needs and feedback.
 
 Sign-ups are written only through `activities.services`: the add page signs a resident up
 (or puts them on the waiting list), actions cancel and check in, and a sign-up's status is
-never edited by hand.
+never edited by hand. So are an activity's capacity (new seats go to the waiting list) and
+a need's triage. An activity residents signed up for cannot be deleted (see
+templates/admin/activities/activity/ for what the page says to do instead).
 """
 
 from django.contrib import admin, messages
@@ -24,10 +26,11 @@ from core.admin import (
     ServiceAddMixin,
     titled_filter,
 )
+from partners.admin import ServiceRefusalMixin, ServiceRefused
 from residents.models import Building
 
 from . import services
-from .forms_admin import ActivityAdminForm, CheckInForm
+from .forms_admin import ActivityAdminForm, CheckInForm, NeedAdminForm
 from .models import Activity, Feedback, Milestone, Need, ServiceProject, SignUp
 
 
@@ -114,8 +117,9 @@ class WhenFilter(admin.SimpleListFilter):
 
 
 @admin.register(Activity)
-class ActivityAdmin(GuardedHistoryAdmin):
-    """Activities with their seats taken, waiting list and check-in desk."""
+class ActivityAdmin(ServiceRefusalMixin, GuardedHistoryAdmin):
+    """Activities with their seats taken, waiting list and check-in desk. A change of
+    capacity goes through `services.change_capacity`."""
 
     form = ActivityAdminForm
     list_display = (
@@ -168,32 +172,37 @@ class ActivityAdmin(GuardedHistoryAdmin):
         return super().change_view(request, object_id, form_url, extra_context)
 
     def save_model(self, request, obj, form, change):
-        old_capacity = form.initial.get("capacity") if change else None
-        super().save_model(request, obj, form, change)
+        """A changed capacity goes through `services.change_capacity`: new seats go to the
+        waiting list at once; lowered below the residents confirmed, they keep their seats."""
         if not change or "capacity" not in form.changed_data:
+            super().save_model(request, obj, form, change)
             return
-        raised = obj.capacity is None or (old_capacity is not None and obj.capacity > old_capacity)
-        if raised:
-            promoted = services.fill_free_seats(activity=obj)
-            if promoted:
-                self.message_user(
-                    request,
-                    _gettext("名额增加后，已有 %(count)d 位候补居民转为正式报名：%(names)s。")
-                    % {"count": len(promoted), "names": "、".join(s.resident.name for s in promoted)},
-                    messages.SUCCESS,
+        try:
+            result = services.change_capacity(
+                activity=obj, capacity=obj.capacity, by=request.user
+            )
+        except ValidationError as error:
+            raise ServiceRefused(error) from error
+        if result.promoted:
+            self.message_user(
+                request,
+                _gettext("名额增加后，已有 %(count)d 位候补居民转为正式报名：%(names)s。")
+                % {
+                    "count": len(result.promoted),
+                    "names": "、".join(s.resident.name for s in result.promoted),
+                },
+                messages.SUCCESS,
+            )
+        if result.overbooked:
+            self.message_user(
+                request,
+                _gettext(
+                    "名额（%(capacity)d）少于已报名人数（%(confirmed)d）："
+                    "已报名的居民仍保留名额，新报名的居民将进入候补。"
                 )
-        else:
-            confirmed = obj.signups.filter(status=SignUp.Status.CONFIRMED).count()
-            if obj.capacity < confirmed:
-                self.message_user(
-                    request,
-                    _gettext(
-                        "名额（%(capacity)d）少于已报名人数（%(confirmed)d）："
-                        "已报名的居民仍保留名额，新报名的居民将进入候补。"
-                    )
-                    % {"capacity": obj.capacity, "confirmed": confirmed},
-                    messages.WARNING,
-                )
+                % {"capacity": obj.capacity, "confirmed": result.confirmed},
+                messages.WARNING,
+            )
 
     @admin.display(description=_("共建单位"))
     def partner_names(self, activity):
@@ -306,9 +315,10 @@ class ActivityAdmin(GuardedHistoryAdmin):
 
 
 @admin.register(SignUp)
-class SignUpAdmin(ServiceAddMixin, admin.ModelAdmin):
+class SignUpAdmin(ServiceAddMixin, GuardedHistoryAdmin):
     """Sign-ups. Staff sign up residents without a smartphone on the add page; the status
-    changes only through the actions (cancel, check in, undo a check-in)."""
+    changes only through the actions (cancel, check in, undo a check-in), and the history
+    shows who did what and when."""
 
     list_display = (
         "resident",
@@ -349,11 +359,13 @@ class SignUpAdmin(ServiceAddMixin, admin.ModelAdmin):
         "check_in_code",
         "attended",
         "checked_in_at",
+        "checked_in_by",
         "signed_up_by",
         "created_at",
         "confirmed_at",
         "promoted_at",
         "cancelled_at",
+        "cancelled_by",
     )
     readonly_fields = fields
 
@@ -553,9 +565,11 @@ URGENCY_FIRST = Case(
 
 
 @admin.register(Need)
-class NeedAdmin(GuardedHistoryAdmin):
-    """Residents' needs to triage: the newest urgent ones first."""
+class NeedAdmin(ServiceRefusalMixin, GuardedHistoryAdmin):
+    """Residents' needs to triage: the newest urgent ones first. Status, project and reply
+    are written through `services.triage_need`, from the form and from the actions."""
 
+    form = NeedAdminForm
     list_display = (
         "title",
         "urgency",
@@ -582,25 +596,34 @@ class NeedAdmin(GuardedHistoryAdmin):
     )
 
     def save_model(self, request, obj, form, change):
-        if obj.status == Need.Status.RESOLVED and obj.resolved_at is None:
-            obj.resolved_at = timezone.now()
-        elif obj.status != Need.Status.RESOLVED:
-            obj.resolved_at = None
-        super().save_model(request, obj, form, change)
+        """Through `services.triage_need`, which sets or clears `resolved_at`."""
+        try:
+            services.triage_need(
+                need=obj,
+                status=obj.status,
+                staff_reply=obj.staff_reply,
+                project=obj.project,
+                by=request.user,
+            )
+        except ValidationError as error:
+            raise ServiceRefused(error) from error
 
     def _set_status(self, request, queryset, status):
-        now = timezone.now()
-        changed = 0
+        changed, refused = 0, []
         for need in queryset.exclude(status=status):
-            need.status = status
-            need.resolved_at = now if status == Need.Status.RESOLVED else None
-            need.save(update_fields=["status", "resolved_at", "updated_at"])
-            changed += 1
+            try:
+                services.triage_need(need=need.pk, status=status, by=request.user)
+            except ValidationError as error:
+                refused.append(f"{need.title}：{'；'.join(error.messages)}")
+            else:
+                changed += 1
         self.message_user(
             request,
             _gettext("已将 %(count)d 条需求标记为“%(status)s”。")
             % {"count": changed, "status": Need.Status(status).label},
         )
+        for line in refused:
+            self.message_user(request, line, messages.ERROR)
 
     @admin.action(description=_("受理所选需求"), permissions=("change",))
     def accept(self, request, queryset):

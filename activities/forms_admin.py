@@ -1,11 +1,13 @@
-"""Back-office forms for activities: the activity form's messages and the check-in desk."""
+"""Back-office forms for activities: the activity form's messages, the check-in desk and a
+need's triage."""
 
 import re
 
 from django import forms
 from django.utils.translation import gettext as _, gettext_lazy
 
-from .models import Activity
+from . import services
+from .models import Activity, Need
 
 #: Six digits standing alone: a typed code, or the code inside a scanned link or text.
 CHECK_IN_CODE = re.compile(r"(?<!\d)\d{6}(?!\d)")
@@ -63,3 +65,37 @@ class CheckInForm(forms.Form):
         if len(codes) != 1:
             raise forms.ValidationError(_("请输入六位数字签到码。"), code="bad_code")
         return codes[0]
+
+
+class NeedAdminForm(forms.ModelForm):
+    """A need as staff triage it: the refusals of `services.triage_need` (a project missing,
+    a need sent back to "待处理") are shown on the form before anything is saved."""
+
+    class Meta:
+        model = Need
+        fields = (
+            "title",
+            "description",
+            "location",
+            "category",
+            "urgency",
+            "resident",
+            "complex",
+            "status",
+            "project",
+            "staff_reply",
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        status = cleaned.get("status")
+        if status and "project" not in self.errors:
+            # self.instance still holds the need as stored: the form's values are put on it
+            # only after clean().
+            refusal = services.need_triage_refusal(
+                need=self.instance, status=status, project=cleaned.get("project")
+            )
+            if refusal is not None:
+                self.add_error("project" if refusal.code == "project_required" else "status",
+                               refusal)
+        return cleaned

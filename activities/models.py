@@ -218,8 +218,10 @@ class SignUp(models.Model):
 
     Status = SignUpStatus
 
+    # Protected: an activity residents signed up for is cancelled, not deleted, so that
+    # past months' figures stay as they were.
     activity = models.ForeignKey(
-        Activity, on_delete=models.CASCADE, related_name="signups", verbose_name=_("活动")
+        Activity, on_delete=models.PROTECT, related_name="signups", verbose_name=_("活动")
     )
     resident = models.ForeignKey(
         "residents.Resident",
@@ -229,9 +231,10 @@ class SignUp(models.Model):
     )
     # The resident's household when they signed up (a household reached stays reached
     # if the resident later moves): the summary counts households from it, without a join.
+    # Protected, so that deleting a household never changes the households reached.
     household = models.ForeignKey(
         "residents.Household",
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         null=True,
         blank=True,
         db_index=False,
@@ -254,10 +257,30 @@ class SignUp(models.Model):
     promoted_at = models.DateTimeField(_("候补转正时间"), null=True, blank=True)
     promotion_unseen = models.BooleanField(_("转正通知未读"), default=False)
     cancelled_at = models.DateTimeField(_("取消时间"), null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("取消操作人"),
+        help_text=_("取消报名的居民本人、监护人或工作人员。"),
+    )
     attended = models.BooleanField(_("已签到"), default=False)
     checked_in_at = models.DateTimeField(_("签到时间"), null=True, blank=True)
+    checked_in_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("签到操作人"),
+        help_text=_("为居民签到的工作人员。"),
+    )
 
     objects = SignUpQuerySet.as_manager()
+    # Who changed a sign-up and when; the "promoted" notice's unread flag is not a change.
+    history = HistoricalRecords(excluded_fields=["promotion_unseen"])
 
     class Meta:
         verbose_name = _("报名")
@@ -266,7 +289,7 @@ class SignUp(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["activity", "resident"],
-                condition=~Q(status="cancelled"),
+                condition=~Q(status=SignUpStatus.CANCELLED),
                 name="signup_one_active_per_resident",
                 violation_error_message=_("该居民已报名此活动。"),
             ),
@@ -279,6 +302,14 @@ class SignUp(models.Model):
             models.CheckConstraint(
                 condition=Q(attended=False) | Q(checked_in_at__isnull=False),
                 name="signup_attended_has_check_in_time",
+            ),
+            models.CheckConstraint(
+                condition=(Q(status=SignUpStatus.CANCELLED) & Q(cancelled_at__isnull=False))
+                | (~Q(status=SignUpStatus.CANCELLED) & Q(cancelled_at__isnull=True)),
+                name="signup_cancelled_iff_cancelled_at",
+                violation_error_message=_(
+                    "已取消的报名必须有取消时间，未取消的报名不能有取消时间。"
+                ),
             ),
         ]
         indexes = [
@@ -368,7 +399,7 @@ class ServiceProject(models.Model):
                 condition=Q(status__in=ProjectStatus.values), name="project_status_valid"
             ),
             models.CheckConstraint(
-                condition=~Q(status="done") | Q(progress=100),
+                condition=~Q(status=ProjectStatus.DONE) | Q(progress=100),
                 name="project_done_is_100",
                 violation_error_message=_("已完成的项目进度应为100%%。"),
             ),
@@ -485,9 +516,17 @@ class Need(models.Model):
                 condition=Q(urgency__in=NeedUrgency.values), name="need_urgency_valid"
             ),
             models.CheckConstraint(
-                condition=~Q(status="in_project") | Q(project__isnull=False),
+                condition=~Q(status=NeedStatus.IN_PROJECT) | Q(project__isnull=False),
                 name="need_in_project_has_project",
                 violation_error_message=_("“已纳入项目”的需求必须选择对应项目。"),
+            ),
+            models.CheckConstraint(
+                condition=(Q(status=NeedStatus.RESOLVED) & Q(resolved_at__isnull=False))
+                | (~Q(status=NeedStatus.RESOLVED) & Q(resolved_at__isnull=True)),
+                name="need_resolved_iff_resolved_at",
+                violation_error_message=_(
+                    "“已解决”的需求必须有解决时间，其他状态的需求不能有解决时间。"
+                ),
             ),
         ]
         indexes = [models.Index(fields=["created_at"], name="need_created_idx")]

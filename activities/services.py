@@ -1,4 +1,5 @@
-"""Writes about activities: sign-up, waiting list, cancellation, check-in, feedback.
+"""Writes about activities: sign-up, waiting list, cancellation, check-in, feedback, an
+activity's capacity, and staff's triage of residents' needs.
 
 Every function is keyword-only, runs in one transaction, locks the activity row before it
 checks anything (so that two requests for the last seat are served one after the other),
@@ -23,7 +24,7 @@ from django.utils.translation import gettext as _, override
 
 from residents.models import Resident
 
-from .models import Activity, Feedback, SignUp
+from .models import Activity, Feedback, Need, ServiceProject, SignUp
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +35,13 @@ class SignUpResult:
 
     signup: SignUp
     created: bool
+
+
+def _record_actor(obj, by) -> None:
+    """Name `by` as the author of the version the next save writes to the history (the
+    back office's requests name their user anyway; this covers every other caller)."""
+    if by is not None and getattr(by, "is_authenticated", False):
+        obj._history_user = by
 
 
 def _lock_activity(activity: Activity | int) -> Activity:
@@ -197,7 +205,7 @@ def _tell_promoted(signup: SignUp) -> None:
 
 def cancel(*, signup: SignUp | int, by=None) -> SignUp:
     """Cancel a sign-up; a freed seat goes to the oldest waitlisted resident in the same
-    transaction."""
+    transaction. `by` (the resident, a guardian or staff) is recorded as `cancelled_by`."""
     pk = signup.pk if isinstance(signup, SignUp) else signup
     with transaction.atomic():
         activity_id = SignUp.objects.filter(pk=pk).values_list("activity_id", flat=True).first()
@@ -215,8 +223,12 @@ def cancel(*, signup: SignUp | int, by=None) -> SignUp:
         was_confirmed = signup.status == SignUp.Status.CONFIRMED
         signup.status = SignUp.Status.CANCELLED
         signup.cancelled_at = now
+        signup.cancelled_by = by
         signup.promotion_unseen = False
-        signup.save(update_fields=["status", "cancelled_at", "promotion_unseen"])
+        _record_actor(signup, by)
+        signup.save(
+            update_fields=["status", "cancelled_at", "cancelled_by", "promotion_unseen"]
+        )
         if was_confirmed:
             _promote(activity, now=now)
         return signup
@@ -229,8 +241,54 @@ def fill_free_seats(*, activity: Activity | int) -> list[SignUp]:
         return _promote(activity, now=timezone.now())
 
 
+@dataclass(frozen=True)
+class CapacityChange:
+    """What a change of capacity did: who was promoted into new seats, and how many
+    residents hold a seat now (more than the capacity when it was lowered below them)."""
+
+    activity: Activity
+    promoted: list[SignUp]
+    confirmed: int
+
+    @property
+    def overbooked(self) -> bool:
+        """True when fewer seats are left than residents holding one: they keep their seats,
+        and every newcomer joins the waiting list until enough of them cancel."""
+        capacity = self.activity.capacity
+        return capacity is not None and self.confirmed > capacity
+
+
+def change_capacity(
+    *, activity: Activity | int, capacity: int | None, by=None
+) -> CapacityChange:
+    """Set an activity's number of seats (None: no limit) and fill new seats at once.
+
+    Raised: the oldest waitlisted residents are confirmed into the new seats in the same
+    transaction. Lowered below the residents already confirmed: nobody loses a seat (staff
+    would have to tell them); the waiting list then moves only once enough of them cancel.
+
+    An `Activity` instance is saved as given, with any other changes the caller made to it
+    (the back office's change form), so that the change is one version in its history.
+    """
+    with transaction.atomic():
+        locked = _lock_activity(activity)
+        if not isinstance(activity, Activity):
+            activity = locked
+        if capacity is not None and capacity < 0:
+            raise ValidationError(_("名额不能为负数。"), code="negative_capacity")
+        activity.capacity = capacity
+        activity.full_clean()
+        _record_actor(activity, by)
+        activity.save()
+        promoted = _promote(activity, now=timezone.now())
+        return CapacityChange(
+            activity=activity, promoted=promoted, confirmed=_confirmed_count(activity)
+        )
+
+
 def check_in(*, activity: Activity | int, code: str, by=None) -> SignUp:
-    """Mark the resident holding `code` as present. Checking in twice changes nothing."""
+    """Mark the resident holding `code` as present; `by` (the member of staff at the desk)
+    is recorded as `checked_in_by`. Checking in twice changes nothing."""
     code = (code or "").strip()
     with transaction.atomic():
         activity = _lock_activity(activity)
@@ -251,13 +309,16 @@ def check_in(*, activity: Activity | int, code: str, by=None) -> SignUp:
         if not signup.attended:
             signup.attended = True
             signup.checked_in_at = timezone.now()
-            signup.save(update_fields=["attended", "checked_in_at"])
+            signup.checked_in_by = by
+            _record_actor(signup, by)
+            signup.save(update_fields=["attended", "checked_in_at", "checked_in_by"])
         return signup
 
 
 def undo_check_in(*, signup: SignUp | int, by=None) -> SignUp:
-    """Take back a check-in made by mistake. A rating only attendees could leave goes with it,
-    so that the summary's ratings count attendees only."""
+    """Take back a check-in made by mistake: who checked the resident in goes with the time
+    (the history keeps both, and names `by`). A rating only attendees could leave goes with
+    it, so that the summary's ratings count attendees only."""
     pk = signup.pk if isinstance(signup, SignUp) else signup
     with transaction.atomic():
         activity_id = SignUp.objects.filter(pk=pk).values_list("activity_id", flat=True).first()
@@ -267,7 +328,9 @@ def undo_check_in(*, signup: SignUp | int, by=None) -> SignUp:
         signup = SignUp.objects.select_for_update().get(pk=pk)
         signup.attended = False
         signup.checked_in_at = None
-        signup.save(update_fields=["attended", "checked_in_at"])
+        signup.checked_in_by = None
+        _record_actor(signup, by)
+        signup.save(update_fields=["attended", "checked_in_at", "checked_in_by"])
         Feedback.objects.filter(signup=signup).delete()
         return signup
 
@@ -356,5 +419,82 @@ def submit_need(
             created_at=timezone.now(),
         )
         need.full_clean()
+        need.save()
+        return need
+
+
+# --- staff's triage of residents' needs --------------------------------------------------
+
+
+def need_triage_refusal(
+    *, need: Need, status: str, project: ServiceProject | None = None
+) -> ValidationError | None:
+    """Why `need` (as stored) may not move to `status` with `project` (None if it may).
+
+    Forms call it to show the refusal on the field; `triage_need` calls it again under
+    the lock.
+    """
+    if status not in Need.Status.values:
+        return ValidationError(
+            _("“%(status)s”不是有效的需求状态。"), code="invalid_status",
+            params={"status": status},
+        )
+    if status == Need.Status.IN_PROJECT and project is None:
+        return ValidationError(
+            _("“已纳入项目”的需求必须选择对应项目。"), code="project_required"
+        )
+    if status == Need.Status.NEW and need.pk is not None and need.status != Need.Status.NEW:
+        # "待处理" means nobody has looked at it yet (the summary counts it as pending).
+        return ValidationError(
+            _("已处理过的需求不能改回“待处理”；如需继续跟进，请改为“已受理”。"),
+            code="back_to_new",
+        )
+    return None
+
+
+def triage_need(
+    *,
+    need: Need | int,
+    status: str,
+    staff_reply: str | None = None,
+    project: ServiceProject | None = None,
+    by=None,
+) -> Need:
+    """Staff move a resident's need on (accept, put in a project, resolve, decline).
+
+    `resolved_at` is set when the need becomes resolved (kept while it stays resolved) and
+    cleared when it is reopened. `staff_reply` and `project` left None keep what the need
+    has. A `Need` instance is saved as given, with any other changes the caller made to it
+    (the back office's form), or created if new; an id is read under the lock.
+    """
+    with transaction.atomic():
+        pk = need.pk if isinstance(need, Need) else need
+        stored = Need.objects.select_for_update().filter(pk=pk).first() if pk else None
+        if pk is not None and stored is None:
+            raise ValidationError(_("找不到该需求。"), code="not_found")
+        if not isinstance(need, Need):
+            need = stored
+        was_resolved = stored is not None and stored.status == Need.Status.RESOLVED
+        resolved_at = stored.resolved_at if stored is not None else None
+        refusal = need_triage_refusal(
+            need=stored or Need(status=Need.Status.NEW),
+            status=status,
+            project=need.project if project is None else project,
+        )
+        if refusal is not None:
+            raise refusal
+        if staff_reply is not None:
+            need.staff_reply = staff_reply
+        if project is not None:
+            need.project = project
+        need.status = status
+        if status != Need.Status.RESOLVED:
+            need.resolved_at = None
+        elif was_resolved:
+            need.resolved_at = resolved_at
+        else:
+            need.resolved_at = timezone.now()
+        need.full_clean()
+        _record_actor(need, by)
         need.save()
         return need

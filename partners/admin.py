@@ -1,18 +1,61 @@
 """Back office for partner organisations, their agreements and commitments, and the leads
-residents offer in answer to the recruitment call (招募令)."""
+residents offer in answer to the recruitment call (招募令).
+
+A lead's stage is written through `partners.services.move_lead`; a partner is deleted
+through `partners.services.delete_partner`, which refuses one the past months' figures need
+(see templates/admin/partners/partner/ for what the page says to do instead).
+"""
 
 import datetime as dt
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
-from django.db import models
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
 from django.db.models import Count, F, Q
+from django.http import HttpResponseRedirect
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _gettext, gettext_lazy as _
 
 from core.admin import GuardedHistoryAdmin, titled_filter
 
-from .models import Agreement, Lead, Partner, ResourceCommitment
+from . import services
+from .models import CLOSED_LEAD_STAGES, Agreement, Lead, Partner, ResourceCommitment
+
+
+# Shared with activities.admin; they belong in core.admin (being changed elsewhere now).
+class ServiceRefused(Exception):
+    """A service refused a change while the change form was being saved (the form had
+    checked it, but the record changed in the meantime): the save is rolled back."""
+
+    def __init__(self, error: ValidationError):
+        super().__init__(error)
+        self.error = error
+
+
+class ServiceRefusalMixin:
+    """Show a `ServiceRefused` raised by `save_model` as an error message on the page it
+    came from, instead of a server error; nothing is written."""
+
+    def _refused(self, request, refused: ServiceRefused):
+        self.message_user(request, "；".join(refused.error.messages), messages.ERROR)
+        return HttpResponseRedirect(request.get_full_path())
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ServiceRefused as refused:
+            return self._refused(request, refused)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        try:
+            with transaction.atomic():
+                return super().history_form_view(request, object_id, version_id, extra_context)
+        except ServiceRefused as refused:
+            return self._refused(request, refused)
 
 
 class AgreementInline(admin.TabularInline):
@@ -68,6 +111,29 @@ class PartnerAdmin(GuardedHistoryAdmin):
                 ),
             )
         )
+
+    def get_deleted_objects(self, objs, request):
+        """Django lists what protects a partner (agreements, a lead's partner); activities
+        run together with others are a many-to-many link Django would silently drop, so
+        they are listed as protecting it too: the page then refuses the deletion."""
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        for partner in objs:
+            for activity in partner.activities.all():
+                protected.append(
+                    format_html(
+                        "{}: {}", capfirst(activity._meta.verbose_name), activity
+                    )
+                )
+        return deleted, counts, perms_needed, protected
+
+    def delete_model(self, request, obj):
+        """Through `services.delete_partner`, which refuses a partner the figures need."""
+        services.delete_partner(partner=obj)
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            for partner in queryset:
+                services.delete_partner(partner=partner)
 
     @admin.display(description=_("协议数"), ordering="agreement_total")
     def agreement_count(self, partner):
@@ -169,7 +235,7 @@ class FollowUpFilter(admin.SimpleListFilter):
 
     title = _("跟进")
     parameter_name = "follow_up"
-    CLOSED = (Lead.Stage.SIGNED, Lead.Stage.DROPPED)
+    CLOSED = CLOSED_LEAD_STAGES
 
     def lookups(self, request, model_admin):
         return (
@@ -196,9 +262,44 @@ class FollowUpFilter(admin.SimpleListFilter):
         return queryset
 
 
+class LeadAdminForm(forms.ModelForm):
+    """A lead as staff follow it up: the refusals of `services.move_lead` (a signed lead
+    without the partner it became) are shown on the form before anything is saved."""
+
+    class Meta:
+        model = Lead
+        fields = (
+            "organisation",
+            "offer",
+            "relationship",
+            "contact",
+            "offered_by",
+            "stage",
+            "follow_up_on",
+            "assigned_to",
+            "partner",
+            "note",
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        stage = cleaned.get("stage")
+        if stage and "partner" not in self.errors:
+            refusal = services.lead_move_refusal(
+                lead=self.instance, stage=stage, partner=cleaned.get("partner")
+            )
+            if refusal is not None:
+                self.add_error("partner" if refusal.code == "partner_required" else "stage",
+                               refusal)
+        return cleaned
+
+
 @admin.register(Lead)
-class LeadAdmin(GuardedHistoryAdmin):
-    """Leads by stage, with the next follow-up date; the overdue ones are flagged."""
+class LeadAdmin(ServiceRefusalMixin, GuardedHistoryAdmin):
+    """Leads by stage, with the next follow-up date; the overdue ones are flagged. The stage
+    is written through `services.move_lead`, which records when a lead closes."""
+
+    form = LeadAdminForm
 
     list_display = (
         "organisation",
@@ -237,12 +338,11 @@ class LeadAdmin(GuardedHistoryAdmin):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
-        closed = obj.stage in FollowUpFilter.CLOSED
-        if closed and obj.closed_at is None:
-            obj.closed_at = timezone.now()
-        elif not closed:
-            obj.closed_at = None
-        super().save_model(request, obj, form, change)
+        """Through `services.move_lead`, which sets or clears `closed_at`."""
+        try:
+            services.move_lead(lead=obj, stage=obj.stage, partner=obj.partner, by=request.user)
+        except ValidationError as error:
+            raise ServiceRefused(error) from error
 
     @admin.display(description=_("跟进提醒"))
     def follow_up_due(self, lead):
@@ -257,14 +357,17 @@ class LeadAdmin(GuardedHistoryAdmin):
 
     @admin.action(description=_("放弃所选线索"), permissions=("change",))
     def mark_dropped(self, request, queryset):
-        now = timezone.now()
-        dropped = 0
+        dropped, refused = 0, []
         for lead in queryset.exclude(stage__in=FollowUpFilter.CLOSED):
-            lead.stage = Lead.Stage.DROPPED
-            lead.closed_at = now
-            lead.save(update_fields=["stage", "closed_at", "updated_at"])
-            dropped += 1
+            try:
+                services.move_lead(lead=lead.pk, stage=Lead.Stage.DROPPED, by=request.user)
+            except ValidationError as error:
+                refused.append(f"{lead.organisation}：{'；'.join(error.messages)}")
+            else:
+                dropped += 1
         self.message_user(
             request,
             _gettext("已放弃 %(count)d 条线索。") % {"count": dropped},
         )
+        for line in refused:
+            self.message_user(request, line, messages.ERROR)

@@ -93,8 +93,10 @@ class Agreement(models.Model):
 
     Status = AgreementStatus
 
+    # Protected: a partner who signed agreements is marked as no longer stationed
+    # (is_active), not deleted, so that past months' figures stay as they were.
     partner = models.ForeignKey(
-        Partner, on_delete=models.CASCADE, related_name="agreements", verbose_name=_("共建单位")
+        Partner, on_delete=models.PROTECT, related_name="agreements", verbose_name=_("共建单位")
     )
     complex = models.ForeignKey(
         "residents.Complex",
@@ -144,7 +146,7 @@ class Agreement(models.Model):
                 name="agreement_status_valid",
             ),
             models.CheckConstraint(
-                condition=Q(status="draft") | Q(signed_on__isnull=False),
+                condition=Q(status=AgreementStatus.DRAFT) | Q(signed_on__isnull=False),
                 name="agreement_signed_unless_draft",
                 violation_error_message=_("除草拟中的协议外，必须填写签订日期。"),
             ),
@@ -206,6 +208,10 @@ class LeadStage(models.TextChoices):
     DROPPED = "dropped", _("已放弃")
 
 
+#: A lead in one of these stages is closed: no more follow-up, `closed_at` records when.
+CLOSED_LEAD_STAGES = (LeadStage.SIGNED, LeadStage.DROPPED)
+
+
 class Lead(models.Model):
     """A resident's offer of a connection (资源线索), answering the recruitment call (招募令).
 
@@ -236,9 +242,10 @@ class Lead(models.Model):
         related_name="+",
         verbose_name=_("跟进人"),
     )
+    # Protected: a signed lead must keep the partner it became (and the summary counts it).
     partner = models.ForeignKey(
         Partner,
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="leads",
@@ -260,9 +267,17 @@ class Lead(models.Model):
                 condition=Q(stage__in=LeadStage.values), name="lead_stage_valid"
             ),
             models.CheckConstraint(
-                condition=~Q(stage="signed") | Q(partner__isnull=False),
+                condition=~Q(stage=LeadStage.SIGNED) | Q(partner__isnull=False),
                 name="lead_signed_has_partner",
                 violation_error_message=_("已签约的线索必须关联签约单位。"),
+            ),
+            models.CheckConstraint(
+                condition=(Q(stage__in=CLOSED_LEAD_STAGES) & Q(closed_at__isnull=False))
+                | (~Q(stage__in=CLOSED_LEAD_STAGES) & Q(closed_at__isnull=True)),
+                name="lead_closed_iff_closed_at",
+                violation_error_message=_(
+                    "已签约或已放弃的线索必须有结束时间，仍在跟进的线索不能有结束时间。"
+                ),
             ),
         ]
         indexes = [models.Index(fields=["created_at"], name="lead_created_idx")]

@@ -17,7 +17,7 @@ from activities.models import (
     ServiceProject,
     SignUp,
 )
-from partners.models import Agreement, Lead, Partner, ResourceCommitment
+from partners.models import CLOSED_LEAD_STAGES, Agreement, Lead, Partner, ResourceCommitment
 from residents.models import Building, Community, Complex, Household, Resident
 
 User = get_user_model()
@@ -152,6 +152,11 @@ class LeadFactory(DjangoModelFactory):
     organisation = factory.Sequence(lambda n: f"线索单位{n}")
     offer = "可以共建微型救援站"
     relationship = "我在该单位工作"
+    stage = Lead.Stage.NEW
+    # A closed lead has its closing time, as the database requires.
+    closed_at = factory.LazyAttribute(
+        lambda o: timezone.now() if o.stage in CLOSED_LEAD_STAGES else None
+    )
 
 
 class ActivityFactory(DjangoModelFactory):
@@ -189,6 +194,10 @@ class SignUpFactory(DjangoModelFactory):
     status = SignUp.Status.CONFIRMED
     check_in_code = factory.Sequence(lambda n: f"{n % 1_000_000:06d}")
     confirmed_at = factory.LazyFunction(timezone.now)
+    # A cancelled sign-up has its cancellation time, as the database requires.
+    cancelled_at = factory.LazyAttribute(
+        lambda o: timezone.now() if o.status == SignUp.Status.CANCELLED else None
+    )
 
 
 class FeedbackFactory(DjangoModelFactory):
@@ -231,3 +240,8 @@ class NeedFactory(DjangoModelFactory):
     resident = factory.SubFactory(ResidentFactory)
     title = "楼道灯坏了"
     location = "3号楼2单元"
+    status = Need.Status.NEW
+    # A resolved need has its resolution time, as the database requires.
+    resolved_at = factory.LazyAttribute(
+        lambda o: timezone.now() if o.status == Need.Status.RESOLVED else None
+    )

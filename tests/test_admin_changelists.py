@@ -332,7 +332,7 @@ def test_every_history_admin_guards_its_revert_form():
 
     admins = _history_admins()
 
-    assert len(admins) == 7
+    assert len(admins) == 8
     assert all(isinstance(a, GuardedHistoryAdmin) for a in admins.values()), admins
 
 
