@@ -37,10 +37,15 @@ class SignUpResult:
     created: bool
 
 
+def _user(by):
+    """`by` if it is a logged-in user (a view may pass an anonymous one), else None."""
+    return by if by is not None and getattr(by, "is_authenticated", False) else None
+
+
 def _record_actor(obj, by) -> None:
     """Name `by` as the author of the version the next save writes to the history (the
     back office's requests name their user anyway; this covers every other caller)."""
-    if by is not None and getattr(by, "is_authenticated", False):
+    if _user(by) is not None:
         obj._history_user = by
 
 
@@ -223,7 +228,7 @@ def cancel(*, signup: SignUp | int, by=None) -> SignUp:
         was_confirmed = signup.status == SignUp.Status.CONFIRMED
         signup.status = SignUp.Status.CANCELLED
         signup.cancelled_at = now
-        signup.cancelled_by = by
+        signup.cancelled_by = _user(by)
         signup.promotion_unseen = False
         _record_actor(signup, by)
         signup.save(
@@ -309,7 +314,7 @@ def check_in(*, activity: Activity | int, code: str, by=None) -> SignUp:
         if not signup.attended:
             signup.attended = True
             signup.checked_in_at = timezone.now()
-            signup.checked_in_by = by
+            signup.checked_in_by = _user(by)
             _record_actor(signup, by)
             signup.save(update_fields=["attended", "checked_in_at", "checked_in_by"])
         return signup

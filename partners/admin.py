@@ -131,9 +131,21 @@ class PartnerAdmin(GuardedHistoryAdmin):
         services.delete_partner(partner=obj)
 
     def delete_queryset(self, request, queryset):
-        with transaction.atomic():
-            for partner in queryset:
-                services.delete_partner(partner=partner)
+        # The page refused partners the figures need; one that came to be needed since
+        # (an agreement added meanwhile) stops the whole deletion.
+        try:
+            with transaction.atomic():
+                for partner in queryset:
+                    services.delete_partner(partner=partner)
+        except ValidationError as error:
+            self.message_user(request, "；".join(error.messages), messages.ERROR)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except ValidationError as error:
+            self.message_user(request, "；".join(error.messages), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
 
     @admin.display(description=_("协议数"), ordering="agreement_total")
     def agreement_count(self, partner):

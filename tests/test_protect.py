@@ -210,3 +210,24 @@ def test_anonymising_a_resident_keeps_the_household_their_sign_ups_reached():
     signup.resident.refresh_from_db()
     assert signup.resident.household is None
     assert signup.household == household
+
+
+def test_a_partner_given_an_agreement_while_its_delete_page_was_open_is_kept(
+    admin_client, monkeypatch
+):
+    partner = PartnerFactory()
+    url = delete_url(partner)
+    page = admin_client.get(url)
+    # Between the confirmation page and the click, the page's check passes but the
+    # service, under its lock, finds an agreement.
+    monkeypatch.setattr(
+        partner_services, "partner_deletion_refusal",
+        lambda *, partner: ValidationError("“共建单位”已签订共建协议，不能删除。",
+                                           code="has_agreements"),
+    )
+
+    response = admin_client.post(url, {"post": "yes"}, follow=True)
+
+    assert PARTNER_HINT not in page.content.decode()
+    assert Partner.objects.filter(pk=partner.pk).exists()
+    assert "“共建单位”已签订共建协议，不能删除。" in response.content.decode()
