@@ -10,10 +10,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from django.db.models import Case, IntegerField, Prefetch, Value, When
+from django.db.models import Case, Count, IntegerField, Prefetch, Q, Value, When
 from django.utils import timezone
 
-from partners.models import Partner
+from partners.models import Partner, ResourceCommitment
 from residents.models import Resident
 
 from .models import Activity, Feedback, ServiceProject, SignUp
@@ -118,4 +118,30 @@ def service_projects():
         .prefetch_related("buildings", "milestones")
         .annotate(status_order=order)
         .order_by("status_order", "due_on", "-starts_on", "pk")
+    )
+
+
+def partner_directory():
+    """Active partners with their active commitments and count of upcoming visible
+    activities, ordered by category (in the order of `PartnerCategory`) then name."""
+    now = timezone.now()
+    return (
+        Partner.objects.active()
+        .annotate(
+            upcoming_count=Count(
+                "activities",
+                filter=Q(activities__ends_at__gte=now)
+                & ~Q(activities__status=Activity.Status.CANCELLED)
+                & ~Q(activities__status=Activity.Status.PLANNED, activities__is_public=False),
+                distinct=True,
+            )
+        )
+        .prefetch_related(
+            Prefetch(
+                "commitments",
+                queryset=ResourceCommitment.objects.filter(is_active=True).order_by("title"),
+                to_attr="active_commitments",
+            )
+        )
+        .order_by("name")
     )

@@ -39,7 +39,7 @@ def home(request):
     projects = list(
         selectors.service_projects().exclude(status=ServiceProject.Status.DONE)[:HOME_PROJECTS]
     )
-    partners = list(partner_selectors.directory())
+    partners = list(selectors.partner_directory())
     return render(
         request,
         "home.html",
