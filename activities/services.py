@@ -92,6 +92,21 @@ def check_eligibility(*, activity: Activity, resident: Resident, now=None) -> No
             )
 
 
+def cancellation_refusal(
+    *, signup: SignUp, activity: Activity | None = None, now=None
+) -> ValidationError | None:
+    """Why the sign-up may not be cancelled now (None if it may): after check-in, or once
+    the activity has begun. Pages ask it to decide whether to offer the button; `cancel()`
+    asks it under the lock."""
+    now = now or timezone.now()
+    activity = activity or signup.activity
+    if signup.attended:
+        return ValidationError(_("已签到的报名不能取消。"), code="attended")
+    if activity.starts_at <= now:
+        return ValidationError(_("活动已开始，不能取消报名。"), code="started")
+    return None
+
+
 def _confirmed_count(activity: Activity) -> int:
     return activity.signups.filter(status=SignUp.Status.CONFIRMED).count()
 
@@ -208,10 +223,9 @@ def cancel(*, signup: SignUp | int, by=None) -> SignUp:
         if signup.status == SignUp.Status.CANCELLED:
             return signup
         now = timezone.now()
-        if signup.attended:
-            raise ValidationError(_("已签到的报名不能取消。"), code="attended")
-        if activity.starts_at <= now:
-            raise ValidationError(_("活动已开始，不能取消报名。"), code="started")
+        refusal = cancellation_refusal(signup=signup, activity=activity, now=now)
+        if refusal is not None:
+            raise refusal
         was_confirmed = signup.status == SignUp.Status.CONFIRMED
         signup.status = SignUp.Status.CANCELLED
         signup.cancelled_at = now

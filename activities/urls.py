@@ -15,5 +15,6 @@ urlpatterns = [
     path("projects/", views.project_list, name="projects"),
     path("partners/", partner_views.partner_list, name="partners"),
     path("partners/<int:pk>/", partner_views.partner_detail, name="partner"),
+    path("me/feedback/<int:signup_id>/", views.feedback, name="feedback"),
     path("needs/new/", need_views.need_create, name="need_create"),
 ]

@@ -12,17 +12,22 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from partners import selectors as partner_selectors
+from residents.decorators import resident_required
+from residents.selectors import cared_for
 
 from . import calendar, selectors, services
 from .filters import ActivityFilter
-from .forms import ActingForForm
+from .forms import ActingForForm, FeedbackForm
 from .models import Activity, ServiceProject, SignUp
+from .privacy import STARS, feedback_of
 
 PAGE_SIZE = 12
 HOME_ACTIVITIES = 8
@@ -273,4 +278,62 @@ def project_list(request):
         request,
         "activities/project_list.html",
         {"projects": list(selectors.service_projects()), "today": timezone.localdate()},
+    )
+
+
+# --- my activities ----------------------------------------------------------------------
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@resident_required
+def feedback(request, signup_id, *, resident):
+    """Rate an activity that I (or a child of mine) attended."""
+    signup = get_object_or_404(
+        SignUp.objects.select_related("activity", "resident", "feedback"),
+        pk=signup_id,
+        resident__in=cared_for(resident),
+    )
+    back = reverse("residents:me") + f"#signup-{signup.pk}"
+    if not signup.attended:
+        messages.error(request, _("只有参加了活动（已签到）的居民才能评价。"))
+        return redirect(back)
+    existing = feedback_of(signup)
+    if request.method == "POST":
+        form = FeedbackForm(request.POST)
+        if form.is_valid():
+            try:
+                services.leave_feedback(
+                    signup=signup,
+                    rating=form.cleaned_data["rating"],
+                    comment=form.cleaned_data["comment"],
+                    may_publish=form.cleaned_data["may_publish"],
+                )
+            except ValidationError as error:
+                for message in error.messages:
+                    messages.error(request, message)
+                return redirect(back)
+            messages.success(request, _("谢谢您的评价！"))
+            return redirect(back)
+    else:
+        initial = (
+            {
+                "rating": existing.rating,
+                "comment": existing.comment,
+                "may_publish": existing.may_publish,
+            }
+            if existing
+            else {}
+        )
+        form = FeedbackForm(initial=initial)
+    return render(
+        request,
+        "activities/feedback.html",
+        {
+            "signup": signup,
+            "form": form,
+            "stars": STARS,
+            "existing": existing,
+            "is_mine": signup.resident_id == resident.pk,
+        },
     )
