@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from activities import services as activity_services
 from activities.models import Activity, Feedback, SignUp
-from residents.models import Resident
 from activities.privacy import my_signups
+from residents.models import Resident
 from tests.factories import (
     ActivityFactory,
     LeadFactory,

@@ -26,13 +26,13 @@ def test_the_registry_names_each_apps_records_in_page_order():
 
 @isolate_apps("residents")
 def test_a_new_model_with_a_foreign_key_to_residents_fails_the_system_check():
-    class Parcel(models.Model):
+    class Parcel(models.Model):  # noqa: DJ008
         recipient = models.ForeignKey(Resident, on_delete=models.CASCADE)
 
         class Meta:
             app_label = "residents"
 
-    class Notebook(models.Model):
+    class Notebook(models.Model):  # noqa: DJ008
         title = models.CharField(max_length=10)
 
         class Meta:

@@ -15,9 +15,9 @@ from django.utils import timezone
 
 from activities import services as activity_services
 from activities.models import Activity, Need, SignUp
+from activities.privacy import ANONYMISED_NEED_TITLE
 from partners.models import Lead
 from partners.services import submit_lead
-from activities.privacy import ANONYMISED_NEED_TITLE
 from residents import services
 from residents.models import Resident
 from residents.views import ACTIVATION_FAILURES_PER_IP, ACTIVATION_FAILURES_PER_PHONE
