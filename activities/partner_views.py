@@ -34,9 +34,9 @@ def partner_detail(request, pk):
         pk__in=Activity.partners.through.objects.filter(partner=partner).values("activity_id")
     )
     upcoming = list(
-        of_partner.upcoming(now).exclude(status=Activity.Status.CANCELLED)[:ACTIVITIES_SHOWN]
+        of_partner.upcoming(now).not_cancelled()[:ACTIVITIES_SHOWN]
     )
-    past = list(of_partner.past(now).exclude(status=Activity.Status.CANCELLED)[:ACTIVITIES_SHOWN])
+    past = list(of_partner.past(now).not_cancelled()[:ACTIVITIES_SHOWN])
     resident = activity_selectors.resident_of(request.user)
     return render(
         request,

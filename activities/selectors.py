@@ -16,7 +16,7 @@ from django.utils import timezone
 from partners.models import Partner, ResourceCommitment
 from residents.models import Resident
 
-from .models import Activity, Feedback, ServiceProject, SignUp
+from .models import LIVE_STATUSES, Activity, Feedback, ServiceProject, SignUp
 
 
 def visible_activities():
@@ -30,7 +30,7 @@ def visible_activities():
 
 def upcoming_activities(*, now=None, limit: int | None = None):
     """Visible activities not over yet and not cancelled, soonest first."""
-    qs = visible_activities().upcoming(now).exclude(status=Activity.Status.CANCELLED)
+    qs = visible_activities().upcoming(now).not_cancelled()
     return qs[:limit] if limit else qs
 
 
@@ -61,7 +61,7 @@ def active_signups(*, residents: Iterable[Resident | int], activity_ids: Iterabl
         return SignUp.objects.none()
     return (
         SignUp.objects.filter(resident_id__in=resident_ids, activity_id__in=activity_ids)
-        .exclude(status=SignUp.Status.CANCELLED)
+        .active()
         .with_waitlist_position()
         .order_by()
     )
@@ -130,8 +130,7 @@ def partner_directory():
         .annotate(
             upcoming_count=Count(
                 "activities",
-                filter=Q(activities__ends_at__gte=now)
-                & ~Q(activities__status=Activity.Status.CANCELLED)
+                filter=Q(activities__ends_at__gte=now, activities__status__in=LIVE_STATUSES)
                 & ~Q(activities__status=Activity.Status.PLANNED, activities__is_public=False),
                 distinct=True,
             )

@@ -60,7 +60,7 @@ def check_eligibility(*, activity: Activity, resident: Resident, now=None) -> No
         raise ValidationError(_("该居民的资料已删除，不能报名。"), code="anonymised")
     if activity.status == Activity.Status.CANCELLED:
         raise ValidationError(_("该活动已取消。"), code="cancelled")
-    if activity.status == Activity.Status.HELD or activity.ends_at <= now:
+    if activity.is_over(now):
         raise ValidationError(_("该活动已结束。"), code="past")
     if activity.status != Activity.Status.OPEN:
         raise ValidationError(_("该活动尚未开放报名。"), code="not_open")
@@ -121,7 +121,7 @@ def sign_up(*, activity: Activity | int, resident: Resident, by=None) -> SignUpR
         activity = _lock_activity(activity)
         existing = (
             activity.signups.filter(resident=resident)
-            .exclude(status=SignUp.Status.CANCELLED)
+            .active()
             .first()
         )
         if existing is not None:
@@ -162,10 +162,7 @@ def waitlist_position(signup: SignUp) -> int | None:
 
 def _promote(activity: Activity, *, now) -> list[SignUp]:
     """Confirm the oldest waitlisted residents while seats are free. Caller holds the lock."""
-    if activity.ends_at <= now or activity.status in (
-        Activity.Status.CANCELLED,
-        Activity.Status.HELD,
-    ):
+    if activity.is_over(now) or activity.is_cancelled:
         return []
     queue = activity.signups.filter(status=SignUp.Status.WAITLISTED).order_by("created_at", "pk")
     if activity.capacity is not None:

@@ -89,7 +89,9 @@ def _action_for(activity: Activity, signup: SignUp | None, resident, now) -> dic
     """
     if signup is not None:
         return {"kind": "cancel", "signup": signup,
-                "can_cancel": activity.starts_at > now and not signup.attended}
+                "can_cancel": services.cancellation_refusal(
+                    signup=signup, activity=activity, now=now
+                ) is None}
     try:
         services.check_eligibility(activity=activity, resident=resident, now=now)
     except ValidationError as error:
@@ -133,7 +135,7 @@ def activity_detail(request, pk):
             "feedback": list(selectors.published_feedback(activity=activity)),
             "absolute_url": request.build_absolute_uri(activity.get_absolute_url()),
             "now": now,
-            "is_over": activity.ends_at <= now or activity.status == Activity.Status.HELD,
+            "is_over": activity.is_over(now),
         },
     )
 
@@ -214,7 +216,7 @@ def cancel(request, pk):
     actor, target = acting
     signup = (
         SignUp.objects.filter(activity=activity, resident=target)
-        .exclude(status=SignUp.Status.CANCELLED)
+        .active()
         .first()
     )
     if signup is None:

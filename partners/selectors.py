@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from itertools import groupby
 
-from django.db.models import Q
-from django.utils import timezone
-
 from .models import Agreement, Partner, PartnerCategory
 
 
@@ -23,10 +20,8 @@ def by_category(partners) -> list[tuple[str, str, list[Partner]]]:
 
 def agreement_in_force(partner: Partner, *, on=None) -> Agreement | None:
     """The partner's agreement in force today (the latest started, if several)."""
-    day = on or timezone.localdate()
     return (
-        partner.agreements.filter(status=Agreement.Status.ACTIVE, starts_on__lte=day)
-        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=day))
+        partner.agreements.in_force(on)
         .select_related("complex")
         .order_by("-starts_on", "-pk")
         .first()
