@@ -47,7 +47,7 @@ def home(request):
     partners = list(selectors.partner_directory())
     return render(
         request,
-        "home.html",
+        "activities/home.html",
         {
             "this_week": [a for a in upcoming if a.starts_at < end_of_week],
             "later": [a for a in upcoming if a.starts_at >= end_of_week],

@@ -56,7 +56,7 @@ register(
         models=("partners.Lead",),
         export=_export,
         forget=_forget,
-        me_template="partners/me/leads.html",
+        me_template="partners/includes/me_leads.html",
         me_context=_on_me,
         shortcuts=(Shortcut(_("提供资源线索"), "partners:lead_create"),),
         order=40,

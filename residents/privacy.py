@@ -298,7 +298,7 @@ register(
     ResidentData(
         key="household",
         export=_export_household,
-        me_template="residents/me/household.html",
+        me_template="residents/includes/me_household.html",
         me_context=_household_on_me,
         order=20,
     )
