@@ -77,8 +77,9 @@ run: demo ## Everything, then serve on http://127.0.0.1:8000
 test: install messages ## Run the test suite (pytest, PYTEST_ARGS default -n 2; DATABASE_URL respected)
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
-lint: install ## ruff check
+lint: install ## ruff check, ruff format --check, and the import layers (import-linter)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports --no-cache
 
 checkmigrations: install ## Fail if models changed without a migration
 	$(PY) manage.py makemigrations --check --dry-run

@@ -436,7 +436,7 @@ class SignUpAdmin(ServiceAddMixin, GuardedHistoryAdmin):
         report_each(
             request,
             self,
-            queryset.exclude(status=SignUp.Status.CANCELLED),
+            queryset.active(),
             lambda signup: services.cancel(signup=signup, by=request.user),
             _gettext("已取消 %(count)d 条报名。"),
         )

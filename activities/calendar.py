@@ -40,7 +40,7 @@ def _event(activity: Activity, *, url: str, stamp: dt.datetime) -> Event:
     event.add("description", "\n".join(line for line in lines if line))
     event.add("url", url)
     event.add("last-modified", _utc(activity.updated_at or stamp))
-    if activity.status == Activity.Status.CANCELLED:
+    if activity.is_cancelled:
         event.add("status", "CANCELLED")
     else:
         event.add("status", "CONFIRMED")

@@ -26,7 +26,37 @@ class Category(models.TextChoices):
     OTHER = "other", _("其他")
 
 
+def _prefixed(prefix: str, **lookups) -> Q:
+    return Q(**{prefix + name: value for name, value in lookups.items()})
+
+
 class ActivityQuerySet(models.QuerySet):
+    """Where activities stand. The conditions are also given as `Q` objects with a
+    `prefix` (`"activity__"`, `"activities__"`), so that the summary and the admin count
+    with the very same rule inside conditional aggregates."""
+
+    @staticmethod
+    def over_q(now, prefix: str = "") -> Q:
+        """Over: marked held, or its end has passed (cancelled ones included)."""
+        return _prefixed(prefix, status=ActivityStatus.HELD) | _prefixed(prefix, ends_at__lte=now)
+
+    @staticmethod
+    def held_q(start, end, now, prefix: str = "") -> Q:
+        """Held in [start, end): not cancelled, ended within it, and over by `now`."""
+        return _prefixed(
+            prefix, ends_at__gte=start, ends_at__lt=end, status__in=LIVE_STATUSES
+        ) & ActivityQuerySet.over_q(now, prefix)
+
+    def over(self, now=None):
+        return self.filter(self.over_q(now or timezone.now()))
+
+    def not_cancelled(self):
+        return self.exclude(status=ActivityStatus.CANCELLED)
+
+    def held(self, *, start, end, now=None):
+        """Activities held in [start, end) (see `held_q`)."""
+        return self.filter(self.held_q(start, end, now or timezone.now()))
+
     def visible(self):
         """Activities residents may see: everything but drafts still being planned in private."""
         return self.exclude(status=Activity.Status.PLANNED, is_public=False)
@@ -54,6 +84,10 @@ class ActivityStatus(models.TextChoices):
     OPEN = "open", _("报名中")
     HELD = "held", _("已举办")
     CANCELLED = "cancelled", _("已取消")
+
+
+#: Statuses of activities that take place (all but cancelled).
+LIVE_STATUSES = (ActivityStatus.PLANNED, ActivityStatus.OPEN, ActivityStatus.HELD)
 
 
 class Activity(models.Model):
@@ -163,6 +197,14 @@ class Activity(models.Model):
     def signup_deadline(self):
         """When sign-up closes: the set deadline, or the start of the activity."""
         return self.signup_closes_at or self.starts_at
+
+    def is_over(self, now=None) -> bool:
+        """`Activity.objects.over()`, for one activity in memory."""
+        return self.status == self.Status.HELD or self.ends_at <= (now or timezone.now())
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status == self.Status.CANCELLED
 
     @property
     def has_restrictions(self) -> bool:
@@ -456,6 +498,25 @@ class NeedUrgency(models.TextChoices):
     URGENT = "urgent", _("紧急")
 
 
+class NeedQuerySet(models.QuerySet):
+    @staticmethod
+    def open_q(moment) -> Q:
+        """Being worked on at `moment`: reported before it, accepted or taken into a
+        project, and not resolved by then."""
+        return Q(created_at__lt=moment) & (
+            Q(status__in=[NeedStatus.ACCEPTED, NeedStatus.IN_PROJECT])
+            | Q(status=NeedStatus.RESOLVED, resolved_at__gte=moment)
+        )
+
+    @staticmethod
+    def untriaged_q(moment) -> Q:
+        """Reported before `moment` and not looked at yet."""
+        return Q(status=NeedStatus.NEW, created_at__lt=moment)
+
+    def open_at(self, moment=None):
+        return self.filter(self.open_q(moment or timezone.now()))
+
+
 class Need(models.Model):
     """A need a resident reported (需求清单), triaged by staff and answered by a project."""
 
@@ -502,6 +563,7 @@ class Need(models.Model):
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
     resolved_at = models.DateTimeField(_("解决时间"), null=True, blank=True)
 
+    objects = NeedQuerySet.as_manager()
     history = HistoricalRecords(excluded_fields=["updated_at"])
 
     class Meta:

@@ -30,4 +30,4 @@ def need_create(request, *, resident):
                 % {"title": need.title},
             )
             return redirect(reverse("residents:me") + "#needs")
-    return render(request, "residents/need_form.html", {"form": form})
+    return render(request, "activities/need_form.html", {"form": form})

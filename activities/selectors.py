@@ -10,13 +10,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from django.db.models import Case, IntegerField, Prefetch, Value, When
+from django.db.models import Case, Count, IntegerField, Prefetch, Q, Value, When
 from django.utils import timezone
 
-from partners.models import Partner
+from partners.models import Partner, ResourceCommitment
 from residents.models import Resident
 
-from .models import Activity, Feedback, ServiceProject, SignUp
+from .models import LIVE_STATUSES, Activity, Feedback, ServiceProject, SignUp
 
 
 def visible_activities():
@@ -30,7 +30,7 @@ def visible_activities():
 
 def upcoming_activities(*, now=None, limit: int | None = None):
     """Visible activities not over yet and not cancelled, soonest first."""
-    qs = visible_activities().upcoming(now).exclude(status=Activity.Status.CANCELLED)
+    qs = visible_activities().upcoming(now).not_cancelled()
     return qs[:limit] if limit else qs
 
 
@@ -61,7 +61,7 @@ def active_signups(*, residents: Iterable[Resident | int], activity_ids: Iterabl
         return SignUp.objects.none()
     return (
         SignUp.objects.filter(resident_id__in=resident_ids, activity_id__in=activity_ids)
-        .exclude(status=SignUp.Status.CANCELLED)
+        .active()
         .with_waitlist_position()
         .order_by()
     )
@@ -118,4 +118,29 @@ def service_projects():
         .prefetch_related("buildings", "milestones")
         .annotate(status_order=order)
         .order_by("status_order", "due_on", "-starts_on", "pk")
+    )
+
+
+def partner_directory():
+    """Active partners with their active commitments and count of upcoming visible
+    activities, ordered by category (in the order of `PartnerCategory`) then name."""
+    now = timezone.now()
+    return (
+        Partner.objects.active()
+        .annotate(
+            upcoming_count=Count(
+                "activities",
+                filter=Q(activities__ends_at__gte=now, activities__status__in=LIVE_STATUSES)
+                & ~Q(activities__status=Activity.Status.PLANNED, activities__is_public=False),
+                distinct=True,
+            )
+        )
+        .prefetch_related(
+            Prefetch(
+                "commitments",
+                queryset=ResourceCommitment.objects.filter(is_active=True).order_by("title"),
+                to_attr="active_commitments",
+            )
+        )
+        .order_by("name")
     )

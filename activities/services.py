@@ -73,7 +73,7 @@ def check_eligibility(*, activity: Activity, resident: Resident, now=None) -> No
         raise ValidationError(_("该居民的资料已删除，不能报名。"), code="anonymised")
     if activity.status == Activity.Status.CANCELLED:
         raise ValidationError(_("该活动已取消。"), code="cancelled")
-    if activity.status == Activity.Status.HELD or activity.ends_at <= now:
+    if activity.is_over(now):
         raise ValidationError(_("该活动已结束。"), code="past")
     if activity.status != Activity.Status.OPEN:
         raise ValidationError(_("该活动尚未开放报名。"), code="not_open")
@@ -105,6 +105,21 @@ def check_eligibility(*, activity: Activity, resident: Resident, now=None) -> No
             )
 
 
+def cancellation_refusal(
+    *, signup: SignUp, activity: Activity | None = None, now=None
+) -> ValidationError | None:
+    """Why the sign-up may not be cancelled now (None if it may): after check-in, or once
+    the activity has begun. Pages ask it to decide whether to offer the button; `cancel()`
+    asks it under the lock."""
+    now = now or timezone.now()
+    activity = activity or signup.activity
+    if signup.attended:
+        return ValidationError(_("已签到的报名不能取消。"), code="attended")
+    if activity.starts_at <= now:
+        return ValidationError(_("活动已开始，不能取消报名。"), code="started")
+    return None
+
+
 def _confirmed_count(activity: Activity) -> int:
     return activity.signups.filter(status=SignUp.Status.CONFIRMED).count()
 
@@ -119,7 +134,7 @@ def sign_up(*, activity: Activity | int, resident: Resident, by=None) -> SignUpR
         activity = _lock_activity(activity)
         existing = (
             activity.signups.filter(resident=resident)
-            .exclude(status=SignUp.Status.CANCELLED)
+            .active()
             .first()
         )
         if existing is not None:
@@ -160,10 +175,7 @@ def waitlist_position(signup: SignUp) -> int | None:
 
 def _promote(activity: Activity, *, now) -> list[SignUp]:
     """Confirm the oldest waitlisted residents while seats are free. Caller holds the lock."""
-    if activity.ends_at <= now or activity.status in (
-        Activity.Status.CANCELLED,
-        Activity.Status.HELD,
-    ):
+    if activity.is_over(now) or activity.is_cancelled:
         return []
     queue = activity.signups.filter(status=SignUp.Status.WAITLISTED).order_by("created_at", "pk")
     if activity.capacity is not None:
@@ -221,10 +233,9 @@ def cancel(*, signup: SignUp | int, by=None) -> SignUp:
         if signup.status == SignUp.Status.CANCELLED:
             return signup
         now = timezone.now()
-        if signup.attended:
-            raise ValidationError(_("已签到的报名不能取消。"), code="attended")
-        if activity.starts_at <= now:
-            raise ValidationError(_("活动已开始，不能取消报名。"), code="started")
+        refusal = cancellation_refusal(signup=signup, activity=activity, now=now)
+        if refusal is not None:
+            raise refusal
         was_confirmed = signup.status == SignUp.Status.CONFIRMED
         signup.status = SignUp.Status.CANCELLED
         signup.cancelled_at = now

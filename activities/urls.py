@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import need_views, views
+from . import need_views, partner_views, views
 
 app_name = "activities"
 
@@ -13,5 +13,8 @@ urlpatterns = [
     path("activities/<int:pk>/calendar.ics", views.activity_ics, name="ics"),
     path("activities/<int:pk>/poster/", views.poster, name="poster"),
     path("projects/", views.project_list, name="projects"),
+    path("partners/", partner_views.partner_list, name="partners"),
+    path("partners/<int:pk>/", partner_views.partner_detail, name="partner"),
+    path("me/feedback/<int:signup_id>/", views.feedback, name="feedback"),
     path("needs/new/", need_views.need_create, name="need_create"),
 ]

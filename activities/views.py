@@ -12,17 +12,22 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from partners import selectors as partner_selectors
+from residents.decorators import resident_required
+from residents.selectors import cared_for
 
 from . import calendar, selectors, services
 from .filters import ActivityFilter
-from .forms import ActingForForm
+from .forms import ActingForForm, FeedbackForm
 from .models import Activity, ServiceProject, SignUp
+from .privacy import STARS, feedback_of
 
 PAGE_SIZE = 12
 HOME_ACTIVITIES = 8
@@ -39,10 +44,10 @@ def home(request):
     projects = list(
         selectors.service_projects().exclude(status=ServiceProject.Status.DONE)[:HOME_PROJECTS]
     )
-    partners = list(partner_selectors.directory())
+    partners = list(selectors.partner_directory())
     return render(
         request,
-        "home.html",
+        "activities/home.html",
         {
             "this_week": [a for a in upcoming if a.starts_at < end_of_week],
             "later": [a for a in upcoming if a.starts_at >= end_of_week],
@@ -84,7 +89,9 @@ def _action_for(activity: Activity, signup: SignUp | None, resident, now) -> dic
     """
     if signup is not None:
         return {"kind": "cancel", "signup": signup,
-                "can_cancel": activity.starts_at > now and not signup.attended}
+                "can_cancel": services.cancellation_refusal(
+                    signup=signup, activity=activity, now=now
+                ) is None}
     try:
         services.check_eligibility(activity=activity, resident=resident, now=now)
     except ValidationError as error:
@@ -128,7 +135,7 @@ def activity_detail(request, pk):
             "feedback": list(selectors.published_feedback(activity=activity)),
             "absolute_url": request.build_absolute_uri(activity.get_absolute_url()),
             "now": now,
-            "is_over": activity.ends_at <= now or activity.status == Activity.Status.HELD,
+            "is_over": activity.is_over(now),
         },
     )
 
@@ -209,7 +216,7 @@ def cancel(request, pk):
     actor, target = acting
     signup = (
         SignUp.objects.filter(activity=activity, resident=target)
-        .exclude(status=SignUp.Status.CANCELLED)
+        .active()
         .first()
     )
     if signup is None:
@@ -273,4 +280,62 @@ def project_list(request):
         request,
         "activities/project_list.html",
         {"projects": list(selectors.service_projects()), "today": timezone.localdate()},
+    )
+
+
+# --- my activities ----------------------------------------------------------------------
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@resident_required
+def feedback(request, signup_id, *, resident):
+    """Rate an activity that I (or a child of mine) attended."""
+    signup = get_object_or_404(
+        SignUp.objects.select_related("activity", "resident", "feedback"),
+        pk=signup_id,
+        resident__in=cared_for(resident),
+    )
+    back = reverse("residents:me") + f"#signup-{signup.pk}"
+    if not signup.attended:
+        messages.error(request, _("只有参加了活动（已签到）的居民才能评价。"))
+        return redirect(back)
+    existing = feedback_of(signup)
+    if request.method == "POST":
+        form = FeedbackForm(request.POST)
+        if form.is_valid():
+            try:
+                services.leave_feedback(
+                    signup=signup,
+                    rating=form.cleaned_data["rating"],
+                    comment=form.cleaned_data["comment"],
+                    may_publish=form.cleaned_data["may_publish"],
+                )
+            except ValidationError as error:
+                for message in error.messages:
+                    messages.error(request, message)
+                return redirect(back)
+            messages.success(request, _("谢谢您的评价！"))
+            return redirect(back)
+    else:
+        initial = (
+            {
+                "rating": existing.rating,
+                "comment": existing.comment,
+                "may_publish": existing.may_publish,
+            }
+            if existing
+            else {}
+        )
+        form = FeedbackForm(initial=initial)
+    return render(
+        request,
+        "activities/feedback.html",
+        {
+            "signup": signup,
+            "form": form,
+            "stars": STARS,
+            "existing": existing,
+            "is_mine": signup.resident_id == resident.pk,
+        },
     )

@@ -1329,7 +1329,7 @@ class DemoBuilder:
                    if spec.status == A.OPEN and spec.turnout[0]]
         signed_up = set(
             SignUp.objects.filter(activity__in=[a for _n, _spec, a in planned])
-            .exclude(status=SignUp.Status.CANCELLED)
+            .active()
             .values_list("activity_id", "resident_id")
         )
         for number, spec, activity in planned:

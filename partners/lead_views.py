@@ -30,4 +30,4 @@ def lead_create(request, *, resident):
                 % {"organisation": lead.organisation},
             )
             return redirect(reverse("residents:me") + "#leads")
-    return render(request, "residents/lead_form.html", {"form": form})
+    return render(request, "partners/lead_form.html", {"form": form})

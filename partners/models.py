@@ -15,12 +15,43 @@ class PartnerQuerySet(models.QuerySet):
 
     def with_active_agreement(self, on=None):
         """Partners holding an agreement in force on the given day (today by default)."""
-        day = on or timezone.localdate()
-        return self.filter(
-            Q(agreements__ends_on__isnull=True) | Q(agreements__ends_on__gte=day),
-            agreements__status=Agreement.Status.ACTIVE,
-            agreements__starts_on__lte=day,
-        ).distinct()
+        return self.filter(pk__in=Agreement.objects.in_force(on).values("partner_id"))
+
+
+def _prefixed(prefix: str, **lookups) -> Q:
+    return Q(**{prefix + name: value for name, value in lookups.items()})
+
+
+class AgreementQuerySet(models.QuerySet):
+    """The one definition of where an agreement stands, for every page and the summary.
+
+    Status is set by staff; dates say when. An agreement is **in force on a day** when it
+    was signed and not terminated (active, or since expired), has started by that day, and
+    has not ended before it; an active one without an end date runs until further notice.
+    `prefix` reaches agreements through a relation (`"agreements__"`), so that the same
+    condition works inside a conditional aggregate.
+    """
+
+    @staticmethod
+    def in_force_q(day, prefix: str = "") -> Q:
+        return _prefixed(prefix, starts_on__lte=day) & (
+            _prefixed(prefix, status=AgreementStatus.ACTIVE, ends_on__isnull=True)
+            | _prefixed(prefix, status__in=RAN_STATUSES, ends_on__gte=day)
+        )
+
+    @staticmethod
+    def signed_q(prefix: str = "") -> Q:
+        """Signed (no longer a draft), whatever became of it since."""
+        return _prefixed(prefix, status__in=SIGNED_STATUSES)
+
+    @staticmethod
+    def ran_q(prefix: str = "") -> Q:
+        """Signed and not terminated: it runs, or ran, its term."""
+        return _prefixed(prefix, status__in=RAN_STATUSES)
+
+    def in_force(self, on=None):
+        """Agreements in force on the day (today by default)."""
+        return self.filter(self.in_force_q(on or timezone.localdate()))
 
 
 class PartnerCategory(models.TextChoices):
@@ -88,6 +119,12 @@ class AgreementStatus(models.TextChoices):
     TERMINATED = "terminated", _("已终止")
 
 
+#: Signed agreements (not drafts), terminated ones included.
+SIGNED_STATUSES = (AgreementStatus.ACTIVE, AgreementStatus.EXPIRED, AgreementStatus.TERMINATED)
+#: Agreements that run, or ran, their term (signed, not terminated).
+RAN_STATUSES = (AgreementStatus.ACTIVE, AgreementStatus.EXPIRED)
+
+
 class Agreement(models.Model):
     """A site agreement (入驻协议 / 共建协议书) between a partner and a complex's service site."""
 
@@ -129,6 +166,7 @@ class Agreement(models.Model):
     note = models.TextField(_("备注"), blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
+    objects = AgreementQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -156,12 +194,13 @@ class Agreement(models.Model):
         return self.title
 
     def is_in_force(self, on=None) -> bool:
+        """`Agreement.objects.in_force()`, for one agreement already in memory."""
         day = on or timezone.localdate()
-        return (
-            self.status == self.Status.ACTIVE
-            and self.starts_on <= day
-            and (self.ends_on is None or self.ends_on >= day)
-        )
+        if self.starts_on > day:
+            return False
+        if self.ends_on is None:
+            return self.status == self.Status.ACTIVE
+        return self.status in RAN_STATUSES and self.ends_on >= day
 
 
 class ResourceCommitment(models.Model):
@@ -208,8 +247,21 @@ class LeadStage(models.TextChoices):
     DROPPED = "dropped", _("已放弃")
 
 
-#: A lead in one of these stages is closed: no more follow-up, `closed_at` records when.
+#: A lead ends when the organisation signs or staff drop it.
 CLOSED_LEAD_STAGES = (LeadStage.SIGNED, LeadStage.DROPPED)
+
+
+class LeadQuerySet(models.QuerySet):
+    @staticmethod
+    def open_q(moment) -> Q:
+        """Leads being followed up at `moment`: offered before it, and not closed by then."""
+        return Q(created_at__lt=moment) & (
+            (Q(closed_at__isnull=True) & ~Q(stage__in=CLOSED_LEAD_STAGES))
+            | Q(closed_at__gte=moment)
+        )
+
+    def open_at(self, moment=None):
+        return self.filter(self.open_q(moment or timezone.now()))
 
 
 class Lead(models.Model):
@@ -256,6 +308,7 @@ class Lead(models.Model):
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
     closed_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
 
+    objects = LeadQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:

@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class ResidentsConfig(AppConfig):
     name = "residents"
     verbose_name = _("居民与小区")
+
+    def ready(self):
+        from . import checks, privacy  # noqa: F401 - registers the check and own data

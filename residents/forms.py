@@ -259,30 +259,6 @@ class HouseholdMemberForm(LargeInputsMixin, forms.Form):
         return clean_birth_year(self.cleaned_data.get("birth_year"))
 
 
-RATING_CHOICES = [(n, "★" * n) for n in range(1, 6)]
-
-
-class FeedbackForm(forms.Form):
-    """An attendee rates an activity (the stars are drawn by the template)."""
-
-    rating = forms.TypedChoiceField(
-        label=_("评分"),
-        choices=RATING_CHOICES,
-        coerce=int,
-        widget=forms.RadioSelect,
-        error_messages={"required": _("请选择1到5颗星。"),
-                        "invalid_choice": _("请选择1到5颗星。")},
-    )
-    comment = forms.CharField(
-        label=_("评价"),
-        required=False,
-        max_length=1000,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=_("说说您的感受或建议，可不填。"),
-    )
-    may_publish = forms.BooleanField(label=_("同意工作人员公开我的评价"), required=False)
-
-
 class DeleteMyDataForm(forms.Form):
     """Deleting one's data needs a deliberate tick."""
 

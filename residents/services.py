@@ -13,12 +13,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from . import privacy
 from .models import Building, Household, Resident
+from .privacy import ANONYMISED_NAME
 
 User = get_user_model()
 
-#: The name an anonymised resident keeps, so that past records still read sensibly.
-ANONYMISED_NAME = "已注销居民"
 #: A household takes at most this many members added by residents themselves.
 MAX_HOUSEHOLD_SIZE = 20
 
@@ -227,137 +227,26 @@ def add_household_member(*, guardian: Resident, name: str, birth_year: int) -> R
         return member
 
 
-#: What a resident's own needs are called once they deleted their data (the figures keep
-#: the row; its words may identify them).
-ANONYMISED_NEED_TITLE = "（居民已注销）"
-#: Stands in for a deleted phone number found in free text.
-REDACTED = "***"
-
-
-def _redacted(expression, tokens: dict[str, str], max_length: int | None = None):
-    """`expression` (a text column) with each identifying token replaced, in the database;
-    cut to `max_length` (a replacement may be longer than the token)."""
-    from django.db.models import Value
-    from django.db.models.functions import Left, Replace
-
-    for token, replacement in tokens.items():
-        expression = Replace(expression, Value(token), Value(replacement))
-    return Left(expression, max_length) if max_length else expression
-
-
-def _identifying_tokens(resident: Resident) -> dict[str, str]:
-    """The resident's name and phone (and login name), as they may appear in free text."""
-    tokens: dict[str, str] = {}
-    name = (resident.name or "").strip()
-    if len(name) >= 2:
-        tokens[name] = ANONYMISED_NAME
-        compact = "".join(name.split())
-        if compact != name and len(compact) >= 2:
-            tokens[compact] = ANONYMISED_NAME
-    for phone in {resident.phone, resident.user.get_username() if resident.user_id else ""}:
-        if phone:
-            tokens[phone] = REDACTED
-    return tokens
-
-
-def _erase_traces(*, resident: Resident) -> None:
-    """Remove what ties the resident's needs, leads, their versions, the admin's log and
-    the login log to them; keep the rows, so monthly counts (by created_at) stay."""
-    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
-    from django.contrib.admin.models import LogEntry
-    from django.contrib.contenttypes.models import ContentType
-    from django.db.models import F
-
-    from activities.models import Feedback, Need, SignUp
-    from partners.models import Lead
-
-    tokens = _identifying_tokens(resident)
-
-    def scrub(model, field: str) -> dict:
-        if not tokens:
-            return {}
-        max_length = model._meta.get_field(field).max_length
-        return {field: _redacted(F(field), tokens, max_length)}
-
-    need_ids = list(Need.objects.filter(resident=resident).values_list("pk", flat=True))
-    new_need_ids = list(
-        Need.objects.filter(pk__in=need_ids, status=Need.Status.NEW).values_list("pk", flat=True)
-    )
-    for model in (Need, Need.history.model):
-        rows = model.objects.filter(id__in=need_ids)
-        rows.update(description="", location="", resident=None, **scrub(Need, "title"),
-                    **scrub(Need, "staff_reply"))
-        rows.filter(id__in=new_need_ids).update(title=ANONYMISED_NEED_TITLE)
-
-    lead_ids = list(Lead.objects.filter(offered_by=resident).values_list("pk", flat=True))
-    for model in (Lead, Lead.history.model):
-        model.objects.filter(id__in=lead_ids).update(
-            relationship="", contact="", offered_by=None,
-            **scrub(Lead, "organisation"), **scrub(Lead, "offer"), **scrub(Lead, "note"),
-        )
-
-    content_type = ContentType.objects.get_for_model
-    LogEntry.objects.filter(
-        content_type=content_type(Resident), object_id=str(resident.pk)
-    ).update(object_repr=ANONYMISED_NAME, change_message="")
-    signup_ids = list(SignUp.objects.filter(resident=resident).values_list("pk", flat=True))
-    related = {
-        SignUp: signup_ids,
-        Feedback: list(
-            Feedback.objects.filter(signup_id__in=signup_ids).values_list("pk", flat=True)
-        ),
-        Need: need_ids,
-        Lead: lead_ids,
-    }
-    for model, ids in related.items():
-        entries = LogEntry.objects.filter(
-            content_type=content_type(model), object_id__in=[str(pk) for pk in ids]
-        )
-        if model is Need:
-            entries.filter(object_id__in=[str(pk) for pk in new_need_ids]).update(
-                object_repr=ANONYMISED_NEED_TITLE
-            )
-        if tokens:
-            entries.update(**scrub(LogEntry, "object_repr"))
-
-    usernames = [t for t, replacement in tokens.items() if replacement == REDACTED]
-    if usernames:
-        for model in (AccessAttempt, AccessLog, AccessFailureLog):
-            model.objects.filter(username__in=usernames).delete()
-
-
 def anonymise_resident(*, resident: Resident) -> Resident:
     """Delete a resident's personal data but keep the row, so past totals stay as they were.
 
-    Upcoming sign-ups are cancelled (the waiting list moves up); past sign-ups, attendance
-    and ratings stay; comments are withdrawn; the login is deleted.
+    Every app forgets what it holds about the resident (`residents.privacy`: upcoming
+    sign-ups are cancelled and the waiting list moves up; past sign-ups, attendance and
+    ratings stay; comments, needs' and leads' details go); then the resident's own fields
+    and their login are deleted. One transaction: nothing is half forgotten.
     """
-    from activities import services as activity_services
-    from activities.models import Feedback, SignUp
-
     with transaction.atomic():
         resident = Resident.objects.select_for_update().get(pk=resident.pk)
         if resident.is_anonymised:
             raise ValidationError(_("该居民的资料已经删除。"), code="already_anonymised")
-        now = timezone.now()
-        upcoming = (
-            SignUp.objects.filter(resident=resident, activity__starts_at__gt=now, attended=False)
-            .exclude(status=SignUp.Status.CANCELLED)
-            .values_list("pk", flat=True)
-        )
-        for signup_id in list(upcoming):
-            activity_services.cancel(signup=signup_id)
-        Feedback.objects.filter(signup__resident=resident).update(
-            comment="", may_publish=False, is_published=False
-        )
-        _erase_traces(resident=resident)
+        privacy.forget_all(privacy.Eraser.for_resident(resident))
         user = resident.user
         resident.name = ANONYMISED_NAME
         resident.phone = ""
         resident.email = ""
         resident.birth_year = None
         resident.user = None
-        resident.anonymised_at = now
+        resident.anonymised_at = timezone.now()
         # The address goes too: past reach is counted from SignUp.household, kept as it was.
         resident.household = None
         resident.save(
@@ -368,7 +257,6 @@ def anonymise_resident(*, resident: Resident) -> Resident:
         if user is not None:
             user.delete()
         return resident
-
 
 
 # --- back-office writes: deleting a resident, changing a phone number, resetting a login ---

@@ -15,9 +15,8 @@ urlpatterns = [
     path("accounts/password/done/", views.ResidentPasswordChangeDoneView.as_view(),
          name="password_change_done"),
     path("me/", views.me, name="me"),
-    path("me/feedback/<int:signup_id>/", views.feedback, name="feedback"),
     path("me/export/", views.export, name="export"),
     path("me/delete/", views.delete, name="delete"),
     path("me/household/", views.household, name="household"),
-    path("privacy/", views.privacy, name="privacy"),
+    path("privacy/", views.privacy_notice, name="privacy"),
 ]

@@ -19,29 +19,27 @@ from django.contrib.auth.views import (
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.decorators import method_decorator
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_safe
 from django.views.generic import FormView
 
-from activities import services as activity_services
-from activities.models import Activity, SignUp
 from core.forms import add_service_error
 from core.http import client_ip, safe_next
 from core.masking import mask_phone
-from core.qr import qr_svg
 
-from . import selectors, services
+from . import privacy, selectors, services
 from .decorators import resident_required
 from .forms import (
     ActivationForm,
     DeleteMyDataForm,
-    FeedbackForm,
     HouseholdMemberForm,
     PhoneAuthenticationForm,
     RegistrationForm,
@@ -51,7 +49,6 @@ from .forms import (
 #: Django's own backend: the one a freshly registered resident is logged in with
 #: (django-axes' backend only checks credentials and is not needed here).
 LOGIN_BACKEND = "django.contrib.auth.backends.ModelBackend"
-STARS = [1, 2, 3, 4, 5]
 
 
 # --- accounts ---------------------------------------------------------------------------
@@ -196,7 +193,7 @@ class ResidentPasswordChangeDoneView(PasswordChangeDoneView):
 
 
 @require_safe
-def privacy(request):
+def privacy_notice(request):
     """The privacy notice residents agree to when they register."""
     return render(
         request,
@@ -208,123 +205,32 @@ def privacy(request):
 # --- my pages ---------------------------------------------------------------------------
 
 
-def _describe_members(resident, members) -> None:
-    """Full name and age for me and the people I look after (members without a login, once
-    staff verified my address); anyone else is shown by masked name only."""
-    today = timezone.localdate()
-    cared = set(selectors.cared_for_ids(resident, members))
-    for member in members:
-        member.shows_details = member.pk in cared
-        member.display_name = member.name if member.shows_details else member.masked_name
-        member.age = member.age_on(today)
-
-
-def _feedback_of(signup: SignUp):
-    """The sign-up's feedback if loaded with it (select_related), else None, no query."""
-    try:
-        return signup.feedback
-    except SignUp.feedback.RelatedObjectDoesNotExist:
-        return None
-
-
 @never_cache
 @require_safe
 @resident_required
 def me(request, *, resident):
-    """My sign-ups (with check-in code and QR), my household, my leads and needs, my data."""
-    for signup in activity_services.mark_promotions_seen(resident=resident):
-        if signup.resident_id == resident.pk:
-            text = _("您候补的“%(title)s”已转为报名成功") % {"title": signup.activity.title}
-        else:
-            text = _("%(name)s候补的“%(title)s”已转为报名成功") % {
-                "name": signup.resident.name,
-                "title": signup.activity.title,
-            }
-        messages.success(request, text)
-
+    """My page: each app's section (my sign-ups with check-in code and QR, my household, my
+    needs and leads), then my account and data."""
     members = selectors.household_members(resident)
-    mine = selectors.my_signups(resident_ids=selectors.cared_for_ids(resident, members))
-    now = timezone.now()
-    for signup in [*mine.upcoming, *mine.past]:
-        signup.existing_feedback = _feedback_of(signup)
-        signup.is_mine = signup.resident_id == resident.pk
-        signup.activity_cancelled = signup.activity.status == Activity.Status.CANCELLED
-        signup.can_cancel = (
-            not signup.activity_cancelled
-            and not signup.attended
-            and signup.activity.starts_at > now
-        )
-        signup.qr = ""
-    for signup in mine.upcoming:
-        if signup.status == SignUp.Status.CONFIRMED and not signup.activity_cancelled:
-            signup.qr = qr_svg(
-                signup.check_in_code, scale=6, title=signup.check_in_code, css_class="qr-code"
-            )
-    _describe_members(resident, members)
+    page = privacy.MePage(
+        request=request,
+        resident=resident,
+        people=selectors.cared_for_ids(resident, members),
+    )
+    shared = {"resident": resident, "me_url": reverse("residents:me")}
+    sections = [
+        render_to_string(template, {**shared, **context}, request=request)
+        for template, context in privacy.me_sections(page)
+    ]
     return render(
         request,
         "residents/me.html",
         {
-            "resident": resident,
+            **shared,
             "household": resident.household,
-            "members": members,
-            "upcoming": mine.upcoming,
-            "past": mine.past,
-            "past_total": mine.past_total,
-            "attended_total": mine.attended_total,
-            "past_shown": len(mine.past),
-            "leads": selectors.my_leads(resident),
-            "needs": selectors.my_needs(resident),
-            "stars": STARS,
-            "me_url": reverse("residents:me"),
+            "shortcuts": privacy.me_shortcuts(),
+            "sections": [mark_safe(section) for section in sections],  # noqa: S308 - rendered templates
         },
-    )
-
-
-@never_cache
-@require_http_methods(["GET", "POST"])
-@resident_required
-def feedback(request, signup_id, *, resident):
-    """Rate an activity that I (or a child of mine) attended."""
-    signup = get_object_or_404(
-        SignUp.objects.select_related("activity", "resident", "feedback"),
-        pk=signup_id,
-        resident__in=selectors.cared_for(resident),
-    )
-    back = reverse("residents:me") + f"#signup-{signup.pk}"
-    if not signup.attended:
-        messages.error(request, _("只有参加了活动（已签到）的居民才能评价。"))
-        return redirect(back)
-    existing = _feedback_of(signup)
-    if request.method == "POST":
-        form = FeedbackForm(request.POST)
-        if form.is_valid():
-            try:
-                activity_services.leave_feedback(
-                    signup=signup,
-                    rating=form.cleaned_data["rating"],
-                    comment=form.cleaned_data["comment"],
-                    may_publish=form.cleaned_data["may_publish"],
-                )
-            except ValidationError as error:
-                for message in error.messages:
-                    messages.error(request, message)
-                return redirect(back)
-            messages.success(request, _("谢谢您的评价！"))
-            return redirect(back)
-    else:
-        initial = (
-            {"rating": existing.rating, "comment": existing.comment,
-             "may_publish": existing.may_publish}
-            if existing
-            else {}
-        )
-        form = FeedbackForm(initial=initial)
-    return render(
-        request,
-        "residents/feedback.html",
-        {"signup": signup, "form": form, "stars": STARS, "existing": existing,
-         "is_mine": signup.resident_id == resident.pk},
     )
 
 
@@ -333,7 +239,7 @@ def feedback(request, signup_id, *, resident):
 @resident_required
 def export(request, *, resident):
     """Download everything the app holds about me as JSON."""
-    data = selectors.export_data(resident)
+    data = privacy.export_data(resident)
     response = JsonResponse(data, json_dumps_params={"ensure_ascii": False, "indent": 2})
     filename = f"gongjian-my-data-{timezone.localdate():%Y%m%d}.json"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -356,12 +262,10 @@ def delete(request, *, resident):
         logout(request)
         messages.success(request, _("您的资料已删除，账号已注销。感谢您参与社区活动。"))
         return redirect("home")
-    upcoming = selectors.my_signups(resident_ids=[resident.pk]).upcoming
     return render(
         request,
         "residents/delete.html",
-        {"form": form, "resident": resident,
-         "upcoming_count": sum(1 for s in upcoming if s.activity.starts_at > timezone.now())},
+        {"form": form, "resident": resident, "notices": privacy.forget_notices(resident)},
     )
 
 
@@ -388,7 +292,7 @@ def household(request, *, resident):
             )
             return redirect(reverse("residents:me") + "#household")
     members = selectors.household_members(resident)
-    _describe_members(resident, members)
+    privacy.describe_members(resident, members)
     return render(
         request,
         "residents/household.html",

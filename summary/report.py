@@ -76,7 +76,16 @@ from django.db.models.functions import TruncMonth
 from django.utils import formats, timezone
 from django.utils.translation import gettext, gettext_lazy as _
 
-from activities.models import Activity, Category, Feedback, Need, ServiceProject, SignUp
+from activities.models import (
+    Activity,
+    ActivityQuerySet,
+    Category,
+    Feedback,
+    Need,
+    NeedQuerySet,
+    ServiceProject,
+    SignUp,
+)
 from core.masking import mask_name
 from core.periods import (
     add_months,
@@ -87,7 +96,16 @@ from core.periods import (
     month_start,
     short_month_label,
 )
-from partners.models import Agreement, Lead, Partner, ResourceCommitment
+from partners.models import (
+    RAN_STATUSES,
+    SIGNED_STATUSES,
+    Agreement,
+    AgreementQuerySet,
+    Lead,
+    LeadQuerySet,
+    Partner,
+    ResourceCommitment,
+)
 from residents.models import Complex, Resident
 
 #: An agreement ending within this many days after the month's end is "expiring".
@@ -103,46 +121,10 @@ COUNT = "count"
 PERCENT = "percent"
 RATING = "rating"
 
-_LIVE = [Activity.Status.PLANNED, Activity.Status.OPEN, Activity.Status.HELD]
-_IN_FORCE_STATUSES = [Agreement.Status.ACTIVE, Agreement.Status.EXPIRED]
-_SIGNED_STATUSES = [
-    Agreement.Status.ACTIVE,
-    Agreement.Status.EXPIRED,
-    Agreement.Status.TERMINATED,
-]
-_OPEN_LEAD_STAGES = [
-    Lead.Stage.NEW,
-    Lead.Stage.CONTACTED,
-    Lead.Stage.MEETING,
-    Lead.Stage.AGREEMENT_DRAFTED,
-]
-
-
-def held_q(start: dt.datetime, end: dt.datetime, now: dt.datetime, prefix: str = "") -> Q:
-    """Activities held in [start, end): not cancelled, ended in it, marked held or over.
-
-    `prefix` reaches the activity through a relation ("activity__", "activities__"); the
-    condition is written positively so it also works inside a conditional aggregate.
-    """
-
-    def f(name):
-        return prefix + name
-
-    return Q(**{f("ends_at__gte"): start, f("ends_at__lt"): end, f("status__in"): _LIVE}) & (
-        Q(**{f("status"): Activity.Status.HELD}) | Q(**{f("ends_at__lte"): now})
-    )
-
-
-def _in_force_q(day: dt.date, prefix: str = "") -> Q:
-    """Agreements in force on `day` (active, or since expired, and covering the day)."""
-
-    def f(name):
-        return prefix + name
-
-    return Q(**{f("starts_on__lte"): day}) & (
-        Q(**{f("status"): Agreement.Status.ACTIVE, f("ends_on__isnull"): True})
-        | Q(**{f("status__in"): _IN_FORCE_STATUSES, f("ends_on__gte"): day})
-    )
+# The rules are the owning apps' own (one definition each): an activity held in a month,
+# an agreement in force on a day, a lead or a need open at a moment.
+held_q = ActivityQuerySet.held_q
+_in_force_q = AgreementQuerySet.in_force_q
 
 
 # --- figures ---------------------------------------------------------------------------
@@ -956,12 +938,12 @@ def _monthly_summary(*, year: int, month: int, now: dt.datetime | None) -> Month
     )
 
     renewed = Exists(
-        Agreement.objects.filter(renews=OuterRef("pk"), status__in=_IN_FORCE_STATUSES)
+        Agreement.objects.filter(renews=OuterRef("pk"), status__in=RAN_STATUSES)
     )
 
     def expiring(first, last_):
         return Q(
-            status__in=_IN_FORCE_STATUSES,
+            status__in=RAN_STATUSES,
             ends_on__gte=first,
             ends_on__lte=last_ + dt.timedelta(days=EXPIRING_WINDOW_DAYS),
             renewed=False,
@@ -970,13 +952,13 @@ def _monthly_summary(*, year: int, month: int, now: dt.datetime | None) -> Month
     agreements = Agreement.objects.annotate(renewed=renewed).aggregate(
         partners=Count("partner", distinct=True, filter=_in_force_q(ref_day)),
         partners_prev=Count("partner", distinct=True, filter=_in_force_q(prev_ref_day)),
-        signed=Count("pk", filter=Q(status__in=_SIGNED_STATUSES,
+        signed=Count("pk", filter=Q(status__in=SIGNED_STATUSES,
                                     signed_on__range=(first_day, last_day))),
-        signed_prev=Count("pk", filter=Q(status__in=_SIGNED_STATUSES,
+        signed_prev=Count("pk", filter=Q(status__in=SIGNED_STATUSES,
                                          signed_on__range=(prev_first, prev_last))),
-        expired=Count("pk", filter=Q(status__in=_IN_FORCE_STATUSES,
+        expired=Count("pk", filter=Q(status__in=RAN_STATUSES,
                                      ends_on__range=(first_day, last_day))),
-        expired_prev=Count("pk", filter=Q(status__in=_IN_FORCE_STATUSES,
+        expired_prev=Count("pk", filter=Q(status__in=RAN_STATUSES,
                                           ends_on__range=(prev_first, prev_last))),
         expiring=Count("pk", filter=expiring(first_day, last_day)),
         expiring_prev=Count("pk", filter=expiring(prev_first, prev_last)),
@@ -994,26 +976,15 @@ def _monthly_summary(*, year: int, month: int, now: dt.datetime | None) -> Month
         .order_by("ends_on", "pk")
     )
 
-    def lead_open_at(moment):
-        return Q(created_at__lt=moment) & (
-            Q(closed_at__isnull=True, stage__in=_OPEN_LEAD_STAGES) | Q(closed_at__gte=moment)
-        )
-
     signed = Q(stage=Lead.Stage.SIGNED)
     leads = Lead.objects.aggregate(
         received=Count("pk", filter=this("created_at")),
         received_prev=Count("pk", filter=last("created_at")),
         converted=Count("pk", filter=signed & this("closed_at")),
         converted_prev=Count("pk", filter=signed & last("closed_at")),
-        open=Count("pk", filter=lead_open_at(end)),
-        open_prev=Count("pk", filter=lead_open_at(start)),
+        open=Count("pk", filter=LeadQuerySet.open_q(end)),
+        open_prev=Count("pk", filter=LeadQuerySet.open_q(start)),
     )
-
-    def need_open_at(moment):
-        return Q(created_at__lt=moment) & (
-            Q(status__in=[Need.Status.ACCEPTED, Need.Status.IN_PROJECT])
-            | Q(status=Need.Status.RESOLVED, resolved_at__gte=moment)
-        )
 
     resolved = Q(status=Need.Status.RESOLVED)
     needs = Need.objects.aggregate(
@@ -1021,10 +992,10 @@ def _monthly_summary(*, year: int, month: int, now: dt.datetime | None) -> Month
         received_prev=Count("pk", filter=last("created_at")),
         resolved=Count("pk", filter=resolved & this("resolved_at")),
         resolved_prev=Count("pk", filter=resolved & last("resolved_at")),
-        in_progress=Count("pk", filter=need_open_at(end)),
-        in_progress_prev=Count("pk", filter=need_open_at(start)),
-        pending=Count("pk", filter=Q(status=Need.Status.NEW, created_at__lt=end)),
-        pending_prev=Count("pk", filter=Q(status=Need.Status.NEW, created_at__lt=start)),
+        in_progress=Count("pk", filter=NeedQuerySet.open_q(end)),
+        in_progress_prev=Count("pk", filter=NeedQuerySet.open_q(start)),
+        pending=Count("pk", filter=NeedQuerySet.untriaged_q(end)),
+        pending_prev=Count("pk", filter=NeedQuerySet.untriaged_q(start)),
     )
 
     quotes = tuple(

@@ -56,7 +56,7 @@ def activity_badge(activity: Activity, now=None) -> str:
     status = activity.status
     if status == Activity.Status.CANCELLED:
         label, css = activity.get_status_display(), _ACTIVITY_BADGES[status]
-    elif status == Activity.Status.HELD or activity.ends_at <= now:
+    elif activity.is_over(now):
         label, css = _("已结束"), _ACTIVITY_BADGES[Activity.Status.HELD]
     elif activity.starts_at <= now:
         label, css = _("进行中"), "text-bg-info"

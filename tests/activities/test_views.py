@@ -205,7 +205,7 @@ def test_detail_shows_description_partners_time_place_seats_and_deadline(client)
     )
     html = client.get(detail_url(activity)).content.decode()
     assert "现场解答家庭、继承、物业纠纷问题。" in html
-    assert reverse("partners:detail", args=[partner.pk]) in html
+    assert reverse("activities:partner", args=[partner.pk]) in html
     assert "剩余 20 个名额" in html
     assert "前报名" in html
     assert reverse("activities:ics", args=[activity.pk]) in html

@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from activities import services as activity_services
 from activities.models import Activity, Feedback, SignUp
+from activities.privacy import my_signups
 from residents.models import Resident
-from residents.selectors import my_signups
 from tests.factories import (
     ActivityFactory,
     LeadFactory,
@@ -150,7 +150,7 @@ def test_me_shows_past_attendance_and_a_rating_form(resident_client):
     body = resident_client.get(ME).content.decode()
     assert "法律援助进小区" in body
     assert "已参加" in body
-    assert reverse("residents:feedback", args=[signup.pk]) in body
+    assert reverse("activities:feedback", args=[signup.pk]) in body
     assert 'name="rating"' in body and "同意工作人员公开我的评价" in body
 
 
@@ -230,7 +230,7 @@ def test_me_query_count_does_not_grow_with_sign_ups(client):
 
 def test_feedback_needs_login(client):
     signup = attended(ResidentFactory())
-    response = client.post(reverse("residents:feedback", args=[signup.pk]), {"rating": "5"})
+    response = client.post(reverse("activities:feedback", args=[signup.pk]), {"rating": "5"})
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("residents:login"))
     assert not Feedback.objects.exists()
@@ -238,7 +238,7 @@ def test_feedback_needs_login(client):
 
 def test_attendee_rates_an_activity(resident_client):
     signup = attended(resident_client.resident)
-    url = reverse("residents:feedback", args=[signup.pk])
+    url = reverse("activities:feedback", args=[signup.pk])
     assert resident_client.get(url).status_code == 200
     response = resident_client.post(
         url, {"rating": "4", "comment": "老师很耐心", "may_publish": "on"}
@@ -255,7 +255,7 @@ def test_attendee_rates_an_activity(resident_client):
 def test_guardian_rates_a_child_s_activity(resident_client):
     signup = attended(child_of(resident_client.resident))
     response = resident_client.post(
-        reverse("residents:feedback", args=[signup.pk]), {"rating": "5"}
+        reverse("activities:feedback", args=[signup.pk]), {"rating": "5"}
     )
     assert response.status_code == 302
     assert Feedback.objects.get(signup=signup).rating == 5
@@ -264,7 +264,7 @@ def test_guardian_rates_a_child_s_activity(resident_client):
 def test_feedback_is_refused_with_a_message_when_not_attended(resident_client):
     signup = SignUpFactory(resident=resident_client.resident, activity=past_activity())
     response = resident_client.post(
-        reverse("residents:feedback", args=[signup.pk]), {"rating": "5"}, follow=True
+        reverse("activities:feedback", args=[signup.pk]), {"rating": "5"}, follow=True
     )
     assert response.status_code == 200
     assert "只有参加了活动" in response.content.decode()
@@ -274,7 +274,7 @@ def test_feedback_is_refused_with_a_message_when_not_attended(resident_client):
 def test_feedback_on_someone_else_s_sign_up_is_404(resident_client):
     signup = attended(ResidentFactory())
     response = resident_client.post(
-        reverse("residents:feedback", args=[signup.pk]), {"rating": "5"}
+        reverse("activities:feedback", args=[signup.pk]), {"rating": "5"}
     )
     assert response.status_code == 404
     assert not Feedback.objects.exists()
@@ -284,7 +284,7 @@ def test_feedback_on_someone_else_s_sign_up_is_404(resident_client):
 def test_feedback_with_a_bad_rating_shows_the_form_again(resident_client, rating):
     signup = attended(resident_client.resident)
     response = resident_client.post(
-        reverse("residents:feedback", args=[signup.pk]), {"rating": rating}
+        reverse("activities:feedback", args=[signup.pk]), {"rating": rating}
     )
     assert response.status_code == 200
     assert "请选择1到5颗星" in response.content.decode()
@@ -293,7 +293,7 @@ def test_feedback_with_a_bad_rating_shows_the_form_again(resident_client, rating
 
 def test_feedback_is_post_or_get_only(resident_client):
     signup = attended(resident_client.resident)
-    response = resident_client.put(reverse("residents:feedback", args=[signup.pk]))
+    response = resident_client.put(reverse("activities:feedback", args=[signup.pk]))
     assert response.status_code == 405
 
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from activities import services as activity_services
 from activities.models import Activity, Need, SignUp
+from activities.privacy import ANONYMISED_NEED_TITLE
 from partners.models import Lead
 from partners.services import submit_lead
 from residents import services
@@ -97,7 +98,7 @@ def test_a_stranger_registering_at_a_familys_address_gets_no_power_over_their_ch
                          {"resident": child.pk})
     sign_up = client.post(reverse("activities:sign_up", args=[ActivityFactory().pk]),
                           {"resident": child.pk})
-    rate = client.post(reverse("residents:feedback", args=[past.pk]), {"rating": "1"})
+    rate = client.post(reverse("activities:feedback", args=[past.pk]), {"rating": "1"})
     assert (cancel.status_code, sign_up.status_code, rate.status_code) == (403, 403, 404)
     upcoming.refresh_from_db()
     assert upcoming.status == SignUp.Status.CONFIRMED
@@ -188,7 +189,7 @@ def test_deleting_my_data_leaves_no_row_with_my_name_or_phone(client):
     lead.refresh_from_db()
     # Rows stay (the monthly counts read them); what tied them to the person is gone.
     assert (new_need.title, new_need.description, new_need.location, new_need.resident) == (
-        services.ANONYMISED_NEED_TITLE, "", "", None)
+        ANONYMISED_NEED_TITLE, "", "", None)
     assert handled.title == "已注销居民家楼道灯坏了"  # staff still know what is being fixed
     assert (lead.organisation, lead.relationship, lead.contact, lead.offered_by) == (
         "某医院", "", "", None)

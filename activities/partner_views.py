@@ -1,4 +1,5 @@
-"""The partner directory (百宝箱) and a partner's public page."""
+"""The partner directory (百宝箱) and a partner's public page: what partners commit and
+the activities they run, so they live with the activities."""
 
 from __future__ import annotations
 
@@ -6,22 +7,22 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
-from activities import selectors as activity_selectors
-from activities.models import Activity
+from partners import selectors as partner_selectors
+from partners.models import Partner
 
-from . import selectors
-from .models import Partner
+from . import selectors as activity_selectors
+from .models import Activity
 
 ACTIVITIES_SHOWN = 12
 
 
 @require_safe
 def partner_list(request):
-    partners = list(selectors.directory())
+    partners = list(activity_selectors.partner_directory())
     return render(
         request,
-        "partners/partner_list.html",
-        {"groups": selectors.by_category(partners), "partner_count": len(partners)},
+        "activities/partner_list.html",
+        {"groups": partner_selectors.by_category(partners), "partner_count": len(partners)},
     )
 
 
@@ -33,17 +34,17 @@ def partner_detail(request, pk):
         pk__in=Activity.partners.through.objects.filter(partner=partner).values("activity_id")
     )
     upcoming = list(
-        of_partner.upcoming(now).exclude(status=Activity.Status.CANCELLED)[:ACTIVITIES_SHOWN]
+        of_partner.upcoming(now).not_cancelled()[:ACTIVITIES_SHOWN]
     )
-    past = list(of_partner.past(now).exclude(status=Activity.Status.CANCELLED)[:ACTIVITIES_SHOWN])
+    past = list(of_partner.past(now).not_cancelled()[:ACTIVITIES_SHOWN])
     resident = activity_selectors.resident_of(request.user)
     return render(
         request,
-        "partners/partner_detail.html",
+        "activities/partner_detail.html",
         {
             "partner": partner,
-            "agreement": selectors.agreement_in_force(partner),
-            "commitments": list(selectors.active_commitments(partner)),
+            "agreement": partner_selectors.agreement_in_force(partner),
+            "commitments": list(partner_selectors.active_commitments(partner)),
             "upcoming": upcoming,
             "past": past,
             "my_signups": activity_selectors.signups_by_activity(
