@@ -24,9 +24,10 @@ from core.admin import (
     GuardedHistoryAdmin,
     ReadOnlyInline,
     ServiceAddMixin,
+    ServiceRefusalMixin,
+    ServiceRefused,
     titled_filter,
 )
-from partners.admin import ServiceRefusalMixin, ServiceRefused
 from residents.models import Building
 
 from . import services

@@ -552,7 +552,7 @@ class Need(models.Model):
                               default=Status.NEW)
     project = models.ForeignKey(
         ServiceProject,
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="needs",

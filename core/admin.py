@@ -186,6 +186,37 @@ class ServiceAddMixin:
         return TemplateResponse(request, self.add_form_template, context)
 
 
+class ServiceRefused(Exception):
+    """A service refused a change while the change form was being saved (the form had
+    checked it, but the record changed in the meantime): the save is rolled back."""
+
+    def __init__(self, error: ValidationError):
+        super().__init__(error)
+        self.error = error
+
+
+class ServiceRefusalMixin:
+    """Show a `ServiceRefused` raised by `save_model` as an error message on the page it
+    came from, instead of a server error; nothing is written."""
+
+    def _refused(self, request, refused: ServiceRefused):
+        self.message_user(request, "；".join(refused.error.messages), messages.ERROR)
+        return HttpResponseRedirect(request.get_full_path())
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ServiceRefused as refused:
+            return self._refused(request, refused)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        try:
+            with transaction.atomic():
+                return super().history_form_view(request, object_id, version_id, extra_context)
+        except ServiceRefused as refused:
+            return self._refused(request, refused)
+
+
 def titled_filter(title, base=admin.ChoicesFieldListFilter):
     """A list filter on a related model's field, headed with `title` instead of that
     field's own name (e.g. "活动状态" beside a sign-up's own "状态")."""

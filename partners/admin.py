@@ -20,44 +20,13 @@ from django.utils.html import format_html
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _gettext, gettext_lazy as _
 
-from core.admin import GuardedHistoryAdmin, titled_filter
+from core.admin import GuardedHistoryAdmin, ServiceRefusalMixin, ServiceRefused, titled_filter
 
 from . import services
 from .models import CLOSED_LEAD_STAGES, Agreement, Lead, Partner, ResourceCommitment
 
 
 # Shared with activities.admin; they belong in core.admin (being changed elsewhere now).
-class ServiceRefused(Exception):
-    """A service refused a change while the change form was being saved (the form had
-    checked it, but the record changed in the meantime): the save is rolled back."""
-
-    def __init__(self, error: ValidationError):
-        super().__init__(error)
-        self.error = error
-
-
-class ServiceRefusalMixin:
-    """Show a `ServiceRefused` raised by `save_model` as an error message on the page it
-    came from, instead of a server error; nothing is written."""
-
-    def _refused(self, request, refused: ServiceRefused):
-        self.message_user(request, "；".join(refused.error.messages), messages.ERROR)
-        return HttpResponseRedirect(request.get_full_path())
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except ServiceRefused as refused:
-            return self._refused(request, refused)
-
-    def history_form_view(self, request, object_id, version_id, extra_context=None):
-        try:
-            with transaction.atomic():
-                return super().history_form_view(request, object_id, version_id, extra_context)
-        except ServiceRefused as refused:
-            return self._refused(request, refused)
-
-
 class AgreementInline(admin.TabularInline):
     model = Agreement
     fields = ("title", "complex", "status", "signed_on", "starts_on", "ends_on", "document")

@@ -9,7 +9,7 @@ from django.db.models import ProtectedError
 from django.urls import reverse
 from django.utils import timezone
 
-from activities.models import Activity, SignUp
+from activities.models import Activity, Need, ServiceProject, SignUp
 from partners import services as partner_services
 from partners.models import Lead, Partner
 from residents.models import Household
@@ -19,8 +19,10 @@ from tests.factories import (
     AgreementFactory,
     HouseholdFactory,
     LeadFactory,
+    NeedFactory,
     PartnerFactory,
     ResidentFactory,
+    ServiceProjectFactory,
     SignUpFactory,
 )
 
@@ -231,3 +233,14 @@ def test_a_partner_given_an_agreement_while_its_delete_page_was_open_is_kept(
     assert PARTNER_HINT not in page.content.decode()
     assert Partner.objects.filter(pk=partner.pk).exists()
     assert "“共建单位”已签订共建协议，不能删除。" in response.content.decode()
+
+
+def test_a_project_answering_needs_cannot_be_deleted_and_the_admin_says_what_to_do(admin_client):
+    project = ServiceProjectFactory()
+    NeedFactory(status=Need.Status.IN_PROJECT, project=project)
+    url = reverse("admin:activities_serviceproject_delete", args=[project.pk])
+
+    page = admin_client.get(url).content.decode()
+    assert "已纳入居民需求的服务项目不能删除" in page
+    admin_client.post(url, {"post": "yes"})
+    assert ServiceProject.objects.filter(pk=project.pk).exists()
