@@ -22,7 +22,7 @@ DEPLOYCHECK_ENV = DEBUG=0 SECRET_KEY='$(DEPLOYCHECK_SECRET_KEY)' ALLOWED_HOSTS=e
 STAMP = $(VENV)/.installed
 REQUIREMENTS = $(wildcard requirements*.txt)
 
-.PHONY: help venv install messages makemessages migrate demo run test lint checkmigrations \
+.PHONY: help venv install messages makemessages migrate demo run test lint format checkmigrations \
 	deploycheck collectstatic bench vendor clean distclean
 
 help: ## List the commands
@@ -79,7 +79,12 @@ test: install messages ## Run the test suite (pytest, PYTEST_ARGS default -n 2; 
 
 lint: install ## ruff check, ruff format --check, and the import layers (import-linter)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports --no-cache
+
+format: install ## ruff format and ruff check --fix (what `make lint` checks)
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
 
 checkmigrations: install ## Fail if models changed without a migration
 	$(PY) manage.py makemigrations --check --dry-run

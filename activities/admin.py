@@ -179,9 +179,7 @@ class ActivityAdmin(ServiceRefusalMixin, GuardedHistoryAdmin):
             super().save_model(request, obj, form, change)
             return
         try:
-            result = services.change_capacity(
-                activity=obj, capacity=obj.capacity, by=request.user
-            )
+            result = services.change_capacity(activity=obj, capacity=obj.capacity, by=request.user)
         except ValidationError as error:
             raise ServiceRefused(error) from error
         if result.promoted:
@@ -281,9 +279,7 @@ class ActivityAdmin(ServiceRefusalMixin, GuardedHistoryAdmin):
                 code = form.cleaned_data["code"]
             else:
                 signup_id = _parse_id(request.POST.get("signup"))
-                signup = (
-                    activity.signups.filter(pk=signup_id).first() if signup_id else None
-                )
+                signup = activity.signups.filter(pk=signup_id).first() if signup_id else None
                 if signup is None:
                     raise ValidationError(_gettext("找不到该报名记录。"))
                 code = signup.check_in_code
@@ -408,7 +404,8 @@ class SignUpAdmin(ServiceAddMixin, GuardedHistoryAdmin):
             )
         elif signup.status == SignUp.Status.CONFIRMED:
             self.message_user(
-                request, _gettext("已为 %(name)s 报名“%(title)s”：已报名。") % names,
+                request,
+                _gettext("已为 %(name)s 报名“%(title)s”：已报名。") % names,
                 messages.SUCCESS,
             )
         else:

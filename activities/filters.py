@@ -22,9 +22,7 @@ class ActivityFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         label=_("搜索"),
         method="search",
-        widget=forms.TextInput(
-            attrs={"placeholder": _("活动名称、地点或单位"), "type": "search"}
-        ),
+        widget=forms.TextInput(attrs={"placeholder": _("活动名称、地点或单位"), "type": "search"}),
     )
     category = django_filters.ChoiceFilter(
         label=_("类别"), choices=Category.choices, empty_label=_("全部类别")

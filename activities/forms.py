@@ -48,8 +48,7 @@ class FeedbackForm(forms.Form):
         choices=RATING_CHOICES,
         coerce=int,
         widget=forms.RadioSelect,
-        error_messages={"required": _("请选择1到5颗星。"),
-                        "invalid_choice": _("请选择1到5颗星。")},
+        error_messages={"required": _("请选择1到5颗星。"), "invalid_choice": _("请选择1到5颗星。")},
     )
     comment = forms.CharField(
         label=_("评价"),

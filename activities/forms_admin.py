@@ -96,6 +96,7 @@ class NeedAdminForm(forms.ModelForm):
                 need=self.instance, status=status, project=cleaned.get("project")
             )
             if refusal is not None:
-                self.add_error("project" if refusal.code == "project_required" else "status",
-                               refusal)
+                self.add_error(
+                    "project" if refusal.code == "project_required" else "status", refusal
+                )
         return cleaned

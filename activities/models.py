@@ -130,8 +130,9 @@ class Activity(models.Model):
     signup_closes_at = models.DateTimeField(
         _("报名截止"), null=True, blank=True, help_text=_("留空表示活动开始前均可报名。")
     )
-    status = models.CharField(_("状态"), max_length=20, choices=Status.choices,
-                              default=Status.PLANNED)
+    status = models.CharField(
+        _("状态"), max_length=20, choices=Status.choices, default=Status.PLANNED
+    )
     is_public = models.BooleanField(
         _("对居民公开"), default=True, help_text=_("不公开的筹备中活动只在后台可见。")
     )
@@ -208,8 +209,7 @@ class Activity(models.Model):
 
     @property
     def has_restrictions(self) -> bool:
-        return bool(self.min_age is not None or self.max_age is not None
-                    or self.party_members_only)
+        return bool(self.min_age is not None or self.max_age is not None or self.party_members_only)
 
 
 class SignUpQuerySet(models.QuerySet):
@@ -413,8 +413,9 @@ class ServiceProject(models.Model):
         "residents.Building", related_name="projects", blank=True, verbose_name=_("涉及楼栋")
     )
     description = models.TextField(_("项目介绍"), blank=True)
-    status = models.CharField(_("状态"), max_length=20, choices=Status.choices,
-                              default=Status.PLANNED)
+    status = models.CharField(
+        _("状态"), max_length=20, choices=Status.choices, default=Status.PLANNED
+    )
     progress = models.PositiveSmallIntegerField(
         _("进度（%）"), default=0, validators=[MinValueValidator(0), MaxValueValidator(100)]
     )
@@ -543,13 +544,13 @@ class Need(models.Model):
     title = models.CharField(_("需求"), max_length=200)
     description = models.TextField(_("详细说明"), blank=True)
     location = models.CharField(_("位置"), max_length=200, blank=True)
-    urgency = models.CharField(_("紧急程度"), max_length=10, choices=Urgency.choices,
-                               default=Urgency.NORMAL)
+    urgency = models.CharField(
+        _("紧急程度"), max_length=10, choices=Urgency.choices, default=Urgency.NORMAL
+    )
     category = models.CharField(
         _("类别"), max_length=20, choices=Category.choices, default=Category.OTHER
     )
-    status = models.CharField(_("状态"), max_length=20, choices=Status.choices,
-                              default=Status.NEW)
+    status = models.CharField(_("状态"), max_length=20, choices=Status.choices, default=Status.NEW)
     project = models.ForeignKey(
         ServiceProject,
         on_delete=models.PROTECT,

@@ -33,9 +33,7 @@ def partner_detail(request, pk):
     of_partner = activity_selectors.visible_activities().filter(
         pk__in=Activity.partners.through.objects.filter(partner=partner).values("activity_id")
     )
-    upcoming = list(
-        of_partner.upcoming(now).not_cancelled()[:ACTIVITIES_SHOWN]
-    )
+    upcoming = list(of_partner.upcoming(now).not_cancelled()[:ACTIVITIES_SHOWN])
     past = list(of_partner.past(now).not_cancelled()[:ACTIVITIES_SHOWN])
     resident = activity_selectors.resident_of(request.user)
     return render(

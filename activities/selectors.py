@@ -89,8 +89,9 @@ def household_members_without_login(resident: Resident):
     )
 
 
-def published_feedback(*, activity: Activity | None = None, partner: Partner | None = None,
-                       limit: int = 10):
+def published_feedback(
+    *, activity: Activity | None = None, partner: Partner | None = None, limit: int = 10
+):
     """Quotes staff published with the residents' consent, newest first."""
     qs = Feedback.objects.filter(is_published=True, may_publish=True).select_related(
         "signup__resident", "signup__activity"
@@ -98,9 +99,7 @@ def published_feedback(*, activity: Activity | None = None, partner: Partner | N
     if activity is not None:
         qs = qs.filter(signup__activity=activity)
     if partner is not None:
-        qs = qs.filter(
-            signup__activity__in=Activity.objects.visible().filter(partners=partner)
-        )
+        qs = qs.filter(signup__activity__in=Activity.objects.visible().filter(partners=partner))
     return qs.order_by("-created_at", "pk")[:limit]
 
 

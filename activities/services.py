@@ -95,12 +95,14 @@ def check_eligibility(*, activity: Activity, resident: Resident, now=None) -> No
             )
         if activity.min_age is not None and age < activity.min_age:
             raise ValidationError(
-                _("该活动要求年满 %(min)s 岁。"), code="too_young",
+                _("该活动要求年满 %(min)s 岁。"),
+                code="too_young",
                 params={"min": activity.min_age},
             )
         if activity.max_age is not None and age > activity.max_age:
             raise ValidationError(
-                _("该活动限 %(max)s 岁及以下参加。"), code="too_old",
+                _("该活动限 %(max)s 岁及以下参加。"),
+                code="too_old",
                 params={"max": activity.max_age},
             )
 
@@ -132,11 +134,7 @@ def sign_up(*, activity: Activity | int, resident: Resident, by=None) -> SignUpR
     """
     with transaction.atomic():
         activity = _lock_activity(activity)
-        existing = (
-            activity.signups.filter(resident=resident)
-            .active()
-            .first()
-        )
+        existing = activity.signups.filter(resident=resident).active().first()
         if existing is not None:
             return SignUpResult(signup=existing, created=False)
         now = timezone.now()
@@ -242,9 +240,7 @@ def cancel(*, signup: SignUp | int, by=None) -> SignUp:
         signup.cancelled_by = _user(by)
         signup.promotion_unseen = False
         _record_actor(signup, by)
-        signup.save(
-            update_fields=["status", "cancelled_at", "cancelled_by", "promotion_unseen"]
-        )
+        signup.save(update_fields=["status", "cancelled_at", "cancelled_by", "promotion_unseen"])
         if was_confirmed:
             _promote(activity, now=now)
         return signup
@@ -274,9 +270,7 @@ class CapacityChange:
         return capacity is not None and self.confirmed > capacity
 
 
-def change_capacity(
-    *, activity: Activity | int, capacity: int | None, by=None
-) -> CapacityChange:
+def change_capacity(*, activity: Activity | int, capacity: int | None, by=None) -> CapacityChange:
     """Set an activity's number of seats (None: no limit) and fill new seats at once.
 
     Raised: the oldest waitlisted residents are confirmed into the new seats in the same
@@ -452,13 +446,12 @@ def need_triage_refusal(
     """
     if status not in Need.Status.values:
         return ValidationError(
-            _("“%(status)s”不是有效的需求状态。"), code="invalid_status",
+            _("“%(status)s”不是有效的需求状态。"),
+            code="invalid_status",
             params={"status": status},
         )
     if status == Need.Status.IN_PROJECT and project is None:
-        return ValidationError(
-            _("“已纳入项目”的需求必须选择对应项目。"), code="project_required"
-        )
+        return ValidationError(_("“已纳入项目”的需求必须选择对应项目。"), code="project_required")
     if status == Need.Status.NEW and need.pk is not None and need.status != Need.Status.NEW:
         # "待处理" means nobody has looked at it yet (the summary counts it as pending).
         return ValidationError(

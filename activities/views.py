@@ -88,10 +88,12 @@ def _action_for(activity: Activity, signup: SignUp | None, resident, now) -> dic
     `kind` is "cancel", "sign_up", "waitlist" or "closed" (with `reason`).
     """
     if signup is not None:
-        return {"kind": "cancel", "signup": signup,
-                "can_cancel": services.cancellation_refusal(
-                    signup=signup, activity=activity, now=now
-                ) is None}
+        return {
+            "kind": "cancel",
+            "signup": signup,
+            "can_cancel": services.cancellation_refusal(signup=signup, activity=activity, now=now)
+            is None,
+        }
     try:
         services.check_eligibility(activity=activity, resident=resident, now=now)
     except ValidationError as error:
@@ -119,8 +121,10 @@ def activity_detail(request, pk):
         }
         action = _action_for(activity, signups.get(resident.pk), resident, now)
         members = [
-            {"resident": member,
-             "action": _action_for(activity, signups.get(member.pk), member, now)}
+            {
+                "resident": member,
+                "action": _action_for(activity, signups.get(member.pk), member, now),
+            }
             for member in family
         ]
     return render(
@@ -169,7 +173,7 @@ def _acting_for(request, activity: Activity):
 
 
 def _who(actor, target) -> str:
-    """"" for oneself; "为王小明" style prefix when a guardian acts for a family member."""
+    """ "" for oneself; "为王小明" style prefix when a guardian acts for a family member."""
     return "" if target.pk == actor.pk else target.name
 
 
@@ -200,7 +204,9 @@ def sign_up(request, pk):
         position = services.waitlist_position(signup)
         if name:
             text = _("已为%(name)s加入候补，排在第%(position)s位。") % {
-                "name": name, "position": position}
+                "name": name,
+                "position": position,
+            }
         else:
             text = _("已加入候补，您排在第%(position)s位。") % {"position": position}
         messages.warning(request, text)
@@ -214,11 +220,7 @@ def cancel(request, pk):
     if isinstance(acting, HttpResponse):
         return acting
     actor, target = acting
-    signup = (
-        SignUp.objects.filter(activity=activity, resident=target)
-        .active()
-        .first()
-    )
+    signup = SignUp.objects.filter(activity=activity, resident=target).active().first()
     if signup is None:
         messages.info(request, _("没有需要取消的报名。"))
         return _back(request, activity)

@@ -57,8 +57,10 @@ def main() -> int:
     vendor = connection.vendor
     print(f"database: {vendor} {connection.settings_dict.get('NAME')}")
     if vendor != "postgresql":
-        print("note: the targets are for PostgreSQL (DATABASE_URL=postgres://…); "
-              "SQLite numbers are only indicative.")
+        print(
+            "note: the targets are for PostgreSQL (DATABASE_URL=postgres://…); "
+            "SQLite numbers are only indicative."
+        )
 
     def count():
         with connection.cursor() as cursor:
@@ -73,9 +75,11 @@ def main() -> int:
 
     with CaptureQueriesContext(connection) as ctx:
         s = summary()
-    print(f"month: {args.year}-{args.month:02d} · activities held {s.activities_held.value:,} · "
-          f"attendance {s.attendance.value:,} · households reached "
-          f"{s.households_reached.value:,} · queries {len(ctx.captured_queries)}")
+    print(
+        f"month: {args.year}-{args.month:02d} · activities held {s.activities_held.value:,} · "
+        f"attendance {s.attendance.value:,} · households reached "
+        f"{s.households_reached.value:,} · queries {len(ctx.captured_queries)}"
+    )
     if args.queries:
         for q in sorted(ctx.captured_queries, key=lambda q: -float(q["time"])):
             print(f"  {float(q['time']) * 1000:8.1f} ms  {q['sql'][:110]}")
@@ -83,11 +87,17 @@ def main() -> int:
     count_s = _median_seconds(count, args.runs)
     summary_s = _median_seconds(summary, args.runs)
     ratio = summary_s / count_s if count_s else float("inf")
-    print(f"SELECT count(*) FROM activities_signup: {count_s * 1000:8.1f} ms (median of {args.runs})")
-    print(f"monthly_summary({args.year}, {args.month}):      {summary_s * 1000:8.1f} ms "
-          f"(median of {args.runs})")
-    print(f"ratio: {ratio:.1f}× (target ≤ {TARGET_RATIO:g}×: "
-          f"{'met' if ratio <= TARGET_RATIO else 'NOT met'})")
+    print(
+        f"SELECT count(*) FROM activities_signup: {count_s * 1000:8.1f} ms (median of {args.runs})"
+    )
+    print(
+        f"monthly_summary({args.year}, {args.month}):      {summary_s * 1000:8.1f} ms "
+        f"(median of {args.runs})"
+    )
+    print(
+        f"ratio: {ratio:.1f}× (target ≤ {TARGET_RATIO:g}×: "
+        f"{'met' if ratio <= TARGET_RATIO else 'NOT met'})"
+    )
     print(f"under {TARGET_SECONDS:g} s: {'yes' if summary_s < TARGET_SECONDS else 'NO'}")
     return 0
 

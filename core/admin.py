@@ -63,9 +63,7 @@ class StaffImportExportMixin:
                 % {"rows": "、".join(str(n) for n in numbers)},
             )
             opts = self.model._meta
-            return HttpResponseRedirect(
-                reverse(f"admin:{opts.app_label}_{opts.model_name}_import")
-            )
+            return HttpResponseRedirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_import"))
         return super().process_result(result, request)
 
 

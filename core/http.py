@@ -30,7 +30,9 @@ def client_ip(request) -> str | None:
     if real:
         return real
     # The right-most entry was added by our proxy; entries left of it came from the client.
-    forwarded = [part for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+    forwarded = [
+        part for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()
+    ]
     if forwarded:
         return _valid(forwarded[-1]) or remote
     return remote or None

@@ -117,26 +117,28 @@ def _words(text: str) -> list[str]:
 GIVEN = {
     ("old", "m"): _words(
         "建国 建华 国庆 国强 志刚 卫东 永庆 德胜 振华 福生 保国 树林 长生 金山 海东 "
-        "有才 玉明 建军 明德 新民 学文 世荣 兴旺 占魁 忠 林 明 刚 全福 万里"),
+        "有才 玉明 建军 明德 新民 学文 世荣 兴旺 占魁 忠 林 明 刚 全福 万里"
+    ),
     ("old", "f"): _words(
         "秀英 桂兰 玉兰 淑珍 秀兰 凤英 桂英 淑芬 玉珍 丽华 美兰 春梅 冬梅 桂芳 素芬 "
-        "慧敏 红梅 雪梅 玉梅 兰英 金凤 霞 芳 敏 秀珍 月娥 翠英 玉芬"),
+        "慧敏 红梅 雪梅 玉梅 兰英 金凤 霞 芳 敏 秀珍 月娥 翠英 玉芬"
+    ),
     ("mid", "m"): _words(
         "伟 磊 军 强 斌 涛 勇 鹏 海涛 志勇 建平 晓东 立新 卫国 宏伟 俊杰 文博 永刚 亮 "
-        "峰 继红 国栋 文斌 海军"),
+        "峰 继红 国栋 文斌 海军"
+    ),
     ("mid", "f"): _words(
         "丽 静 燕 娟 艳 晓燕 丽娟 海燕 红霞 晓红 雪莲 婷 慧 琳 晓梅 丽萍 春燕 彩霞 "
-        "小琴 文静 亚萍 玉洁"),
+        "小琴 文静 亚萍 玉洁"
+    ),
     ("young", "m"): _words(
-        "浩 宇 博 子豪 浩然 宇航 鑫 晨阳 一鸣 嘉诚 天佑 梓轩 思远 昊天 文轩 瑞 泽宇 "
-        "子健"),
+        "浩 宇 博 子豪 浩然 宇航 鑫 晨阳 一鸣 嘉诚 天佑 梓轩 思远 昊天 文轩 瑞 泽宇 子健"
+    ),
     ("young", "f"): _words(
-        "欣怡 雨涵 思琪 佳怡 梦瑶 诗涵 雅婷 子涵 欣然 晓雪 梓涵 可欣 雨欣 紫萱 佳琪 "
-        "一诺"),
-    ("child", "m"): _words(
-        "梓睿 子墨 沐宸 浩宇 奕辰 俊宇 锦程 睿泽 宇轩 皓轩"),
-    ("child", "f"): _words(
-        "一诺 诗琪 雨桐 欣妍 梓萱 若汐 语桐 可馨 嘉懿 依依"),
+        "欣怡 雨涵 思琪 佳怡 梦瑶 诗涵 雅婷 子涵 欣然 晓雪 梓涵 可欣 雨欣 紫萱 佳琪 一诺"
+    ),
+    ("child", "m"): _words("梓睿 子墨 沐宸 浩宇 奕辰 俊宇 锦程 睿泽 宇轩 皓轩"),
+    ("child", "f"): _words("一诺 诗琪 雨桐 欣妍 梓萱 若汐 语桐 可馨 嘉懿 依依"),
 }
 
 #: (kind, weight): the make-up of the households of the demo residents.
@@ -194,9 +196,7 @@ def _surname(rng: random.Random) -> str:
 
 def _at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
     """`day` at the given local time, aware (Asia/Shanghai)."""
-    return dt.datetime.combine(
-        day, dt.time(hour, minute), tzinfo=timezone.get_current_timezone()
-    )
+    return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=timezone.get_current_timezone())
 
 
 def _address_plan(rng: random.Random, taken: set) -> tuple[str, str, str]:
@@ -230,8 +230,9 @@ def plan_households(today: dt.date) -> list[HouseholdPlan]:
 
     def adult(surname: str, born: int, gender: str) -> PersonPlan:
         born = min(max(born, 1940), 2005)
-        return PersonPlan(name=_name(rng, surname, _era(born), gender), birth_year=born,
-                          gender=gender)
+        return PersonPlan(
+            name=_name(rng, surname, _era(born), gender), birth_year=born, gender=gender
+        )
 
     def child(surname: str) -> PersonPlan:
         gender = rng.choice("mf")
@@ -332,134 +333,240 @@ class PartnerSpec:
 C = Partner.Category
 PARTNERS = [
     PartnerSpec(
-        "蓝天救援队", "蓝天救援", C.RESCUE, "马志勇", "13709310101",
+        "蓝天救援队",
+        "蓝天救援",
+        C.RESCUE,
+        "马志勇",
+        "13709310101",
         "兰州市七里河区",
         "专业公益应急救援队伍。队党支部与小区党员阵地联建微型救援站，配备急救箱、灭火器和"
         "破拆工具，定期开展消防演练、电梯困人救援演练和应急救护培训。",
-        300, 2,
+        300,
+        2,
         (
-            CommitmentSpec("联建微型救援站", "常年", None,
-                           "在小区党员阵地设微型救援站，配备急救箱、AED、灭火器，队员就近响应。"),
-            CommitmentSpec("每季度一次应急救护培训", "每季度一次", None,
-                           "心肺复苏、AED使用、海姆立克急救法，培训后可参加考核。"),
-            CommitmentSpec("每年两次消防与电梯救援演练", "每半年一次", None,
-                           "与物业联合组织，全体居民可观摩、参与。"),
+            CommitmentSpec(
+                "联建微型救援站",
+                "常年",
+                None,
+                "在小区党员阵地设微型救援站，配备急救箱、AED、灭火器，队员就近响应。",
+            ),
+            CommitmentSpec(
+                "每季度一次应急救护培训",
+                "每季度一次",
+                None,
+                "心肺复苏、AED使用、海姆立克急救法，培训后可参加考核。",
+            ),
+            CommitmentSpec(
+                "每年两次消防与电梯救援演练",
+                "每半年一次",
+                None,
+                "与物业联合组织，全体居民可观摩、参与。",
+            ),
         ),
     ),
     PartnerSpec(
-        "甘肃兴邦社会工作服务中心", "兴邦社工", C.SOCIAL_WORK, "杨晓燕", "13709310102",
+        "甘肃兴邦社会工作服务中心",
+        "兴邦社工",
+        C.SOCIAL_WORK,
+        "杨晓燕",
+        "13709310102",
         "兰州市七里河区西站街道",
         "专业社会工作服务机构，为小区老年人、困境家庭和青少年提供个案、小组和社区服务，"
         "承接“爸妈食堂”项目的运营与志愿者培训。",
-        280, 2,
+        280,
+        2,
         (
-            CommitmentSpec("每月一次长者生日会", "每月一次", 1,
-                           "为当月过生日的老人集体庆生，社工带领手工、游戏和健康小讲堂。"),
-            CommitmentSpec("爸妈食堂运营与志愿者培训", "常年", None,
-                           "协助食堂制定老人就餐登记、送餐上门和志愿者排班制度。"),
+            CommitmentSpec(
+                "每月一次长者生日会",
+                "每月一次",
+                1,
+                "为当月过生日的老人集体庆生，社工带领手工、游戏和健康小讲堂。",
+            ),
+            CommitmentSpec(
+                "爸妈食堂运营与志愿者培训",
+                "常年",
+                None,
+                "协助食堂制定老人就餐登记、送餐上门和志愿者排班制度。",
+            ),
         ),
     ),
     PartnerSpec(
-        "徐婕瑜伽", "徐婕瑜伽", C.FITNESS, "徐婕", "13709310103",
+        "徐婕瑜伽",
+        "徐婕瑜伽",
+        C.FITNESS,
+        "徐婕",
+        "13709310103",
         "兰州市七里河区建西东路",
         "社区周边的瑜伽工作室，老师每月两次到小区党员阵地开设公益瑜伽课，动作温和，"
         "适合中老年居民，自带瑜伽垫即可。",
-        380, 2,
+        380,
+        2,
         (
-            CommitmentSpec("每月两次公益瑜伽课", "每月两次", 2,
-                           "每次60分钟，零基础可参加，阵地提供部分瑜伽垫。"),
-            CommitmentSpec("体态评估与运动建议", "每季度一次", None,
-                           "为报名居民做简单体态评估，给出居家锻炼建议。"),
+            CommitmentSpec(
+                "每月两次公益瑜伽课",
+                "每月两次",
+                2,
+                "每次60分钟，零基础可参加，阵地提供部分瑜伽垫。",
+            ),
+            CommitmentSpec(
+                "体态评估与运动建议",
+                "每季度一次",
+                None,
+                "为报名居民做简单体态评估，给出居家锻炼建议。",
+            ),
         ),
     ),
     PartnerSpec(
-        "中国移动", "中国移动", C.TELECOM, "张丽娟", "13709310104",
+        "中国移动",
+        "中国移动",
+        C.TELECOM,
+        "张丽娟",
+        "13709310104",
         "兰州市七里河区西站营业厅",
         "中国移动营业厅的党员服务队走进小区，手把手教老年人使用智能手机：视频通话、"
         "健康码、网上缴费和防范电信诈骗。",
-        340, 2,
+        340,
+        2,
         (
-            CommitmentSpec("每月一次老年人智能手机使用课", "每月一次", 1,
-                           "小班教学，每次一个主题，请带上自己的手机。"),
-            CommitmentSpec("话费与宽带业务上门咨询", "每季度一次", None,
-                           "在阵地设咨询台，办理业务、检测家庭宽带。"),
+            CommitmentSpec(
+                "每月一次老年人智能手机使用课",
+                "每月一次",
+                1,
+                "小班教学，每次一个主题，请带上自己的手机。",
+            ),
+            CommitmentSpec(
+                "话费与宽带业务上门咨询",
+                "每季度一次",
+                None,
+                "在阵地设咨询台，办理业务、检测家庭宽带。",
+            ),
         ),
     ),
     PartnerSpec(
-        "甘肃锐诚律师事务所", "锐诚律所", C.LEGAL, "陈立新", "13709310105",
+        "甘肃锐诚律师事务所",
+        "锐诚律所",
+        C.LEGAL,
+        "陈立新",
+        "13709310105",
         "兰州市七里河区",
         "律师事务所的律师定期到小区党员阵地坐班，为居民免费解答婚姻家庭、房屋买卖、"
         "劳动争议、遗嘱继承等法律问题，符合条件的转介法律援助。",
-        60, 1,
+        60,
+        1,
         (
-            CommitmentSpec("每月一次法律咨询日", "每月一次", 1,
-                           "律师到阵地坐班半天，现场免费咨询。"),
-            CommitmentSpec("法律援助案件转介", "按需", None,
-                           "对符合法律援助条件的居民，协助申请并跟进。"),
+            CommitmentSpec(
+                "每月一次法律咨询日", "每月一次", 1, "律师到阵地坐班半天，现场免费咨询。"
+            ),
+            CommitmentSpec(
+                "法律援助案件转介", "按需", None, "对符合法律援助条件的居民，协助申请并跟进。"
+            ),
         ),
     ),
     PartnerSpec(
-        "中铁二十一局德盛和物业", "德盛和物业", C.PROPERTY, "赵国栋", "13709310106",
+        "中铁二十一局德盛和物业",
+        "德盛和物业",
+        C.PROPERTY,
+        "赵国栋",
+        "13709310106",
         "兰州市七里河区建西东路铁建丽苑小区物业服务中心",
         "小区物业服务企业。物业党支部与社区党委联建“红色物业”，党员楼长与物业联合巡查，"
         "承接供水管网更换、枯树枝修剪等项目。",
-        420, 2,
+        420,
+        2,
         (
-            CommitmentSpec("红色物业：党员楼长与物业联合巡查", "每周一次", 4,
-                           "每周巡查楼道、消防通道和电梯，发现问题当周处理。"),
-            CommitmentSpec("小区公共设施维修", "常年", None,
-                           "楼道灯、单元门、健身器材等公共设施报修48小时内处理。"),
+            CommitmentSpec(
+                "红色物业：党员楼长与物业联合巡查",
+                "每周一次",
+                4,
+                "每周巡查楼道、消防通道和电梯，发现问题当周处理。",
+            ),
+            CommitmentSpec(
+                "小区公共设施维修",
+                "常年",
+                None,
+                "楼道灯、单元门、健身器材等公共设施报修48小时内处理。",
+            ),
         ),
     ),
     PartnerSpec(
-        "兰州高校大学生社会实践基地", "大学生实践基地", C.EDUCATION, "孙文博", "13709310107",
+        "兰州高校大学生社会实践基地",
+        "大学生实践基地",
+        C.EDUCATION,
+        "孙文博",
+        "13709310107",
         "设在铁建丽苑小区党员阵地",
         "小区居民、高校教师牵线，学校把大学生社会实践基地设在小区党员阵地。大学生志愿者"
         "带领小区孩子做科学小实验，寒暑假开展课业辅导。",
-        200, 2,
+        200,
+        2,
         (
-            CommitmentSpec("每两周一次青少年科学兴趣小组", "每月两次", 2,
-                           "面向8至14岁的孩子，由家长代为报名。"),
-            CommitmentSpec("寒暑假大学生志愿服务", "每年两次", None,
-                           "假期课业辅导、陪伴独居老人。"),
+            CommitmentSpec(
+                "每两周一次青少年科学兴趣小组", "每月两次", 2, "面向8至14岁的孩子，由家长代为报名。"
+            ),
+            CommitmentSpec(
+                "寒暑假大学生志愿服务", "每年两次", None, "假期课业辅导、陪伴独居老人。"
+            ),
         ),
     ),
     PartnerSpec(
-        "西站社区卫生服务站", "卫生服务站", C.HEALTH, "郭慧敏", "13709310108",
+        "西站社区卫生服务站",
+        "卫生服务站",
+        C.HEALTH,
+        "郭慧敏",
+        "13709310108",
         "兰州市七里河区西站街道",
         "社区卫生服务站的家庭医生团队每月到小区党员阵地义诊，为老年人测血压、测血糖，"
         "解答慢病用药问题，办理家庭医生签约。",
-        250, 2,
+        250,
+        2,
         (
-            CommitmentSpec("每月一次免费测血压与健康义诊", "每月一次", 1,
-                           "测血压、测血糖，家庭医生现场解答慢病用药问题。"),
-            CommitmentSpec("家庭医生签约咨询", "常年", None,
-                           "为65岁以上老人建立健康档案，办理家庭医生签约。"),
+            CommitmentSpec(
+                "每月一次免费测血压与健康义诊",
+                "每月一次",
+                1,
+                "测血压、测血糖，家庭医生现场解答慢病用药问题。",
+            ),
+            CommitmentSpec(
+                "家庭医生签约咨询", "常年", None, "为65岁以上老人建立健康档案，办理家庭医生签约。"
+            ),
         ),
     ),
     PartnerSpec(
-        "铁建丽苑退休职工协会", "退休职工协会", C.CULTURE, "何建军", "13709310109",
+        "铁建丽苑退休职工协会",
+        "退休职工协会",
+        C.CULTURE,
+        "何建军",
+        "13709310109",
         "铁建丽苑小区党员阵地",
         "小区里住着许多同一单位的退休职工。退休职工代表牵头成立协会，组织合唱团，"
         "带动老同事参与小区志愿服务，协助筹办小区音乐节。",
-        230, 2,
+        230,
+        2,
         (
-            CommitmentSpec("每月一次合唱团排练", "每月一次", 1,
-                           "欢迎喜欢唱歌的居民加入，不限年龄。"),
-            CommitmentSpec("协助筹办小区音乐节", "每年一次", None,
-                           "组织节目、邀请居民报名演出。"),
+            CommitmentSpec(
+                "每月一次合唱团排练", "每月一次", 1, "欢迎喜欢唱歌的居民加入，不限年龄。"
+            ),
+            CommitmentSpec("协助筹办小区音乐节", "每年一次", None, "组织节目、邀请居民报名演出。"),
         ),
     ),
     PartnerSpec(
-        "建西东路惠民大药房", "惠民大药房", C.HEALTH, "罗海燕", "13709310110",
+        "建西东路惠民大药房",
+        "惠民大药房",
+        C.HEALTH,
+        "罗海燕",
+        "13709310110",
         "兰州市七里河区建西东路",
         "小区南门外的便民药房，执业药师定期到阵地开展用药咨询和过期药品回收。",
-        345, 1,
+        345,
+        1,
         (
-            CommitmentSpec("过期药品回收与家庭药箱整理", "每半年一次", None,
-                           "回收过期药品，指导居民整理家庭药箱。"),
-            CommitmentSpec("慢病用药咨询", "每月一次", 1,
-                           "执业药师解答降压药、降糖药的服用问题。"),
+            CommitmentSpec(
+                "过期药品回收与家庭药箱整理",
+                "每半年一次",
+                None,
+                "回收过期药品，指导居民整理家庭药箱。",
+            ),
+            CommitmentSpec("慢病用药咨询", "每月一次", 1, "执业药师解答降压药、降糖药的服用问题。"),
         ),
     ),
 ]
@@ -491,8 +598,15 @@ class ProjectSpec:
 P = ServiceProject.Status
 PROJECTS = [
     ProjectSpec(
-        "供水管网更换", Category.LIVING, "中铁二十一局德盛和物业", tuple(BUILDING_NUMBERS),
-        P.DONE, 100, -260, -150, -158,
+        "供水管网更换",
+        Category.LIVING,
+        "中铁二十一局德盛和物业",
+        tuple(BUILDING_NUMBERS),
+        P.DONE,
+        100,
+        -260,
+        -150,
+        -158,
         "小区建成十余年，供水主管老化锈蚀，高层住户水压低、水发黄。红色物业联建后，"
         "物业与供水公司分楼栋更换供水主管和入户阀门，解决了居民反映最多的供水不畅问题。",
         (
@@ -503,8 +617,15 @@ PROJECTS = [
         ),
     ),
     ProjectSpec(
-        "小区枯树枝修剪", Category.LIVING, "中铁二十一局德盛和物业", ("2号楼", "4号楼", "6号楼"),
-        P.DONE, 100, -75, -55, -57,
+        "小区枯树枝修剪",
+        Category.LIVING,
+        "中铁二十一局德盛和物业",
+        ("2号楼", "4号楼", "6号楼"),
+        P.DONE,
+        100,
+        -75,
+        -55,
+        -57,
         "对小区内枯死、断裂的树枝进行修剪清运，消除大风天坠落伤人、砸车的隐患。",
         (
             ("排查枯树枝并划定作业区域", -72, -72),
@@ -512,8 +633,15 @@ PROJECTS = [
         ),
     ),
     ProjectSpec(
-        "爸妈食堂", Category.ELDERLY, "甘肃兴邦社会工作服务中心", tuple(BUILDING_NUMBERS),
-        P.IN_PROGRESS, 60, -120, 60, None,
+        "爸妈食堂",
+        Category.ELDERLY,
+        "甘肃兴邦社会工作服务中心",
+        tuple(BUILDING_NUMBERS),
+        P.IN_PROGRESS,
+        60,
+        -120,
+        60,
+        None,
         "为小区独居、高龄老人提供午餐，子女上班的家庭不再担心老人吃饭问题。"
         "社工负责就餐登记和志愿者排班，行动不便的老人可以送餐上门。",
         (
@@ -524,9 +652,15 @@ PROJECTS = [
         ),
     ),
     ProjectSpec(
-        "正能量小区风气建设", Category.VOLUNTEER, "铁建丽苑退休职工协会",
+        "正能量小区风气建设",
+        Category.VOLUNTEER,
+        "铁建丽苑退休职工协会",
         tuple(BUILDING_NUMBERS),
-        P.IN_PROGRESS, 30, -50, 90, None,
+        P.IN_PROGRESS,
+        30,
+        -50,
+        90,
+        None,
         "征集小区文明公约，评选“好邻居”“最美楼道”，建设楼道文化墙，倡导邻里互助、"
         "不乱堆杂物、文明养犬。",
         (
@@ -541,60 +675,201 @@ PROJECTS_BY_TITLE = {spec.title: spec for spec in PROJECTS}
 L = Lead.Stage
 #: (organisation, stage, offer, relationship, contact, created offset, partner or None)
 LEADS = [
-    ("蓝天救援队", L.SIGNED, "我在救援队工作，可以向救援队党支部申请在小区里联建微型救援站。",
-     "救援队队员", "队部办公室", -330, "蓝天救援队"),
-    ("兰州高校大学生社会实践基地", L.SIGNED,
-     "我是高校老师，想联系学校把大学生社会实践基地设立在我们小区党员阵地。",
-     "学校教师", "学院团委", -230, "兰州高校大学生社会实践基地"),
-    ("铁建丽苑退休职工协会", L.SIGNED,
-     "我虽然退休了，但还是单位的退休职工代表，小区里好多居民是我以前的同事，能为阵地发挥余热。",
-     "退休职工代表", "本人", -260, "铁建丽苑退休职工协会"),
-    ("七彩阳光书画培训中心", L.AGREEMENT_DRAFTED,
-     "我孩子在这家书画班学习，老板愿意每月来小区开一次少儿书法公益课。",
-     "学生家长", "前台", -45, None),
-    ("建西东路社区养老服务中心", L.MEETING,
-     "养老服务中心可以为小区高龄老人提供助浴、助餐和短期托养。",
-     "亲戚在中心工作", "院长办公室", -30, None),
-    ("惠民家电维修部", L.CONTACTED, "师傅愿意每月来一次，免费给老人修小家电。",
-     "老邻居", "店主", -21, None),
-    ("金城眼镜店", L.CONTACTED, "可以给老年人免费验光，配老花镜打折。", "朋友开的店", "店主",
-     -14, None),
-    ("德康口腔诊所", L.NEW, "诊所可以到小区做一次免费口腔检查和刷牙指导。", "我在诊所做护士",
-     "诊所前台", -5, None),
-    ("兰州市少年宫", L.NEW, "暑假可以请少年宫老师来小区开设兴趣体验课。", "孩子的老师",
-     "", -2, None),
-    ("某健身器材公司", L.DROPPED, "公司愿意捐赠一套室外健身器材。", "同学在公司工作", "销售经理",
-     -150, None),
+    (
+        "蓝天救援队",
+        L.SIGNED,
+        "我在救援队工作，可以向救援队党支部申请在小区里联建微型救援站。",
+        "救援队队员",
+        "队部办公室",
+        -330,
+        "蓝天救援队",
+    ),
+    (
+        "兰州高校大学生社会实践基地",
+        L.SIGNED,
+        "我是高校老师，想联系学校把大学生社会实践基地设立在我们小区党员阵地。",
+        "学校教师",
+        "学院团委",
+        -230,
+        "兰州高校大学生社会实践基地",
+    ),
+    (
+        "铁建丽苑退休职工协会",
+        L.SIGNED,
+        "我虽然退休了，但还是单位的退休职工代表，小区里好多居民是我以前的同事，能为阵地发挥余热。",
+        "退休职工代表",
+        "本人",
+        -260,
+        "铁建丽苑退休职工协会",
+    ),
+    (
+        "七彩阳光书画培训中心",
+        L.AGREEMENT_DRAFTED,
+        "我孩子在这家书画班学习，老板愿意每月来小区开一次少儿书法公益课。",
+        "学生家长",
+        "前台",
+        -45,
+        None,
+    ),
+    (
+        "建西东路社区养老服务中心",
+        L.MEETING,
+        "养老服务中心可以为小区高龄老人提供助浴、助餐和短期托养。",
+        "亲戚在中心工作",
+        "院长办公室",
+        -30,
+        None,
+    ),
+    (
+        "惠民家电维修部",
+        L.CONTACTED,
+        "师傅愿意每月来一次，免费给老人修小家电。",
+        "老邻居",
+        "店主",
+        -21,
+        None,
+    ),
+    (
+        "金城眼镜店",
+        L.CONTACTED,
+        "可以给老年人免费验光，配老花镜打折。",
+        "朋友开的店",
+        "店主",
+        -14,
+        None,
+    ),
+    (
+        "德康口腔诊所",
+        L.NEW,
+        "诊所可以到小区做一次免费口腔检查和刷牙指导。",
+        "我在诊所做护士",
+        "诊所前台",
+        -5,
+        None,
+    ),
+    (
+        "兰州市少年宫",
+        L.NEW,
+        "暑假可以请少年宫老师来小区开设兴趣体验课。",
+        "孩子的老师",
+        "",
+        -2,
+        None,
+    ),
+    (
+        "某健身器材公司",
+        L.DROPPED,
+        "公司愿意捐赠一套室外健身器材。",
+        "同学在公司工作",
+        "销售经理",
+        -150,
+        None,
+    ),
 ]
 
 N = Need.Status
 U = Need.Urgency
 #: (title, status, urgency, category, location, created offset, project, reply, description)
 NEEDS = [
-    ("高层供水不畅，水压低、水发黄", N.RESOLVED, U.URGENT, Category.LIVING, "3号楼", -280,
-     "供水管网更换", "供水主管已全部更换，通水验收合格，请居民放心用水。",
-     "家住3号楼高层，早晚用水高峰水压很低，热水器打不着火，水还发黄。"),
-    ("枯树枝有坠落危险", N.RESOLVED, U.NORMAL, Category.LIVING, "4号楼南侧", -80,
-     "小区枯树枝修剪", "物业已完成修剪清运。",
-     "刮风时枯树枝掉下来，差点砸到楼下停的车。"),
-    ("希望小区有老年食堂", N.IN_PROJECT, U.NORMAL, Category.ELDERLY, "", -130,
-     "爸妈食堂", "已纳入“爸妈食堂”项目，目前试运营中。",
-     "孩子们都上班，中午老两口做饭不方便，希望小区里能有个老年食堂。"),
-    ("楼道乱堆杂物，希望倡导文明", N.IN_PROJECT, U.LOW, Category.VOLUNTEER, "5号楼2单元", -55,
-     "正能量小区风气建设", "已纳入“正能量小区风气建设”项目。",
-     "楼道里堆了纸箱和旧家具，影响通行，也有消防隐患。"),
-    ("希望开设防电信诈骗讲座", N.ACCEPTED, U.NORMAL, Category.DIGITAL, "", -25, None,
-     "已请中国移动在智能手机课中增加防诈骗内容。",
-     "老人接到冒充客服的电话，差点被骗，希望多讲讲怎么识别。"),
-    ("小区里缺少休息座椅", N.ACCEPTED, U.LOW, Category.LIVING, "小区中心广场", -18, None,
-     "已与物业商量增设座椅的位置。", "老人散步走累了没地方坐。"),
-    ("6号楼1单元楼道灯不亮", N.NEW, U.NORMAL, Category.LIVING, "6号楼1单元", -3, None, "",
-     "10楼到12楼的声控灯坏了一个星期了，晚上上下楼很黑。"),
-    ("希望增加儿童课后托管", N.NEW, U.NORMAL, Category.YOUTH, "", -6, None, "",
-     "双职工家庭，孩子放学后没人照看。"),
-    ("希望在小区内增设停车位", N.DECLINED, U.LOW, Category.LIVING, "", -90, None,
-     "小区场地有限，增设车位会占用消防通道和绿地，暂不具备条件。",
-     "晚上回来经常找不到车位。"),
+    (
+        "高层供水不畅，水压低、水发黄",
+        N.RESOLVED,
+        U.URGENT,
+        Category.LIVING,
+        "3号楼",
+        -280,
+        "供水管网更换",
+        "供水主管已全部更换，通水验收合格，请居民放心用水。",
+        "家住3号楼高层，早晚用水高峰水压很低，热水器打不着火，水还发黄。",
+    ),
+    (
+        "枯树枝有坠落危险",
+        N.RESOLVED,
+        U.NORMAL,
+        Category.LIVING,
+        "4号楼南侧",
+        -80,
+        "小区枯树枝修剪",
+        "物业已完成修剪清运。",
+        "刮风时枯树枝掉下来，差点砸到楼下停的车。",
+    ),
+    (
+        "希望小区有老年食堂",
+        N.IN_PROJECT,
+        U.NORMAL,
+        Category.ELDERLY,
+        "",
+        -130,
+        "爸妈食堂",
+        "已纳入“爸妈食堂”项目，目前试运营中。",
+        "孩子们都上班，中午老两口做饭不方便，希望小区里能有个老年食堂。",
+    ),
+    (
+        "楼道乱堆杂物，希望倡导文明",
+        N.IN_PROJECT,
+        U.LOW,
+        Category.VOLUNTEER,
+        "5号楼2单元",
+        -55,
+        "正能量小区风气建设",
+        "已纳入“正能量小区风气建设”项目。",
+        "楼道里堆了纸箱和旧家具，影响通行，也有消防隐患。",
+    ),
+    (
+        "希望开设防电信诈骗讲座",
+        N.ACCEPTED,
+        U.NORMAL,
+        Category.DIGITAL,
+        "",
+        -25,
+        None,
+        "已请中国移动在智能手机课中增加防诈骗内容。",
+        "老人接到冒充客服的电话，差点被骗，希望多讲讲怎么识别。",
+    ),
+    (
+        "小区里缺少休息座椅",
+        N.ACCEPTED,
+        U.LOW,
+        Category.LIVING,
+        "小区中心广场",
+        -18,
+        None,
+        "已与物业商量增设座椅的位置。",
+        "老人散步走累了没地方坐。",
+    ),
+    (
+        "6号楼1单元楼道灯不亮",
+        N.NEW,
+        U.NORMAL,
+        Category.LIVING,
+        "6号楼1单元",
+        -3,
+        None,
+        "",
+        "10楼到12楼的声控灯坏了一个星期了，晚上上下楼很黑。",
+    ),
+    (
+        "希望增加儿童课后托管",
+        N.NEW,
+        U.NORMAL,
+        Category.YOUTH,
+        "",
+        -6,
+        None,
+        "",
+        "双职工家庭，孩子放学后没人照看。",
+    ),
+    (
+        "希望在小区内增设停车位",
+        N.DECLINED,
+        U.LOW,
+        Category.LIVING,
+        "",
+        -90,
+        None,
+        "小区场地有限，增设车位会占用消防通道和绿地，暂不具备条件。",
+        "晚上回来经常找不到车位。",
+    ),
 ]
 
 
@@ -644,146 +919,270 @@ def activity_specs() -> list[ActivitySpec]:
     """Every demo activity, past and upcoming, in a fixed order."""
     yoga = _series(
         [-5 - 14 * k for k in range(26)] + [9],
-        title="公益瑜伽课", category=Category.HEALTH, partners=("徐婕瑜伽",),
-        commitment="每月两次公益瑜伽课", place=PLACE_HALL,
+        title="公益瑜伽课",
+        category=Category.HEALTH,
+        partners=("徐婕瑜伽",),
+        commitment="每月两次公益瑜伽课",
+        place=PLACE_HALL,
         summary="徐婕老师带练，零基础、中老年居民都能跟上",
         description="每月两次的公益瑜伽课，每次60分钟。动作温和，以拉伸、呼吸和平衡练习为主，"
         "请穿宽松衣服，自带瑜伽垫（阵地有少量备用）。",
-        hour=9, minute=30, minutes=60, capacity=30, turnout=(14, 28),
+        hour=9,
+        minute=30,
+        minutes=60,
+        capacity=30,
+        turnout=(14, 28),
         upcoming={"turnout": (12, 12)},
     )
     phone = _series(
         [-12 - 30 * k for k in range(11)] + [6],
-        title="智能手机使用课", category=Category.DIGITAL, partners=("中国移动",),
-        commitment="每月一次老年人智能手机使用课", place=PLACE_ROOM,
+        title="智能手机使用课",
+        category=Category.DIGITAL,
+        partners=("中国移动",),
+        commitment="每月一次老年人智能手机使用课",
+        place=PLACE_ROOM,
         summary="手把手教老年人用智能手机：视频通话、扫码、防诈骗",
         description="中国移动党员服务队的老师一对一辅导，每次一个主题：微信视频通话、"
         "扫码乘车、网上缴水电费、识别诈骗电话。请带上自己的手机和充电宝。",
-        hour=15, minute=0, minutes=90, capacity=25, audience="elderly", turnout=(12, 22),
+        hour=15,
+        minute=0,
+        minutes=90,
+        capacity=25,
+        audience="elderly",
+        turnout=(12, 22),
         upcoming={"turnout": (23, 23)},
     )
     birthday = _series(
         [-8 - 30 * k for k in range(9)] + [13],
-        title="长者生日会", category=Category.ELDERLY, partners=("甘肃兴邦社会工作服务中心",),
-        commitment="每月一次长者生日会", place=PLACE_HALL,
+        title="长者生日会",
+        category=Category.ELDERLY,
+        partners=("甘肃兴邦社会工作服务中心",),
+        commitment="每月一次长者生日会",
+        place=PLACE_HALL,
         summary="为当月过生日的老人集体庆生",
         description="社工带领老人做手工、做游戏、分享长寿面，家属可以陪同参加。",
-        hour=14, minute=30, minutes=120, capacity=None, audience="elderly", turnout=(15, 30),
+        hour=14,
+        minute=30,
+        minutes=120,
+        capacity=None,
+        audience="elderly",
+        turnout=(15, 30),
         upcoming={"turnout": (15, 15)},
     )
     cpr = _series(
         [-240, -150, -60, 10],
-        title="应急救护培训（心肺复苏与AED）", category=Category.SAFETY, partners=("蓝天救援队",),
-        commitment="每季度一次应急救护培训", place=PLACE_HALL,
+        title="应急救护培训（心肺复苏与AED）",
+        category=Category.SAFETY,
+        partners=("蓝天救援队",),
+        commitment="每季度一次应急救护培训",
+        place=PLACE_HALL,
         summary="学会心肺复苏、AED和海姆立克急救法",
         description="蓝天救援队教官讲解并带领每位学员在模拟人上练习心肺复苏，学习AED使用和"
         "海姆立克急救法。名额有限，满员后可排队候补。",
-        hour=9, minute=0, minutes=150, capacity=20, turnout=(16, 20),
+        hour=9,
+        minute=0,
+        minutes=150,
+        capacity=20,
+        turnout=(16, 20),
         upcoming={"turnout": (24, 24)},
     )
     fire = _series(
         [-200, -16],
-        title="消防演练", category=Category.SAFETY,
+        title="消防演练",
+        category=Category.SAFETY,
         partners=("蓝天救援队", "中铁二十一局德盛和物业"),
-        commitment="每年两次消防与电梯救援演练", place=PLACE_SQUARE,
+        commitment="每年两次消防与电梯救援演练",
+        place=PLACE_SQUARE,
         summary="灭火器使用、楼道疏散，全体居民都可参加",
         description="蓝天救援队与物业联合组织：模拟楼道起火，演练报警、疏散和灭火器使用，"
         "居民可以亲手使用灭火器扑灭油盆火。",
-        hour=10, minute=0, minutes=90, capacity=None, turnout=(30, 45),
+        hour=10,
+        minute=0,
+        minutes=90,
+        capacity=None,
+        turnout=(30, 45),
     )
     elevator = _series(
         [-23],
-        title="电梯困人救援演练", category=Category.SAFETY,
+        title="电梯困人救援演练",
+        category=Category.SAFETY,
         partners=("蓝天救援队", "中铁二十一局德盛和物业"),
-        commitment="每年两次消防与电梯救援演练", place="2号楼1单元电梯厅",
+        commitment="每年两次消防与电梯救援演练",
+        place="2号楼1单元电梯厅",
         summary="被困电梯怎么办？救援队和物业现场演示",
         description="模拟电梯故障困人，讲解被困时的正确做法，演示物业与救援队的联合救援流程。",
-        hour=10, minute=0, minutes=60, capacity=None, turnout=(20, 30),
+        hour=10,
+        minute=0,
+        minutes=60,
+        capacity=None,
+        turnout=(20, 30),
     )
     youth = _series(
         [-6 - 14 * k for k in range(8)] + [8],
-        title="青少年科学兴趣小组", category=Category.YOUTH,
+        title="青少年科学兴趣小组",
+        category=Category.YOUTH,
         partners=("兰州高校大学生社会实践基地",),
-        commitment="每两周一次青少年科学兴趣小组", place=PLACE_ROOM,
+        commitment="每两周一次青少年科学兴趣小组",
+        place=PLACE_ROOM,
         summary="大学生志愿者带孩子做科学小实验",
         description="每两周一次，大学生志愿者带领8至14岁的孩子动手做实验：水火箭、简易电路、"
         "植物观察。孩子没有手机的，请家长登录后代为报名。",
-        hour=15, minute=0, minutes=90, capacity=20, audience="children", turnout=(6, 12),
-        min_age=8, max_age=14, upcoming={"turnout": (8, 8)},
+        hour=15,
+        minute=0,
+        minutes=90,
+        capacity=20,
+        audience="children",
+        turnout=(6, 12),
+        min_age=8,
+        max_age=14,
+        upcoming={"turnout": (8, 8)},
     )
     health = _series(
         [-10 - 30 * k for k in range(8)] + [15],
-        title="免费测血压与健康义诊", category=Category.HEALTH, partners=("西站社区卫生服务站",),
-        commitment="每月一次免费测血压与健康义诊", place=PLACE_ROOM,
+        title="免费测血压与健康义诊",
+        category=Category.HEALTH,
+        partners=("西站社区卫生服务站",),
+        commitment="每月一次免费测血压与健康义诊",
+        place=PLACE_ROOM,
         summary="家庭医生测血压、测血糖，解答用药问题",
         description="西站社区卫生服务站的家庭医生到阵地义诊。请带上正在服用的药品或药盒，"
         "空腹测血糖请在上午九点前到。",
-        hour=8, minute=30, minutes=150, capacity=None, audience="elderly", turnout=(18, 35),
+        hour=8,
+        minute=30,
+        minutes=150,
+        capacity=None,
+        audience="elderly",
+        turnout=(18, 35),
         upcoming={"turnout": (6, 6)},
     )
     party = _series(
         [-4 - 30 * k for k in range(6)] + [5],
-        title="党员志愿服务", category=Category.VOLUNTEER, partners=(), commitment=None,
-        place=PLACE_SQUARE, summary="党员清扫楼道、看望独居老人",
+        title="党员志愿服务",
+        category=Category.VOLUNTEER,
+        partners=(),
+        commitment=None,
+        place=PLACE_SQUARE,
+        summary="党员清扫楼道、看望独居老人",
         description="小区党员每月一次集中志愿服务：清理楼道杂物、看望独居和高龄老人、"
         "协助物业巡查消防通道。本活动仅限党员报名。",
-        hour=9, minute=0, minutes=120, capacity=None, audience="party", turnout=(12, 24),
-        party_members_only=True, upcoming={"turnout": (12, 12)},
+        hour=9,
+        minute=0,
+        minutes=120,
+        capacity=None,
+        audience="party",
+        turnout=(12, 24),
+        party_members_only=True,
+        upcoming={"turnout": (12, 12)},
     )
     choir = _series(
         # Tomorrow's rehearsal keeps "this week" on the home page from being empty.
         [-20 - 30 * k for k in range(7)] + [1],
-        title="合唱团排练", category=Category.CULTURE, partners=("铁建丽苑退休职工协会",),
-        commitment="每月一次合唱团排练", place=PLACE_HALL,
+        title="合唱团排练",
+        category=Category.CULTURE,
+        partners=("铁建丽苑退休职工协会",),
+        commitment="每月一次合唱团排练",
+        place=PLACE_HALL,
         summary="退休职工合唱团排练，欢迎新成员",
         description="排练红歌和经典老歌，为小区音乐节准备节目。喜欢唱歌的居民都可以来。",
-        hour=15, minute=0, minutes=120, capacity=40, audience="elderly", turnout=(15, 28),
+        hour=15,
+        minute=0,
+        minutes=120,
+        capacity=40,
+        audience="elderly",
+        turnout=(15, 28),
         upcoming={"turnout": (10, 10)},
     )
     medicine = _series(
         [-200, -30],
-        title="过期药品回收与家庭药箱整理", category=Category.HEALTH,
-        partners=("建西东路惠民大药房",), commitment="过期药品回收与家庭药箱整理",
-        place=PLACE_SQUARE, summary="带上家里的过期药，药师帮你整理药箱",
+        title="过期药品回收与家庭药箱整理",
+        category=Category.HEALTH,
+        partners=("建西东路惠民大药房",),
+        commitment="过期药品回收与家庭药箱整理",
+        place=PLACE_SQUARE,
+        summary="带上家里的过期药，药师帮你整理药箱",
         description="执业药师现场回收过期药品，检查家庭药箱，讲解药品保存方法。",
-        hour=9, minute=30, minutes=120, capacity=None, turnout=(15, 30),
+        hour=9,
+        minute=30,
+        minutes=120,
+        capacity=None,
+        turnout=(15, 30),
     )
     legal = _series(
         [12],
-        title="法律援助进小区", category=Category.LEGAL, partners=("甘肃锐诚律师事务所",),
-        commitment="每月一次法律咨询日", place=PLACE_ROOM,
+        title="法律援助进小区",
+        category=Category.LEGAL,
+        partners=("甘肃锐诚律师事务所",),
+        commitment="每月一次法律咨询日",
+        place=PLACE_ROOM,
         summary="律师现场免费咨询，符合条件的转介法律援助",
         description="甘肃锐诚律师事务所律师到小区党员阵地坐班，免费解答婚姻家庭、房屋买卖、"
         "劳动争议、遗嘱继承等问题。请提前报名，方便律师准备；可带上相关材料。",
-        hour=9, minute=0, minutes=180, capacity=40, turnout=(8, 8), closes_day_before=True,
+        hour=9,
+        minute=0,
+        minutes=180,
+        capacity=40,
+        turnout=(8, 8),
+        closes_day_before=True,
     )
     festival = _series(
         [35],
-        title="小区音乐节", category=Category.CULTURE,
-        partners=("铁建丽苑退休职工协会", "甘肃兴邦社会工作服务中心"), commitment=None,
-        place=PLACE_SQUARE, summary="正在筹备：欢迎居民报名表演节目",
+        title="小区音乐节",
+        category=Category.CULTURE,
+        partners=("铁建丽苑退休职工协会", "甘肃兴邦社会工作服务中心"),
+        commitment=None,
+        place=PLACE_SQUARE,
+        summary="正在筹备：欢迎居民报名表演节目",
         description="退休职工协会和兴邦社工正在筹备小区第一届音乐节，合唱、器乐、舞蹈都欢迎。"
         "节目单确定后开放观众报名。",
-        hour=18, minute=30, minutes=150, capacity=None, upcoming_status=A.PLANNED,
+        hour=18,
+        minute=30,
+        minutes=150,
+        capacity=None,
+        upcoming_status=A.PLANNED,
     )
-    return (yoga + phone + birthday + cpr + fire + elevator + youth + health + party + choir
-            + medicine + legal + festival)
+    return (
+        yoga
+        + phone
+        + birthday
+        + cpr
+        + fire
+        + elevator
+        + youth
+        + health
+        + party
+        + choir
+        + medicine
+        + legal
+        + festival
+    )
 
 
 COMMENTS = {
-    Category.HEALTH: ["老师很耐心，动作讲得很细。", "坚持练了几次，腰不那么疼了。",
-                      "在家门口就能锻炼，太方便了。", "医生讲得清楚，血压也量了，放心了。"],
-    Category.DIGITAL: ["终于学会和孙子视频通话了！", "老师一步一步教，讲得慢，听得懂。",
-                       "学会了识别诈骗电话，很实用。"],
+    Category.HEALTH: [
+        "老师很耐心，动作讲得很细。",
+        "坚持练了几次，腰不那么疼了。",
+        "在家门口就能锻炼，太方便了。",
+        "医生讲得清楚，血压也量了，放心了。",
+    ],
+    Category.DIGITAL: [
+        "终于学会和孙子视频通话了！",
+        "老师一步一步教，讲得慢，听得懂。",
+        "学会了识别诈骗电话，很实用。",
+    ],
     Category.ELDERLY: ["社工们像家人一样，很温暖。", "生日会办得热闹，谢谢大家。"],
-    Category.SAFETY: ["第一次亲手用灭火器，心里有底了。", "心肺复苏练了好几遍，很有收获。",
-                      "演练很真实，建议每年多搞几次。"],
+    Category.SAFETY: [
+        "第一次亲手用灭火器，心里有底了。",
+        "心肺复苏练了好几遍，很有收获。",
+        "演练很真实，建议每年多搞几次。",
+    ],
     Category.YOUTH: ["孩子回家还在讲水火箭，很喜欢。", "大学生哥哥姐姐很有耐心。"],
     Category.VOLUNTEER: ["能为邻居做点事，很有意义。"],
     Category.CULTURE: ["唱歌让人心情好，老同事们又聚在一起了。"],
 }
 #: What a resident in her sixties wrote on WeChat Moments (seed/FACTS.md), as her feedback.
-AUNTIE_COMMENT = "紧急救援学了、公益瑜伽课参加了、烦人的供水不畅问题解决了，这就是我们贴心的小区党员阵地！"
+AUNTIE_COMMENT = (
+    "紧急救援学了、公益瑜伽课参加了、烦人的供水不畅问题解决了，这就是我们贴心的小区党员阵地！"
+)
 
 
 # --- the builder ----------------------------------------------------------------------
@@ -892,8 +1291,11 @@ class DemoBuilder:
             user = User.objects.filter(username=username).first()
             if user is None:
                 user = User.objects.create(
-                    username=username, password=self.password_hash, is_staff=True,
-                    last_name=last_name, first_name=first_name,
+                    username=username,
+                    password=self.password_hash,
+                    is_staff=True,
+                    last_name=last_name,
+                    first_name=first_name,
                 )
             _update(user, {"is_staff": True, "is_active": True})
             group = Group.objects.get(name=group_name)
@@ -918,8 +1320,9 @@ class DemoBuilder:
             building = self.buildings[plan.building]
             household = existing.get((building.pk, plan.unit, plan.room))
             if household is None:
-                household = Household(building=building, unit=plan.unit, room=plan.room,
-                                      size=plan.size)
+                household = Household(
+                    building=building, unit=plan.unit, room=plan.room, size=plan.size
+                )
                 new.append(household)
                 existing[(building.pk, plan.unit, plan.room)] = household
             elif household.size != plan.size:
@@ -949,26 +1352,42 @@ class DemoBuilder:
             Resident.objects.filter(user__in=users.values()).values_list("user_id", flat=True)
         )
 
-        fields = ["name", "household", "birth_year", "is_party_member", "is_verified", "email",
-                  "consent_version", "consent_at", "created_at"]
+        fields = [
+            "name",
+            "household",
+            "birth_year",
+            "is_party_member",
+            "is_verified",
+            "email",
+            "consent_version",
+            "consent_at",
+            "created_at",
+        ]
         by_phone = {r.phone: r for r in Resident.objects.filter(phone__in=phones)}
         new, changed = [], []
         for plan, person in adults:
             household = existing[(self.buildings[plan.building].pk, plan.unit, plan.room)]
             values = {
-                "name": person.name, "household": household, "birth_year": person.birth_year,
-                "is_party_member": person.is_party_member, "is_verified": person.is_verified,
-                "email": person.email, "consent_version": consent_version,
-                "consent_at": person.registered, "created_at": person.registered,
+                "name": person.name,
+                "household": household,
+                "birth_year": person.birth_year,
+                "is_party_member": person.is_party_member,
+                "is_verified": person.is_verified,
+                "email": person.email,
+                "consent_version": consent_version,
+                "consent_at": person.registered,
+                "created_at": person.registered,
             }
             resident = by_phone.get(person.phone)
             user = users[person.phone]
             if resident is None:
-                new.append(Resident(
-                    phone=person.phone,
-                    user=None if user.pk in linked_users else user,
-                    **values,
-                ))
+                new.append(
+                    Resident(
+                        phone=person.phone,
+                        user=None if user.pk in linked_users else user,
+                        **values,
+                    )
+                )
             elif _apply(resident, values):
                 changed.append(resident)
         Resident.objects.bulk_create(new)
@@ -986,8 +1405,10 @@ class DemoBuilder:
             household = existing[(self.buildings[plan.building].pk, plan.unit, plan.room)]
             for person in plan.children:
                 values = {
-                    "birth_year": person.birth_year, "is_verified": True,
-                    "consent_version": consent_version, "consent_at": person.registered,
+                    "birth_year": person.birth_year,
+                    "is_verified": True,
+                    "consent_version": consent_version,
+                    "consent_at": person.registered,
                     "created_at": person.registered,
                 }
                 resident = kids.get((household.pk, person.name))
@@ -1017,8 +1438,11 @@ class DemoBuilder:
         self.guardian = {c.pk: first_adult.get(c.household_id) for c in self.children}
         # The resident in her sixties who posted on WeChat Moments (see seed/FACTS.md).
         auntie_phone = next(
-            (person.phone for _plan, person in adults
-             if person.gender == "f" and 60 <= self.today.year - person.birth_year <= 69),
+            (
+                person.phone
+                for _plan, person in adults
+                if person.gender == "f" and 60 <= self.today.year - person.birth_year <= 69
+            ),
             phones[0],
         )
         self.auntie = next(r for r in self.adults if r.phone == auntie_phone)
@@ -1034,10 +1458,14 @@ class DemoBuilder:
                 Partner,
                 {"name": spec.name},
                 {
-                    "short_name": spec.short_name, "category": spec.category,
-                    "description": spec.description, "contact_name": spec.contact_name,
-                    "contact_phone": spec.contact_phone, "address": spec.address,
-                    "is_active": True, "joined_on": joined,
+                    "short_name": spec.short_name,
+                    "category": spec.category,
+                    "description": spec.description,
+                    "contact_name": spec.contact_name,
+                    "contact_phone": spec.contact_phone,
+                    "address": spec.address,
+                    "is_active": True,
+                    "joined_on": joined,
                 },
             )
             self.partner[spec.name] = partner
@@ -1047,17 +1475,24 @@ class DemoBuilder:
                     Agreement,
                     {"partner": partner, "number": number},
                     self._agreement_values(
-                        spec, signed=joined, starts=joined, ends=self.day(-15),
-                        status=Agreement.Status.EXPIRED, renews=None,
+                        spec,
+                        signed=joined,
+                        starts=joined,
+                        ends=self.day(-15),
+                        status=Agreement.Status.EXPIRED,
+                        renews=None,
                     ),
                 )
                 agreement = _upsert(
                     Agreement,
                     {"partner": partner, "number": f"{number}-续"},
                     self._agreement_values(
-                        spec, signed=self.day(-20), starts=self.day(-14),
+                        spec,
+                        signed=self.day(-20),
+                        starts=self.day(-14),
                         ends=self.day(-14) + dt.timedelta(days=730),
-                        status=Agreement.Status.ACTIVE, renews=first,
+                        status=Agreement.Status.ACTIVE,
+                        renews=first,
                         title=f"{spec.name}入驻小区党员阵地协议（续签）",
                     ),
                 )
@@ -1066,9 +1501,12 @@ class DemoBuilder:
                     Agreement,
                     {"partner": partner, "number": number},
                     self._agreement_values(
-                        spec, signed=joined - dt.timedelta(days=3), starts=joined,
+                        spec,
+                        signed=joined - dt.timedelta(days=3),
+                        starts=joined,
                         ends=joined + dt.timedelta(days=365 * spec.years),
-                        status=Agreement.Status.ACTIVE, renews=None,
+                        status=Agreement.Status.ACTIVE,
+                        renews=None,
                     ),
                 )
             for commitment in spec.commitments:
@@ -1076,9 +1514,11 @@ class DemoBuilder:
                     ResourceCommitment,
                     {"partner": partner, "title": commitment.title},
                     {
-                        "agreement": agreement, "description": commitment.description,
+                        "agreement": agreement,
+                        "description": commitment.description,
                         "frequency": commitment.frequency,
-                        "times_per_month": commitment.times_per_month, "is_active": True,
+                        "times_per_month": commitment.times_per_month,
+                        "is_active": True,
                     },
                 )
 
@@ -1090,8 +1530,13 @@ class DemoBuilder:
             default_title = f"{spec.name}入驻小区党员阵地协议"
             note = ""
         return {
-            "complex": self.complex, "title": title or default_title, "status": status,
-            "signed_on": signed, "starts_on": starts, "ends_on": ends, "renews": renews,
+            "complex": self.complex,
+            "title": title or default_title,
+            "status": status,
+            "signed_on": signed,
+            "starts_on": starts,
+            "ends_on": ends,
+            "renews": renews,
             "note": note,
         }
 
@@ -1104,9 +1549,12 @@ class DemoBuilder:
                 ServiceProject,
                 {"complex": self.complex, "title": spec.title},
                 {
-                    "category": spec.category, "partner": self.partner[spec.partner],
-                    "description": spec.description, "status": spec.status,
-                    "progress": spec.progress, "starts_on": self.day(spec.starts),
+                    "category": spec.category,
+                    "partner": self.partner[spec.partner],
+                    "description": spec.description,
+                    "status": spec.status,
+                    "progress": spec.progress,
+                    "starts_on": self.day(spec.starts),
                     "due_on": self.day(spec.due),
                     "finished_on": self.day(spec.finished) if spec.finished is not None else None,
                 },
@@ -1116,35 +1564,52 @@ class DemoBuilder:
                 _upsert(
                     Milestone,
                     {"project": project, "title": title},
-                    {"due_on": self.day(due),
-                     "done_on": self.day(done) if done is not None else None},
+                    {
+                        "due_on": self.day(due),
+                        "done_on": self.day(done) if done is not None else None,
+                    },
                 )
             self.project[spec.title] = project
 
     def needs(self) -> None:
         rng = random.Random(f"{SEED}:needs")
-        for (title, status, urgency, category, location, created, project, reply,
-             description) in NEEDS:
+        for (
+            title,
+            status,
+            urgency,
+            category,
+            location,
+            created,
+            project,
+            reply,
+            description,
+        ) in NEEDS:
             created_at = _at(self.day(created), rng.randint(8, 20), rng.randint(0, 59))
             resolved_at = (
                 _at(self.day(PROJECTS_BY_TITLE[project].finished), 17)
-                if status == Need.Status.RESOLVED else None
+                if status == Need.Status.RESOLVED
+                else None
             )
             _upsert(
                 Need,
                 {"complex": self.complex, "title": title},
                 {
-                    "resident": rng.choice(self.adults), "description": description,
-                    "location": location, "urgency": urgency, "category": category,
+                    "resident": rng.choice(self.adults),
+                    "description": description,
+                    "location": location,
+                    "urgency": urgency,
+                    "category": category,
                     "status": status,
                     "project": self.project[project] if project else None,
-                    "staff_reply": reply, "created_at": created_at, "resolved_at": resolved_at,
+                    "staff_reply": reply,
+                    "created_at": created_at,
+                    "resolved_at": resolved_at,
                 },
             )
 
     def leads(self) -> None:
         rng = random.Random(f"{SEED}:leads")
-        for (organisation, stage, offer, relationship, contact, created, partner) in LEADS:
+        for organisation, stage, offer, relationship, contact, created, partner in LEADS:
             # Most connections came from party members answering the recruitment call.
             offered_by = rng.choice(
                 self.party_members if stage == Lead.Stage.SIGNED else self.adults
@@ -1162,13 +1627,16 @@ class DemoBuilder:
                 {"organisation": organisation},
                 {
                     "offered_by": offered_by,
-                    "offer": offer, "relationship": relationship, "contact": contact,
+                    "offer": offer,
+                    "relationship": relationship,
+                    "contact": contact,
                     "stage": stage,
                     "follow_up_on": None if closed else self.day(rng.randint(2, 14)),
                     "assigned_to": self.staff,
                     "partner": self.partner[partner] if partner else None,
                     "note": "已签订入驻协议。" if partner else "",
-                    "created_at": created_at, "closed_at": closed_at,
+                    "created_at": created_at,
+                    "closed_at": closed_at,
                 },
             )
 
@@ -1208,11 +1676,19 @@ class DemoBuilder:
         return {
             "category": spec.category,
             "commitment": self.commitment[spec.commitment] if spec.commitment else None,
-            "place": spec.place, "summary": spec.summary, "description": spec.description,
-            "starts_at": starts, "ends_at": starts + dt.timedelta(minutes=spec.minutes),
-            "capacity": spec.capacity, "signup_opens_at": opens, "signup_closes_at": closes,
-            "status": spec.status, "is_public": spec.is_public, "min_age": spec.min_age,
-            "max_age": spec.max_age, "party_members_only": spec.party_members_only,
+            "place": spec.place,
+            "summary": spec.summary,
+            "description": spec.description,
+            "starts_at": starts,
+            "ends_at": starts + dt.timedelta(minutes=spec.minutes),
+            "capacity": spec.capacity,
+            "signup_opens_at": opens,
+            "signup_closes_at": closes,
+            "status": spec.status,
+            "is_public": spec.is_public,
+            "min_age": spec.min_age,
+            "max_age": spec.max_age,
+            "party_members_only": spec.party_members_only,
         }
 
     def _pool(self, spec: ActivitySpec) -> list[Resident]:
@@ -1260,8 +1736,11 @@ class DemoBuilder:
                 attended = not cancelled and (rng.random() < 0.88 or resident is self.auntie)
                 confirmed += 0 if cancelled else 1
                 if resident.user_id:
-                    by = self.staff if resident.birth_year <= 1950 and rng.random() < 0.3 \
+                    by = (
+                        self.staff
+                        if resident.birth_year <= 1950 and rng.random() < 0.3
                         else resident.user
+                    )
                 else:
                     guardian = self.guardian.get(resident.pk)
                     by = guardian.user if guardian else self.staff
@@ -1275,15 +1754,25 @@ class DemoBuilder:
                     code = self._free_code(codes[activity.pk])
                 codes[activity.pk].add(code)
                 signup = SignUp(
-                    activity=activity, resident=resident, household_id=resident.household_id,
+                    activity=activity,
+                    resident=resident,
+                    household_id=resident.household_id,
                     status=SignUp.Status.CANCELLED if cancelled else SignUp.Status.CONFIRMED,
-                    signed_up_by=by, check_in_code=code, created_at=created_at,
+                    signed_up_by=by,
+                    check_in_code=code,
+                    created_at=created_at,
                     confirmed_at=created_at,
-                    cancelled_at=(activity.starts_at - dt.timedelta(hours=rng.randint(2, 30))
-                                  if cancelled else None),
+                    cancelled_at=(
+                        activity.starts_at - dt.timedelta(hours=rng.randint(2, 30))
+                        if cancelled
+                        else None
+                    ),
                     attended=attended,
-                    checked_in_at=(activity.starts_at - dt.timedelta(minutes=rng.randint(0, 20))
-                                   if attended else None),
+                    checked_in_at=(
+                        activity.starts_at - dt.timedelta(minutes=rng.randint(0, 20))
+                        if attended
+                        else None
+                    ),
                 )
                 new_signups.append(signup)
                 if feedback is not None:
@@ -1304,16 +1793,24 @@ class DemoBuilder:
     def _feedback(self, rng, spec, activity, resident) -> Feedback:
         created_at = activity.ends_at + dt.timedelta(hours=rng.randint(1, 30))
         if resident is self.auntie and activity.pk == self.latest_yoga.pk:
-            return Feedback(rating=5, comment=AUNTIE_COMMENT, may_publish=True,
-                            is_published=True, created_at=created_at)
+            return Feedback(
+                rating=5,
+                comment=AUNTIE_COMMENT,
+                may_publish=True,
+                is_published=True,
+                created_at=created_at,
+            )
         rating = rng.choices((5, 4, 3, 2), weights=(60, 28, 10, 2))[0]
         comment = ""
         if rng.random() < 0.6:
             comment = rng.choice(COMMENTS.get(spec.category, COMMENTS[Category.HEALTH]))
         may_publish = bool(comment) and rng.random() < 0.6
         return Feedback(
-            rating=rating, comment=comment, may_publish=may_publish,
-            is_published=may_publish and rng.random() < 0.6, created_at=created_at,
+            rating=rating,
+            comment=comment,
+            may_publish=may_publish,
+            is_published=may_publish and rng.random() < 0.6,
+            created_at=created_at,
         )
 
     @staticmethod
@@ -1325,8 +1822,11 @@ class DemoBuilder:
 
         A second run finds each sign-up already there (the service returns it unchanged).
         """
-        planned = [(n, spec, a) for n, (spec, a) in enumerate(self.activity_plan)
-                   if spec.status == A.OPEN and spec.turnout[0]]
+        planned = [
+            (n, spec, a)
+            for n, (spec, a) in enumerate(self.activity_plan)
+            if spec.status == A.OPEN and spec.turnout[0]
+        ]
         signed_up = set(
             SignUp.objects.filter(activity__in=[a for _n, _spec, a in planned])
             .active()

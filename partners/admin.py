@@ -89,9 +89,7 @@ class PartnerAdmin(GuardedHistoryAdmin):
         for partner in objs:
             for activity in partner.activities.all():
                 protected.append(
-                    format_html(
-                        "{}: {}", capfirst(activity._meta.verbose_name), activity
-                    )
+                    format_html("{}: {}", capfirst(activity._meta.verbose_name), activity)
                 )
         return deleted, counts, perms_needed, protected
 
@@ -270,8 +268,9 @@ class LeadAdminForm(forms.ModelForm):
                 lead=self.instance, stage=stage, partner=cleaned.get("partner")
             )
             if refusal is not None:
-                self.add_error("partner" if refusal.code == "partner_required" else "stage",
-                               refusal)
+                self.add_error(
+                    "partner" if refusal.code == "partner_required" else "stage", refusal
+                )
         return cleaned
 
 

@@ -57,9 +57,7 @@ def lead_move_refusal(
     return None
 
 
-def move_lead(
-    *, lead: Lead | int, stage: str, partner: Partner | None = None, by=None
-) -> Lead:
+def move_lead(*, lead: Lead | int, stage: str, partner: Partner | None = None, by=None) -> Lead:
     """Staff move a lead to a stage of its follow-up (contacted … signed / dropped).
 
     Closing it (signed or dropped) records `closed_at`; it is kept while the lead stays in
@@ -112,8 +110,10 @@ def partner_deletion_refusal(*, partner: Partner) -> ValidationError | None:
     else:
         return None
     return ValidationError(
-        _("“%(name)s”%(reason)s，不能删除，以免改变以往的月度统计；"
-          "如该单位已撤离，请将其标记为已撤离（不在驻）。"),
+        _(
+            "“%(name)s”%(reason)s，不能删除，以免改变以往的月度统计；"
+            "如该单位已撤离，请将其标记为已撤离（不在驻）。"
+        ),
         code=code,
         params={"name": partner.name, "reason": reason},
     )

@@ -22,11 +22,11 @@ from .services import anonymise_resident, change_phone, delete_resident, reset_l
 DELETED = _("（已删除个人数据）")
 
 
-
 class BuildingListFilter(SelectRelatedListFilter):
     """Filter by building, named with its complex, in one query."""
 
     select_related = ("complex",)
+
 
 @admin.register(Community)
 class CommunityAdmin(admin.ModelAdmin):
@@ -260,9 +260,7 @@ class ResidentAdmin(StaffImportExportMixin, ImportExportModelAdmin):
                 delete_resident(resident=resident)
 
     def get_search_results(self, request, queryset, search_term):
-        queryset, may_have_duplicates = super().get_search_results(
-            request, queryset, search_term
-        )
+        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
         if request.path.endswith("/autocomplete/"):
             # Residents who deleted their data cannot be signed up or linked any more.
             queryset = queryset.filter(anonymised_at__isnull=True)
@@ -302,8 +300,9 @@ class ResidentAdmin(StaffImportExportMixin, ImportExportModelAdmin):
         """Through `residents.services.anonymise_resident`, after a confirmation page."""
         queryset = queryset.filter(anonymised_at__isnull=True)
         if request.POST.get("post") != "yes":
-            return self._confirm(request, queryset, action="anonymise",
-                                 title=_gettext("删除个人数据"))
+            return self._confirm(
+                request, queryset, action="anonymise", title=_gettext("删除个人数据")
+            )
         done = 0
         for resident in queryset:
             try:
@@ -334,8 +333,9 @@ class ResidentAdmin(StaffImportExportMixin, ImportExportModelAdmin):
             )
             return None
         if request.POST.get("post") != "yes":
-            return self._confirm(request, queryset, action="reset_password",
-                                 title=_gettext("重置登录密码"))
+            return self._confirm(
+                request, queryset, action="reset_password", title=_gettext("重置登录密码")
+            )
         names = []
         for resident in queryset:
             try:

@@ -183,8 +183,18 @@ class RegistrationForm(LargeInputsMixin, AddressFields, NewPasswordFields):
     )
     consent = _consent_field()
 
-    field_order = ["phone", "name", "password1", "password2", "building", "unit", "room",
-                   "birth_year", "email", "consent"]
+    field_order = [
+        "phone",
+        "name",
+        "password1",
+        "password2",
+        "building",
+        "unit",
+        "room",
+        "birth_year",
+        "email",
+        "consent",
+    ]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -204,8 +214,7 @@ class ActivationForm(LargeInputsMixin, AddressFields, NewPasswordFields):
     name = forms.CharField(label=_("姓名"), max_length=64)
     consent = _consent_field()
 
-    field_order = ["phone", "name", "building", "unit", "room", "password1", "password2",
-                   "consent"]
+    field_order = ["phone", "name", "building", "unit", "room", "password1", "password2", "consent"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

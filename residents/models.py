@@ -147,9 +147,7 @@ class Resident(models.Model):
         verbose_name=_("住户"),
     )
     name = models.CharField(_("姓名"), max_length=64)
-    phone = models.CharField(
-        _("手机号码"), max_length=11, blank=True, validators=[phone_validator]
-    )
+    phone = models.CharField(_("手机号码"), max_length=11, blank=True, validators=[phone_validator])
     email = models.EmailField(_("电子邮箱"), blank=True)
     birth_year = models.PositiveSmallIntegerField(_("出生年份"), null=True, blank=True)
     is_party_member = models.BooleanField(_("党员"), default=False)

@@ -34,8 +34,11 @@ def _phone_taken_message() -> str:
 def _require_consent(consent: bool) -> None:
     if not consent:
         raise ValidationError(
-            {"consent": ValidationError(_("请阅读并勾选同意《隐私说明》。"),
-                                        code="consent_required")}
+            {
+                "consent": ValidationError(
+                    _("请阅读并勾选同意《隐私说明》。"), code="consent_required"
+                )
+            }
         )
 
 
@@ -112,8 +115,11 @@ def register_resident(
             if existing is not None:
                 if existing.user_id is None and not existing.is_anonymised:
                     raise ValidationError(
-                        {"phone": ValidationError(_staff_registered_message(),
-                                                  code="staff_registered")}
+                        {
+                            "phone": ValidationError(
+                                _staff_registered_message(), code="staff_registered"
+                            )
+                        }
                     )
                 raise ValidationError(
                     {"phone": ValidationError(_phone_taken_message(), code="duplicate_phone")}
@@ -190,8 +196,7 @@ def activate_resident(
                 raise ValidationError(mismatch.message, code="already_active")
             if User.objects.filter(username=phone).exists():
                 raise mismatch
-            resident.user = _create_login(phone=phone, password=password,
-                                          email=resident.email)
+            resident.user = _create_login(phone=phone, password=password, email=resident.email)
             resident.consent_version = settings.PRIVACY_POLICY_VERSION
             resident.consent_at = timezone.now()
             resident.save(update_fields=["user", "consent_version", "consent_at"])
@@ -208,9 +213,7 @@ def add_household_member(*, guardian: Resident, name: str, birth_year: int) -> R
         if guardian.is_anonymised:
             raise ValidationError(_("您的资料已删除，不能添加家庭成员。"), code="anonymised")
         if guardian.household_id is None:
-            raise ValidationError(
-                _("您还没有登记住址，请联系社区工作人员。"), code="no_household"
-            )
+            raise ValidationError(_("您还没有登记住址，请联系社区工作人员。"), code="no_household")
         household = Household.objects.select_for_update().get(pk=guardian.household_id)
         if household.members.count() >= MAX_HOUSEHOLD_SIZE:
             raise ValidationError(
@@ -251,7 +254,13 @@ def anonymise_resident(*, resident: Resident) -> Resident:
         resident.household = None
         resident.save(
             update_fields=[
-                "name", "phone", "email", "birth_year", "user", "household", "anonymised_at"
+                "name",
+                "phone",
+                "email",
+                "birth_year",
+                "user",
+                "household",
+                "anonymised_at",
             ]
         )
         if user is not None:
@@ -305,29 +314,37 @@ def phone_change_refusal(*, resident: Resident, phone: str) -> ValidationError |
     if not phone:
         if resident.user_id is not None:
             return ValidationError(
-                {"phone": ValidationError(
-                    _("该居民有登录账号，手机号码就是登录名，不能清空；"
-                      "如需停用账号，请使用“重置登录密码”。"),
-                    code="login_needs_phone",
-                )}
+                {
+                    "phone": ValidationError(
+                        _(
+                            "该居民有登录账号，手机号码就是登录名，不能清空；"
+                            "如需停用账号，请使用“重置登录密码”。"
+                        ),
+                        code="login_needs_phone",
+                    )
+                }
             )
         return None
     taken = ValidationError(
-        {"phone": ValidationError(
-            _("手机号码 %(phone)s 已登记给另一位居民。"),
-            code="phone_taken",
-            params={"phone": phone},
-        )}
+        {
+            "phone": ValidationError(
+                _("手机号码 %(phone)s 已登记给另一位居民。"),
+                code="phone_taken",
+                params={"phone": phone},
+            )
+        }
     )
     if Resident.objects.filter(phone=phone).exclude(pk=resident.pk).exists():
         return taken
     if User.objects.filter(username=phone).exclude(pk=resident.user_id).exists():
         return ValidationError(
-            {"phone": ValidationError(
-                _("手机号码 %(phone)s 已是另一个登录账号的登录名，不能使用。"),
-                code="username_taken",
-                params={"phone": phone},
-            )}
+            {
+                "phone": ValidationError(
+                    _("手机号码 %(phone)s 已是另一个登录账号的登录名，不能使用。"),
+                    code="username_taken",
+                    params={"phone": phone},
+                )
+            }
         )
     return None
 
@@ -359,11 +376,13 @@ def change_phone(*, resident: Resident, phone: str) -> Resident:
     except IntegrityError:
         # Someone took the number at the same moment.
         raise ValidationError(
-            {"phone": ValidationError(
-                _("手机号码 %(phone)s 已登记给另一位居民。"),
-                code="phone_taken",
-                params={"phone": phone},
-            )}
+            {
+                "phone": ValidationError(
+                    _("手机号码 %(phone)s 已登记给另一位居民。"),
+                    code="phone_taken",
+                    params={"phone": phone},
+                )
+            }
         ) from None
 
 
@@ -388,9 +407,7 @@ def reset_login(*, resident: Resident) -> Resident:
             )
         user = User.objects.select_for_update().get(pk=resident.user_id)
         if user.is_staff or user.is_superuser:
-            raise ValidationError(
-                _("这是工作人员的账号，不能在这里重置。"), code="staff_login"
-            )
+            raise ValidationError(_("这是工作人员的账号，不能在这里重置。"), code="staff_login")
         resident.user = None
         resident.save(update_fields=["user"])
         user.delete()

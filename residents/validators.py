@@ -11,4 +11,3 @@ phone_validator = RegexValidator(
     message=_("请输入11位手机号码，以1开头，第二位为3至9。"),
     code="invalid_phone",
 )
-

@@ -63,8 +63,9 @@ class LoggedOutOnlyMixin:
         return super().dispatch(request, *args, **kwargs)
 
 
-@method_decorator([sensitive_post_parameters("password1", "password2"), never_cache],
-                  name="dispatch")
+@method_decorator(
+    [sensitive_post_parameters("password1", "password2"), never_cache], name="dispatch"
+)
 class RegisterView(LoggedOutOnlyMixin, FormView):
     """A resident registers with their mobile number and address, then is logged in."""
 
@@ -113,18 +114,20 @@ logger = logging.getLogger(__name__)
 
 def _activation_counters(request, phone: str) -> list[tuple[str, int, int]]:
     """(cache key, limit, window in seconds) of the counters an activation attempt uses."""
-    counters = [(f"activate-fail:ip:{client_ip(request) or '-'}", ACTIVATION_FAILURES_PER_IP,
-                 _IP_WINDOW)]
+    counters = [
+        (f"activate-fail:ip:{client_ip(request) or '-'}", ACTIVATION_FAILURES_PER_IP, _IP_WINDOW)
+    ]
     if phone:
-        counters.append((f"activate-fail:phone:{phone}", ACTIVATION_FAILURES_PER_PHONE,
-                         _PHONE_WINDOW))
+        counters.append(
+            (f"activate-fail:phone:{phone}", ACTIVATION_FAILURES_PER_PHONE, _PHONE_WINDOW)
+        )
     return counters
 
 
 def _activation_blocked(request, phone: str) -> bool:
     return any(
-        (cache.get(key) or 0) >= limit for key, limit, _window in
-        _activation_counters(request, phone)
+        (cache.get(key) or 0) >= limit
+        for key, limit, _window in _activation_counters(request, phone)
     )
 
 
@@ -138,8 +141,9 @@ def _count_activation_failure(request, phone: str) -> None:
     logger.warning("Failed activation for %s from %s", mask_phone(phone), client_ip(request))
 
 
-@method_decorator([sensitive_post_parameters("password1", "password2"), never_cache],
-                  name="dispatch")
+@method_decorator(
+    [sensitive_post_parameters("password1", "password2"), never_cache], name="dispatch"
+)
 class ActivateView(LoggedOutOnlyMixin, FormView):
     """A resident whom staff registered sets their own password."""
 
@@ -149,10 +153,15 @@ class ActivateView(LoggedOutOnlyMixin, FormView):
     def form_valid(self, form):
         data = form.cleaned_data
         if _activation_blocked(self.request, data["phone"]):
-            form.add_error(None, ValidationError(
-                _("尝试次数太多。为保护居民的账号，请稍后再试，或到社区服务站请工作人员帮您激活。"),
-                code="throttled",
-            ))
+            form.add_error(
+                None,
+                ValidationError(
+                    _(
+                        "尝试次数太多。为保护居民的账号，请稍后再试，或到社区服务站请工作人员帮您激活。"
+                    ),
+                    code="throttled",
+                ),
+            )
             return self.render_to_response(self.get_context_data(form=form), status=429)
         try:
             resident = services.activate_resident(
@@ -296,6 +305,5 @@ def household(request, *, resident):
     return render(
         request,
         "residents/household.html",
-        {"form": form, "resident": resident, "household": resident.household,
-         "members": members},
+        {"form": form, "resident": resident, "household": resident.household, "members": members},
     )

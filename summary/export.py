@@ -30,7 +30,8 @@ def filenames(s: MonthlySummary) -> tuple[str, str]:
     """(ASCII fallback, full Chinese name) for Content-Disposition."""
     return (
         f"summary-{s.year:04d}-{s.month:02d}.xlsx",
-        _("%(community)s%(month)s月度总结.xlsx") % {
+        _("%(community)s%(month)s月度总结.xlsx")
+        % {
             "community": s.community_name,
             "month": s.label,
         },
@@ -112,22 +113,45 @@ def _overview(ws, s: MonthlySummary) -> None:
 
 def _partners(ws, s: MonthlySummary) -> None:
     _title(ws, s, _("共建单位履约情况"))
-    _header(ws, 4, [
-        _("共建单位"), _("类别"), _("协议在期"), _("协议到期日"), _("举办活动（场）"),
-        _("参加（人次）"), _("平均评分"), _("评价（条）"), _("已兑现承诺"), _("承诺总数"),
-        _("承诺明细"),
-    ])
+    _header(
+        ws,
+        4,
+        [
+            _("共建单位"),
+            _("类别"),
+            _("协议在期"),
+            _("协议到期日"),
+            _("举办活动（场）"),
+            _("参加（人次）"),
+            _("平均评分"),
+            _("评价（条）"),
+            _("已兑现承诺"),
+            _("承诺总数"),
+            _("承诺明细"),
+        ],
+    )
     for row, p in enumerate(s.partners, start=5):
         details = "；".join(
-            _("%(title)s：%(held)s/%(times)s次") % {
-                "title": c.title, "held": c.held, "times": c.times_per_month,
+            _("%(title)s：%(held)s/%(times)s次")
+            % {
+                "title": c.title,
+                "held": c.held,
+                "times": c.times_per_month,
             }
             for c in p.commitments
         )
         values = [
-            p.name, p.category, _("是") if p.has_agreement else _("否"), p.agreement_ends_on,
-            p.activities, p.attendance, p.rating, p.ratings, p.commitments_met,
-            p.commitments_total, details,
+            p.name,
+            p.category,
+            _("是") if p.has_agreement else _("否"),
+            p.agreement_ends_on,
+            p.activities,
+            p.attendance,
+            p.rating,
+            p.ratings,
+            p.commitments_met,
+            p.commitments_total,
+            details,
         ]
         for col, value in enumerate(values, start=1):
             cell = ws.cell(row=row, column=col, value=value)
@@ -141,14 +165,34 @@ def _partners(ws, s: MonthlySummary) -> None:
 
 def _activities(ws, s: MonthlySummary) -> None:
     _title(ws, s, _("活动清单"))
-    _header(ws, 4, [
-        _("开始时间"), _("活动"), _("类别"), _("共建单位"), _("地点"), _("名额"),
-        _("确认报名"), _("参加（人次）"), _("候补"), _("平均评分"),
-    ])
+    _header(
+        ws,
+        4,
+        [
+            _("开始时间"),
+            _("活动"),
+            _("类别"),
+            _("共建单位"),
+            _("地点"),
+            _("名额"),
+            _("确认报名"),
+            _("参加（人次）"),
+            _("候补"),
+            _("平均评分"),
+        ],
+    )
     for row, a in enumerate(s.activities, start=5):
         values = [
-            _local(a.starts_at), a.title, a.category, a.partners, a.place, a.capacity,
-            a.confirmed, a.attended, a.waitlisted, a.rating,
+            _local(a.starts_at),
+            a.title,
+            a.category,
+            a.partners,
+            a.place,
+            a.capacity,
+            a.confirmed,
+            a.attended,
+            a.waitlisted,
+            a.rating,
         ]
         for col, value in enumerate(values, start=1):
             cell = ws.cell(row=row, column=col, value=value)
@@ -159,8 +203,11 @@ def _activities(ws, s: MonthlySummary) -> None:
     if s.activities:
         total = 5 + len(s.activities)
         ws.cell(row=total, column=1, value=_("合计")).font = _BOLD
-        for col, value in ((7, s.confirmed.value), (8, s.attendance.value),
-                           (9, s.unmet_demand.value)):
+        for col, value in (
+            (7, s.confirmed.value),
+            (8, s.attendance.value),
+            (9, s.unmet_demand.value),
+        ):
             ws.cell(row=total, column=col, value=value).font = _BOLD
     _widths(ws, [17, 28, 12, 24, 18, 8, 10, 12, 8, 10])
     ws.freeze_panes = "B5"
@@ -168,14 +215,28 @@ def _activities(ws, s: MonthlySummary) -> None:
 
 def _projects(ws, s: MonthlySummary) -> None:
     _title(ws, s, _("服务项目"))
-    _header(ws, 4, [
-        _("项目"), _("承接单位"), _("类别"), _("月末状态"), _("月末进度"), _("本月进度变化"),
-        _("计划完成日期"),
-    ])
+    _header(
+        ws,
+        4,
+        [
+            _("项目"),
+            _("承接单位"),
+            _("类别"),
+            _("月末状态"),
+            _("月末进度"),
+            _("本月进度变化"),
+            _("计划完成日期"),
+        ],
+    )
     for row, p in enumerate(s.projects, start=5):
         values = [
-            p.title, p.partner, p.category, p.status_label, p.progress / 100,
-            None if p.progress_change is None else p.progress_change / 100, p.due_on,
+            p.title,
+            p.partner,
+            p.category,
+            p.status_label,
+            p.progress / 100,
+            None if p.progress_change is None else p.progress_change / 100,
+            p.due_on,
         ]
         for col, value in enumerate(values, start=1):
             cell = ws.cell(row=row, column=col, value=value)
@@ -189,14 +250,26 @@ def _projects(ws, s: MonthlySummary) -> None:
 def _trend(ws, s: MonthlySummary) -> None:
     _title(ws, s, _("近12个月趋势"))
     categories = s.trend_categories
-    _header(ws, 4, [
-        _("月份"), _("举办活动（场）"), *[label for _key, label in categories],
-        _("参加（人次）"), _("服务家庭（户）"), _("户覆盖率"),
-    ])
+    _header(
+        ws,
+        4,
+        [
+            _("月份"),
+            _("举办活动（场）"),
+            *[label for _key, label in categories],
+            _("参加（人次）"),
+            _("服务家庭（户）"),
+            _("户覆盖率"),
+        ],
+    )
     for row, m in enumerate(s.trend, start=5):
         values = [
-            m.key, m.activities, *[m.category_count(key) for key, _label in categories],
-            m.attendance, m.households, ratio(m.households, s.household_total),
+            m.key,
+            m.activities,
+            *[m.category_count(key) for key, _label in categories],
+            m.attendance,
+            m.households,
+            ratio(m.households, s.household_total),
         ]
         for col, value in enumerate(values, start=1):
             cell = ws.cell(row=row, column=col, value=value)

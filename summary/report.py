@@ -165,7 +165,7 @@ class Figure:
 
     @property
     def direction(self) -> str:
-        """"up", "down", "flat", or "" when there is nothing to compare."""
+        """ "up", "down", "flat", or "" when there is nothing to compare."""
         change = self.change
         if change is None:
             return ""
@@ -219,7 +219,6 @@ class TrendMonth:
     @property
     def key(self) -> str:
         return f"{self.year}-{self.month:02d}"
-
 
     @property
     def label(self) -> str:
@@ -521,8 +520,7 @@ class MonthlySummary:
     def household_rows(self) -> tuple[tuple[str, int, str], ...]:
         """(month, households reached, coverage) for the table under the households chart."""
         return tuple(
-            (m.key, m.households, format_value(ratio(m.households, self.household_total),
-                                               PERCENT))
+            (m.key, m.households, format_value(ratio(m.households, self.household_total), PERCENT))
             for m in self.trend
         )
 
@@ -562,8 +560,9 @@ class MonthlySummary:
 # --- the queries -----------------------------------------------------------------------
 
 
-def _trend(first: tuple[int, int], end: dt.datetime, now: dt.datetime, months: int, *,
-           year_from: int = 0):
+def _trend(
+    first: tuple[int, int], end: dt.datetime, now: dt.datetime, months: int, *, year_from: int = 0
+):
     """The monthly series from `first` (year, month) for `months` months ending at `end`,
     and the reach figures that need distinct counts (see `_reach`).
 
@@ -775,8 +774,9 @@ def _partners(start, end, ref_day, now, activities: tuple[ActivityRow, ...]):
     Activities, attendance and ratings add up the month's activity rows (an activity run
     jointly counts for each of its partners), so the table agrees with the activity list.
     """
-    per_partner: dict = defaultdict(lambda: {"activities": 0, "attendance": 0,
-                                             "rating_sum": 0, "ratings": 0})
+    per_partner: dict = defaultdict(
+        lambda: {"activities": 0, "attendance": 0, "rating_sum": 0, "ratings": 0}
+    )
     for a in activities:
         for partner_id in a.partner_ids:
             stats = per_partner[partner_id]
@@ -916,8 +916,13 @@ def _monthly_summary(*, year: int, month: int, now: dt.datetime | None) -> Month
         return Q(**{f"{field}__gte": prev_start, f"{field}__lt": start})
 
     # 12-month series; this month and last month are its two last entries.
-    trend, reach = _trend(add_months(year, month, 1 - TREND_MONTHS), end, now, TREND_MONTHS,
-                          year_from=TREND_MONTHS - month)
+    trend, reach = _trend(
+        add_months(year, month, 1 - TREND_MONTHS),
+        end,
+        now,
+        TREND_MONTHS,
+        year_from=TREND_MONTHS - month,
+    )
     cur_month, prev_month = trend[-1], trend[-2]
 
     # The activities of this month and last, with their sign-ups and ratings.
@@ -930,16 +935,13 @@ def _monthly_summary(*, year: int, month: int, now: dt.datetime | None) -> Month
 
     household_total = Complex.objects.aggregate(n=Sum("household_count"))["n"] or 0
 
-
     signups = SignUp.objects.filter(created_at__gte=prev_start, created_at__lt=end).aggregate(
         # Count the indexed column itself: an index-only scan of signup_created_idx.
         cur=Count("created_at", filter=this("created_at")),
         prev=Count("created_at", filter=last("created_at")),
     )
 
-    renewed = Exists(
-        Agreement.objects.filter(renews=OuterRef("pk"), status__in=RAN_STATUSES)
-    )
+    renewed = Exists(Agreement.objects.filter(renews=OuterRef("pk"), status__in=RAN_STATUSES))
 
     def expiring(first, last_):
         return Q(
@@ -952,14 +954,18 @@ def _monthly_summary(*, year: int, month: int, now: dt.datetime | None) -> Month
     agreements = Agreement.objects.annotate(renewed=renewed).aggregate(
         partners=Count("partner", distinct=True, filter=_in_force_q(ref_day)),
         partners_prev=Count("partner", distinct=True, filter=_in_force_q(prev_ref_day)),
-        signed=Count("pk", filter=Q(status__in=SIGNED_STATUSES,
-                                    signed_on__range=(first_day, last_day))),
-        signed_prev=Count("pk", filter=Q(status__in=SIGNED_STATUSES,
-                                         signed_on__range=(prev_first, prev_last))),
-        expired=Count("pk", filter=Q(status__in=RAN_STATUSES,
-                                     ends_on__range=(first_day, last_day))),
-        expired_prev=Count("pk", filter=Q(status__in=RAN_STATUSES,
-                                          ends_on__range=(prev_first, prev_last))),
+        signed=Count(
+            "pk", filter=Q(status__in=SIGNED_STATUSES, signed_on__range=(first_day, last_day))
+        ),
+        signed_prev=Count(
+            "pk", filter=Q(status__in=SIGNED_STATUSES, signed_on__range=(prev_first, prev_last))
+        ),
+        expired=Count(
+            "pk", filter=Q(status__in=RAN_STATUSES, ends_on__range=(first_day, last_day))
+        ),
+        expired_prev=Count(
+            "pk", filter=Q(status__in=RAN_STATUSES, ends_on__range=(prev_first, prev_last))
+        ),
         expiring=Count("pk", filter=expiring(first_day, last_day)),
         expiring_prev=Count("pk", filter=expiring(prev_first, prev_last)),
     )
@@ -1114,7 +1120,6 @@ class YearSummary:
     @property
     def attendance(self) -> int:
         return sum(m.attendance for m in self.months)
-
 
     @property
     def household_coverage(self) -> Figure:

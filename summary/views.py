@@ -125,7 +125,8 @@ def pick(request):
     if (year, month) > _this_month():
         messages.warning(
             request,
-            _("%(month)s还没有到，暂无数据；下面是本月的总结。") % {"month": month_label(year, month)},
+            _("%(month)s还没有到，暂无数据；下面是本月的总结。")
+            % {"month": month_label(year, month)},
         )
         return redirect("summary:current")
     return redirect("summary:month", year=year, month=month)

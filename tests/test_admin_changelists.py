@@ -81,25 +81,33 @@ def _commitments(n):
 def _leads(n):
     staff = StaffUserFactory()
     for i in range(n):
-        LeadFactory(offered_by__user=None, assigned_to=staff, partner=PartnerFactory(),
-                    stage="signed" if i % 2 else "contacted")
+        LeadFactory(
+            offered_by__user=None,
+            assigned_to=staff,
+            partner=PartnerFactory(),
+            stage="signed" if i % 2 else "contacted",
+        )
 
 
 def _activities(n):
     for _ in range(n):
         activity = ActivityFactory(capacity=1, partners=[PartnerFactory(), PartnerFactory()])
         SignUpFactory(activity=activity, resident__user=None)
-        SignUpFactory(activity=activity, resident__user=None, status="waitlisted",
-                      confirmed_at=None)
+        SignUpFactory(
+            activity=activity, resident__user=None, status="waitlisted", confirmed_at=None
+        )
 
 
 def _signups(n):
     staff = StaffUserFactory()
     activity = ActivityFactory()
     for i in range(n):
-        SignUpFactory(activity=activity if i % 2 else ActivityFactory(),
-                      resident__user=None, signed_up_by=staff,
-                      status="waitlisted" if i % 3 else "confirmed")
+        SignUpFactory(
+            activity=activity if i % 2 else ActivityFactory(),
+            resident__user=None,
+            signed_up_by=staff,
+            status="waitlisted" if i % 3 else "confirmed",
+        )
 
 
 def _projects(n):
@@ -117,8 +125,12 @@ def _milestones(n):
 
 def _needs(n):
     for i in range(n):
-        NeedFactory(resident__user=None, complex=ComplexFactory(),
-                    project=ServiceProjectFactory(), urgency="urgent" if i % 2 else "low")
+        NeedFactory(
+            resident__user=None,
+            complex=ComplexFactory(),
+            project=ServiceProjectFactory(),
+            urgency="urgent" if i % 2 else "low",
+        )
 
 
 def _feedback(n):
@@ -183,13 +195,22 @@ PAGES = {
         lambda: ResourceCommitmentFactory(title="每月两次公益瑜伽课"),
         "瑜伽",
     ),
-    "partners_lead": (lambda: LeadFactory(organisation="兰州交通大学", offered_by__user=None), "交通大学"),
+    "partners_lead": (
+        lambda: LeadFactory(organisation="兰州交通大学", offered_by__user=None),
+        "交通大学",
+    ),
     "activities_activity": (lambda: ActivityFactory(title="消防演练"), "消防"),
-    "activities_signup": (lambda: SignUpFactory(resident__name="李桂兰", resident__user=None), "李桂兰"),
+    "activities_signup": (
+        lambda: SignUpFactory(resident__name="李桂兰", resident__user=None),
+        "李桂兰",
+    ),
     "activities_serviceproject": (lambda: ServiceProjectFactory(title="供水管网更换"), "供水"),
     "activities_milestone": (lambda: MilestoneFactory(title="3号楼管道更换"), "管道"),
     "activities_need": (lambda: NeedFactory(title="楼道灯坏了", resident__user=None), "楼道灯"),
-    "activities_feedback": (lambda: FeedbackFactory(comment="老师很耐心", signup__resident__user=None), "耐心"),
+    "activities_feedback": (
+        lambda: FeedbackFactory(comment="老师很耐心", signup__resident__user=None),
+        "耐心",
+    ),
 }
 
 
@@ -337,9 +358,7 @@ def test_every_history_admin_guards_its_revert_form():
 
 
 @pytest.mark.parametrize("name", sorted(_history_admins()))
-def test_secretary_gets_403_posting_an_old_version_and_nothing_changes(
-    secretary_client, name
-):
+def test_secretary_gets_403_posting_an_old_version_and_nothing_changes(secretary_client, name):
     make, _term = PAGES[name]
     obj = make()
     version = obj.history.first()

@@ -111,8 +111,12 @@ def test_a_resident_cannot_hold_two_active_sign_ups_for_one_activity():
 def test_a_cancelled_sign_up_and_an_active_one_may_coexist():
     activity = ActivityFactory()
     resident = no_login()
-    SignUpFactory(activity=activity, resident=resident, status=SignUp.Status.CANCELLED,
-                  cancelled_at=timezone.now())
+    SignUpFactory(
+        activity=activity,
+        resident=resident,
+        status=SignUp.Status.CANCELLED,
+        cancelled_at=timezone.now(),
+    )
     SignUpFactory(activity=activity, resident=resident)
     SignUpFactory(activity=activity, resident=resident, status=SignUp.Status.CANCELLED)
     assert SignUp.objects.filter(activity=activity, resident=resident).count() == 3
@@ -164,8 +168,9 @@ def test_a_signed_agreement_has_a_signing_date():
 def test_a_need_in_a_project_names_the_project():
     with refused_by_the_database():
         NeedFactory(resident=no_login(), status=Need.Status.IN_PROJECT, project=None)
-    need = NeedFactory(resident=no_login(), status=Need.Status.IN_PROJECT,
-                       project=ServiceProjectFactory())
+    need = NeedFactory(
+        resident=no_login(), status=Need.Status.IN_PROJECT, project=ServiceProjectFactory()
+    )
     assert need.project is not None
 
 
@@ -204,8 +209,12 @@ def test_full_clean_says_the_age_range_is_upside_down():
 
 def test_full_clean_says_the_sign_up_is_already_there():
     existing = SignUpFactory(resident=no_login())
-    duplicate = SignUp(activity=existing.activity, resident=existing.resident,
-                       status=SignUp.Status.CONFIRMED, check_in_code="999999")
+    duplicate = SignUp(
+        activity=existing.activity,
+        resident=existing.resident,
+        status=SignUp.Status.CONFIRMED,
+        check_in_code="999999",
+    )
     assert "该居民已报名此活动。" in violations(duplicate)
 
 
@@ -232,8 +241,10 @@ def test_full_clean_says_feedback_needs_consent_to_be_published():
 def test_full_clean_says_the_agreement_must_not_end_before_it_starts():
     today = timezone.localdate()
     agreement = AgreementFactory.build(
-        partner=PartnerFactory(), complex=ComplexFactory(),
-        starts_on=today, ends_on=today - dt.timedelta(days=1),
+        partner=PartnerFactory(),
+        complex=ComplexFactory(),
+        starts_on=today,
+        ends_on=today - dt.timedelta(days=1),
     )
     assert "协议的到期日期不能早于生效日期。" in violations(agreement)
 

@@ -151,9 +151,11 @@ def test_a_partner_entered_by_mistake_is_deleted_through_the_service(admin_clien
         (lambda: AgreementFactory().partner, "has_agreements"),
         (lambda: ActivityFactory(partners=[PartnerFactory()]).partners.get(), "has_activities"),
         (
-            lambda: LeadFactory(
-                offered_by__user=None, stage=Lead.Stage.SIGNED, partner=PartnerFactory()
-            ).partner,
+            lambda: (
+                LeadFactory(
+                    offered_by__user=None, stage=Lead.Stage.SIGNED, partner=PartnerFactory()
+                ).partner
+            ),
             "has_leads",
         ),
     ],
@@ -223,9 +225,11 @@ def test_a_partner_given_an_agreement_while_its_delete_page_was_open_is_kept(
     # Between the confirmation page and the click, the page's check passes but the
     # service, under its lock, finds an agreement.
     monkeypatch.setattr(
-        partner_services, "partner_deletion_refusal",
-        lambda *, partner: ValidationError("“共建单位”已签订共建协议，不能删除。",
-                                           code="has_agreements"),
+        partner_services,
+        "partner_deletion_refusal",
+        lambda *, partner: ValidationError(
+            "“共建单位”已签订共建协议，不能删除。", code="has_agreements"
+        ),
     )
 
     response = admin_client.post(url, {"post": "yes"}, follow=True)

@@ -48,15 +48,20 @@ PRODUCTION = {
 
 
 def test_check_deploy_passes_with_production_settings():
-    result = run_django("manage.py", "check", "--deploy", "--fail-level", "WARNING",
-                        **PRODUCTION)
+    result = run_django("manage.py", "check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
 
 
 def test_check_deploy_refuses_the_development_secret_key():
-    result = run_django("manage.py", "check", "--deploy", "--fail-level", "WARNING",
-                        **{**PRODUCTION, "SECRET_KEY": ""})
+    result = run_django(
+        "manage.py",
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        **{**PRODUCTION, "SECRET_KEY": ""},
+    )
     assert result.returncode != 0
     assert "security.W009" in result.stdout + result.stderr
 
@@ -167,7 +172,8 @@ print(queries.captured_queries[0]["sql"])
 
 def test_sqlite_transactions_take_the_write_lock_at_begin(tmp_path):
     result = run_django(
-        "-c", SHOW_FIRST_STATEMENT_OF_A_TRANSACTION,
+        "-c",
+        SHOW_FIRST_STATEMENT_OF_A_TRANSACTION,
         DJANGO_SETTINGS_MODULE="config.settings",
         DATABASE_URL=f"sqlite:///{tmp_path / 'lock.sqlite3'}",
     )
@@ -196,7 +202,9 @@ def test_a_redis_cache_url_gives_a_working_shared_cache():
     except OSError:
         pytest.skip("no Redis on 127.0.0.1:6379 on this machine")
     result = run_django(
-        "manage.py", "shell", "-c",
+        "manage.py",
+        "shell",
+        "-c",
         "from django.core.cache import caches; cache = caches['default']; "
         "cache.set('gongjian-check', 42, 5); "
         "print(type(cache).__name__, cache.get('gongjian-check'))",

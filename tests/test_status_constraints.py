@@ -73,8 +73,9 @@ def test_a_lead_still_followed_up_with_closed_at_is_refused_by_the_database():
 
 @pytest.mark.django_db
 def test_a_signed_lead_whose_time_is_missing_is_refused_in_chinese():
-    lead = LeadFactory.build(offered_by=no_login(), stage=Lead.Stage.SIGNED,
-                             partner=PartnerFactory())
+    lead = LeadFactory.build(
+        offered_by=no_login(), stage=Lead.Stage.SIGNED, partner=PartnerFactory()
+    )
     lead.closed_at = None
     assert "已签约或已放弃的线索必须有结束时间，仍在跟进的线索不能有结束时间。" in violations(lead)
 
@@ -123,15 +124,22 @@ def test_the_migrations_repair_status_times_before_constraining_them():
     _migrate(BEFORE)
     try:
         created = timezone.now() - timezone.timedelta(days=40)
-        cancelled = SignUpFactory(resident=no_login(), status=SignUp.Status.CANCELLED,
-                                  created_at=created, confirmed_at=created, cancelled_at=None)
+        cancelled = SignUpFactory(
+            resident=no_login(),
+            status=SignUp.Status.CANCELLED,
+            created_at=created,
+            confirmed_at=created,
+            cancelled_at=None,
+        )
         stray_cancel = SignUpFactory(resident=no_login(), cancelled_at=timezone.now())
         resolved = NeedFactory(resident=no_login(), status=Need.Status.RESOLVED, resolved_at=None)
-        stray_resolve = NeedFactory(resident=no_login(), status=Need.Status.ACCEPTED,
-                                    resolved_at=timezone.now())
+        stray_resolve = NeedFactory(
+            resident=no_login(), status=Need.Status.ACCEPTED, resolved_at=timezone.now()
+        )
         dropped = LeadFactory(offered_by=no_login(), stage=Lead.Stage.DROPPED, closed_at=None)
-        stray_close = LeadFactory(offered_by=no_login(), stage=Lead.Stage.CONTACTED,
-                                  closed_at=timezone.now())
+        stray_close = LeadFactory(
+            offered_by=no_login(), stage=Lead.Stage.CONTACTED, closed_at=timezone.now()
+        )
         fine = SignUpFactory(resident=no_login(), status=SignUp.Status.CANCELLED)
         fine_cancelled_at = fine.cancelled_at
     finally:

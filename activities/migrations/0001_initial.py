@@ -9,347 +9,1122 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('partners', '0001_initial'),
-        ('residents', '0001_initial'),
+        ("partners", "0001_initial"),
+        ("residents", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Activity',
+            name="Activity",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=200, verbose_name='活动名称')),
-                ('category', models.CharField(choices=[('safety', '应急安全'), ('health', '健康运动'), ('youth', '青少年与教育'), ('culture', '文化娱乐'), ('legal', '法律服务'), ('digital', '数字助老'), ('elderly', '为老服务'), ('living', '居住环境'), ('volunteer', '志愿服务'), ('other', '其他')], default='other', max_length=20, verbose_name='类别')),
-                ('place', models.CharField(max_length=200, verbose_name='地点')),
-                ('summary', models.CharField(blank=True, max_length=200, verbose_name='一句话介绍')),
-                ('description', models.TextField(blank=True, verbose_name='活动介绍')),
-                ('starts_at', models.DateTimeField(verbose_name='开始时间')),
-                ('ends_at', models.DateTimeField(verbose_name='结束时间')),
-                ('capacity', models.PositiveIntegerField(blank=True, help_text='留空表示不限名额。', null=True, verbose_name='名额')),
-                ('signup_opens_at', models.DateTimeField(blank=True, help_text='留空表示发布后即可报名。', null=True, verbose_name='报名开始')),
-                ('signup_closes_at', models.DateTimeField(blank=True, help_text='留空表示活动开始前均可报名。', null=True, verbose_name='报名截止')),
-                ('status', models.CharField(choices=[('planned', '筹备中'), ('open', '报名中'), ('held', '已举办'), ('cancelled', '已取消')], default='planned', max_length=20, verbose_name='状态')),
-                ('is_public', models.BooleanField(default=True, help_text='不公开的筹备中活动只在后台可见。', verbose_name='对居民公开')),
-                ('min_age', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='最小年龄')),
-                ('max_age', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='最大年龄')),
-                ('party_members_only', models.BooleanField(default=False, verbose_name='仅限党员')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='创建时间')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='更新时间')),
-                ('commitment', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='activities', to='partners.resourcecommitment', verbose_name='兑现的资源承诺')),
-                ('complex', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='activities', to='residents.complex', verbose_name='小区')),
-                ('partners', models.ManyToManyField(blank=True, related_name='activities', to='partners.partner', verbose_name='共建单位')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=200, verbose_name="活动名称")),
+                (
+                    "category",
+                    models.CharField(
+                        choices=[
+                            ("safety", "应急安全"),
+                            ("health", "健康运动"),
+                            ("youth", "青少年与教育"),
+                            ("culture", "文化娱乐"),
+                            ("legal", "法律服务"),
+                            ("digital", "数字助老"),
+                            ("elderly", "为老服务"),
+                            ("living", "居住环境"),
+                            ("volunteer", "志愿服务"),
+                            ("other", "其他"),
+                        ],
+                        default="other",
+                        max_length=20,
+                        verbose_name="类别",
+                    ),
+                ),
+                ("place", models.CharField(max_length=200, verbose_name="地点")),
+                (
+                    "summary",
+                    models.CharField(blank=True, max_length=200, verbose_name="一句话介绍"),
+                ),
+                ("description", models.TextField(blank=True, verbose_name="活动介绍")),
+                ("starts_at", models.DateTimeField(verbose_name="开始时间")),
+                ("ends_at", models.DateTimeField(verbose_name="结束时间")),
+                (
+                    "capacity",
+                    models.PositiveIntegerField(
+                        blank=True, help_text="留空表示不限名额。", null=True, verbose_name="名额"
+                    ),
+                ),
+                (
+                    "signup_opens_at",
+                    models.DateTimeField(
+                        blank=True,
+                        help_text="留空表示发布后即可报名。",
+                        null=True,
+                        verbose_name="报名开始",
+                    ),
+                ),
+                (
+                    "signup_closes_at",
+                    models.DateTimeField(
+                        blank=True,
+                        help_text="留空表示活动开始前均可报名。",
+                        null=True,
+                        verbose_name="报名截止",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("planned", "筹备中"),
+                            ("open", "报名中"),
+                            ("held", "已举办"),
+                            ("cancelled", "已取消"),
+                        ],
+                        default="planned",
+                        max_length=20,
+                        verbose_name="状态",
+                    ),
+                ),
+                (
+                    "is_public",
+                    models.BooleanField(
+                        default=True,
+                        help_text="不公开的筹备中活动只在后台可见。",
+                        verbose_name="对居民公开",
+                    ),
+                ),
+                (
+                    "min_age",
+                    models.PositiveSmallIntegerField(
+                        blank=True, null=True, verbose_name="最小年龄"
+                    ),
+                ),
+                (
+                    "max_age",
+                    models.PositiveSmallIntegerField(
+                        blank=True, null=True, verbose_name="最大年龄"
+                    ),
+                ),
+                ("party_members_only", models.BooleanField(default=False, verbose_name="仅限党员")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="创建时间")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="更新时间")),
+                (
+                    "commitment",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="activities",
+                        to="partners.resourcecommitment",
+                        verbose_name="兑现的资源承诺",
+                    ),
+                ),
+                (
+                    "complex",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="activities",
+                        to="residents.complex",
+                        verbose_name="小区",
+                    ),
+                ),
+                (
+                    "partners",
+                    models.ManyToManyField(
+                        blank=True,
+                        related_name="activities",
+                        to="partners.partner",
+                        verbose_name="共建单位",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '活动',
-                'verbose_name_plural': '活动',
-                'ordering': ['-starts_at', 'pk'],
+                "verbose_name": "活动",
+                "verbose_name_plural": "活动",
+                "ordering": ["-starts_at", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='HistoricalActivity',
+            name="HistoricalActivity",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('title', models.CharField(max_length=200, verbose_name='活动名称')),
-                ('category', models.CharField(choices=[('safety', '应急安全'), ('health', '健康运动'), ('youth', '青少年与教育'), ('culture', '文化娱乐'), ('legal', '法律服务'), ('digital', '数字助老'), ('elderly', '为老服务'), ('living', '居住环境'), ('volunteer', '志愿服务'), ('other', '其他')], default='other', max_length=20, verbose_name='类别')),
-                ('place', models.CharField(max_length=200, verbose_name='地点')),
-                ('summary', models.CharField(blank=True, max_length=200, verbose_name='一句话介绍')),
-                ('description', models.TextField(blank=True, verbose_name='活动介绍')),
-                ('starts_at', models.DateTimeField(verbose_name='开始时间')),
-                ('ends_at', models.DateTimeField(verbose_name='结束时间')),
-                ('capacity', models.PositiveIntegerField(blank=True, help_text='留空表示不限名额。', null=True, verbose_name='名额')),
-                ('signup_opens_at', models.DateTimeField(blank=True, help_text='留空表示发布后即可报名。', null=True, verbose_name='报名开始')),
-                ('signup_closes_at', models.DateTimeField(blank=True, help_text='留空表示活动开始前均可报名。', null=True, verbose_name='报名截止')),
-                ('status', models.CharField(choices=[('planned', '筹备中'), ('open', '报名中'), ('held', '已举办'), ('cancelled', '已取消')], default='planned', max_length=20, verbose_name='状态')),
-                ('is_public', models.BooleanField(default=True, help_text='不公开的筹备中活动只在后台可见。', verbose_name='对居民公开')),
-                ('min_age', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='最小年龄')),
-                ('max_age', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='最大年龄')),
-                ('party_members_only', models.BooleanField(default=False, verbose_name='仅限党员')),
-                ('created_at', models.DateTimeField(blank=True, editable=False, verbose_name='创建时间')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('commitment', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='partners.resourcecommitment', verbose_name='兑现的资源承诺')),
-                ('complex', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='residents.complex', verbose_name='小区')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=200, verbose_name="活动名称")),
+                (
+                    "category",
+                    models.CharField(
+                        choices=[
+                            ("safety", "应急安全"),
+                            ("health", "健康运动"),
+                            ("youth", "青少年与教育"),
+                            ("culture", "文化娱乐"),
+                            ("legal", "法律服务"),
+                            ("digital", "数字助老"),
+                            ("elderly", "为老服务"),
+                            ("living", "居住环境"),
+                            ("volunteer", "志愿服务"),
+                            ("other", "其他"),
+                        ],
+                        default="other",
+                        max_length=20,
+                        verbose_name="类别",
+                    ),
+                ),
+                ("place", models.CharField(max_length=200, verbose_name="地点")),
+                (
+                    "summary",
+                    models.CharField(blank=True, max_length=200, verbose_name="一句话介绍"),
+                ),
+                ("description", models.TextField(blank=True, verbose_name="活动介绍")),
+                ("starts_at", models.DateTimeField(verbose_name="开始时间")),
+                ("ends_at", models.DateTimeField(verbose_name="结束时间")),
+                (
+                    "capacity",
+                    models.PositiveIntegerField(
+                        blank=True, help_text="留空表示不限名额。", null=True, verbose_name="名额"
+                    ),
+                ),
+                (
+                    "signup_opens_at",
+                    models.DateTimeField(
+                        blank=True,
+                        help_text="留空表示发布后即可报名。",
+                        null=True,
+                        verbose_name="报名开始",
+                    ),
+                ),
+                (
+                    "signup_closes_at",
+                    models.DateTimeField(
+                        blank=True,
+                        help_text="留空表示活动开始前均可报名。",
+                        null=True,
+                        verbose_name="报名截止",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("planned", "筹备中"),
+                            ("open", "报名中"),
+                            ("held", "已举办"),
+                            ("cancelled", "已取消"),
+                        ],
+                        default="planned",
+                        max_length=20,
+                        verbose_name="状态",
+                    ),
+                ),
+                (
+                    "is_public",
+                    models.BooleanField(
+                        default=True,
+                        help_text="不公开的筹备中活动只在后台可见。",
+                        verbose_name="对居民公开",
+                    ),
+                ),
+                (
+                    "min_age",
+                    models.PositiveSmallIntegerField(
+                        blank=True, null=True, verbose_name="最小年龄"
+                    ),
+                ),
+                (
+                    "max_age",
+                    models.PositiveSmallIntegerField(
+                        blank=True, null=True, verbose_name="最大年龄"
+                    ),
+                ),
+                ("party_members_only", models.BooleanField(default=False, verbose_name="仅限党员")),
+                (
+                    "created_at",
+                    models.DateTimeField(blank=True, editable=False, verbose_name="创建时间"),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "commitment",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="partners.resourcecommitment",
+                        verbose_name="兑现的资源承诺",
+                    ),
+                ),
+                (
+                    "complex",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="residents.complex",
+                        verbose_name="小区",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical 活动',
-                'verbose_name_plural': 'historical 活动',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical 活动",
+                "verbose_name_plural": "historical 活动",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalServiceProject',
+            name="HistoricalServiceProject",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('title', models.CharField(max_length=200, verbose_name='项目名称')),
-                ('category', models.CharField(choices=[('safety', '应急安全'), ('health', '健康运动'), ('youth', '青少年与教育'), ('culture', '文化娱乐'), ('legal', '法律服务'), ('digital', '数字助老'), ('elderly', '为老服务'), ('living', '居住环境'), ('volunteer', '志愿服务'), ('other', '其他')], default='other', max_length=20, verbose_name='类别')),
-                ('description', models.TextField(blank=True, verbose_name='项目介绍')),
-                ('status', models.CharField(choices=[('planned', '计划中'), ('in_progress', '进行中'), ('done', '已完成')], default='planned', max_length=20, verbose_name='状态')),
-                ('progress', models.PositiveSmallIntegerField(default=0, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(100)], verbose_name='进度（%）')),
-                ('starts_on', models.DateField(blank=True, null=True, verbose_name='开始日期')),
-                ('due_on', models.DateField(blank=True, null=True, verbose_name='计划完成日期')),
-                ('finished_on', models.DateField(blank=True, null=True, verbose_name='完成日期')),
-                ('created_at', models.DateTimeField(blank=True, editable=False, verbose_name='创建时间')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('complex', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='residents.complex', verbose_name='小区')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('partner', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='partners.partner', verbose_name='承接单位')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=200, verbose_name="项目名称")),
+                (
+                    "category",
+                    models.CharField(
+                        choices=[
+                            ("safety", "应急安全"),
+                            ("health", "健康运动"),
+                            ("youth", "青少年与教育"),
+                            ("culture", "文化娱乐"),
+                            ("legal", "法律服务"),
+                            ("digital", "数字助老"),
+                            ("elderly", "为老服务"),
+                            ("living", "居住环境"),
+                            ("volunteer", "志愿服务"),
+                            ("other", "其他"),
+                        ],
+                        default="other",
+                        max_length=20,
+                        verbose_name="类别",
+                    ),
+                ),
+                ("description", models.TextField(blank=True, verbose_name="项目介绍")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("planned", "计划中"),
+                            ("in_progress", "进行中"),
+                            ("done", "已完成"),
+                        ],
+                        default="planned",
+                        max_length=20,
+                        verbose_name="状态",
+                    ),
+                ),
+                (
+                    "progress",
+                    models.PositiveSmallIntegerField(
+                        default=0,
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(100),
+                        ],
+                        verbose_name="进度（%）",
+                    ),
+                ),
+                ("starts_on", models.DateField(blank=True, null=True, verbose_name="开始日期")),
+                ("due_on", models.DateField(blank=True, null=True, verbose_name="计划完成日期")),
+                ("finished_on", models.DateField(blank=True, null=True, verbose_name="完成日期")),
+                (
+                    "created_at",
+                    models.DateTimeField(blank=True, editable=False, verbose_name="创建时间"),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "complex",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="residents.complex",
+                        verbose_name="小区",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "partner",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="partners.partner",
+                        verbose_name="承接单位",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical 服务项目',
-                'verbose_name_plural': 'historical 服务项目',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical 服务项目",
+                "verbose_name_plural": "historical 服务项目",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='ServiceProject',
+            name="ServiceProject",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=200, verbose_name='项目名称')),
-                ('category', models.CharField(choices=[('safety', '应急安全'), ('health', '健康运动'), ('youth', '青少年与教育'), ('culture', '文化娱乐'), ('legal', '法律服务'), ('digital', '数字助老'), ('elderly', '为老服务'), ('living', '居住环境'), ('volunteer', '志愿服务'), ('other', '其他')], default='other', max_length=20, verbose_name='类别')),
-                ('description', models.TextField(blank=True, verbose_name='项目介绍')),
-                ('status', models.CharField(choices=[('planned', '计划中'), ('in_progress', '进行中'), ('done', '已完成')], default='planned', max_length=20, verbose_name='状态')),
-                ('progress', models.PositiveSmallIntegerField(default=0, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(100)], verbose_name='进度（%）')),
-                ('starts_on', models.DateField(blank=True, null=True, verbose_name='开始日期')),
-                ('due_on', models.DateField(blank=True, null=True, verbose_name='计划完成日期')),
-                ('finished_on', models.DateField(blank=True, null=True, verbose_name='完成日期')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='创建时间')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='更新时间')),
-                ('buildings', models.ManyToManyField(blank=True, related_name='projects', to='residents.building', verbose_name='涉及楼栋')),
-                ('complex', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='projects', to='residents.complex', verbose_name='小区')),
-                ('partner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='projects', to='partners.partner', verbose_name='承接单位')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=200, verbose_name="项目名称")),
+                (
+                    "category",
+                    models.CharField(
+                        choices=[
+                            ("safety", "应急安全"),
+                            ("health", "健康运动"),
+                            ("youth", "青少年与教育"),
+                            ("culture", "文化娱乐"),
+                            ("legal", "法律服务"),
+                            ("digital", "数字助老"),
+                            ("elderly", "为老服务"),
+                            ("living", "居住环境"),
+                            ("volunteer", "志愿服务"),
+                            ("other", "其他"),
+                        ],
+                        default="other",
+                        max_length=20,
+                        verbose_name="类别",
+                    ),
+                ),
+                ("description", models.TextField(blank=True, verbose_name="项目介绍")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("planned", "计划中"),
+                            ("in_progress", "进行中"),
+                            ("done", "已完成"),
+                        ],
+                        default="planned",
+                        max_length=20,
+                        verbose_name="状态",
+                    ),
+                ),
+                (
+                    "progress",
+                    models.PositiveSmallIntegerField(
+                        default=0,
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(100),
+                        ],
+                        verbose_name="进度（%）",
+                    ),
+                ),
+                ("starts_on", models.DateField(blank=True, null=True, verbose_name="开始日期")),
+                ("due_on", models.DateField(blank=True, null=True, verbose_name="计划完成日期")),
+                ("finished_on", models.DateField(blank=True, null=True, verbose_name="完成日期")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="创建时间")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="更新时间")),
+                (
+                    "buildings",
+                    models.ManyToManyField(
+                        blank=True,
+                        related_name="projects",
+                        to="residents.building",
+                        verbose_name="涉及楼栋",
+                    ),
+                ),
+                (
+                    "complex",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="projects",
+                        to="residents.complex",
+                        verbose_name="小区",
+                    ),
+                ),
+                (
+                    "partner",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="projects",
+                        to="partners.partner",
+                        verbose_name="承接单位",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '服务项目',
-                'verbose_name_plural': '服务项目',
-                'ordering': ['-starts_on', 'pk'],
+                "verbose_name": "服务项目",
+                "verbose_name_plural": "服务项目",
+                "ordering": ["-starts_on", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='Need',
+            name="Need",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=200, verbose_name='需求')),
-                ('description', models.TextField(blank=True, verbose_name='详细说明')),
-                ('location', models.CharField(blank=True, max_length=200, verbose_name='位置')),
-                ('urgency', models.CharField(choices=[('low', '不急'), ('normal', '一般'), ('urgent', '紧急')], default='normal', max_length=10, verbose_name='紧急程度')),
-                ('category', models.CharField(choices=[('safety', '应急安全'), ('health', '健康运动'), ('youth', '青少年与教育'), ('culture', '文化娱乐'), ('legal', '法律服务'), ('digital', '数字助老'), ('elderly', '为老服务'), ('living', '居住环境'), ('volunteer', '志愿服务'), ('other', '其他')], default='other', max_length=20, verbose_name='类别')),
-                ('status', models.CharField(choices=[('new', '待处理'), ('accepted', '已受理'), ('in_project', '已纳入项目'), ('resolved', '已解决'), ('declined', '暂不受理')], default='new', max_length=20, verbose_name='状态')),
-                ('staff_reply', models.TextField(blank=True, verbose_name='答复')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='提交时间')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='更新时间')),
-                ('resolved_at', models.DateTimeField(blank=True, null=True, verbose_name='解决时间')),
-                ('complex', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='needs', to='residents.complex', verbose_name='小区')),
-                ('resident', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='needs', to='residents.resident', verbose_name='提出人')),
-                ('project', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='needs', to='activities.serviceproject', verbose_name='对应项目')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=200, verbose_name="需求")),
+                ("description", models.TextField(blank=True, verbose_name="详细说明")),
+                ("location", models.CharField(blank=True, max_length=200, verbose_name="位置")),
+                (
+                    "urgency",
+                    models.CharField(
+                        choices=[("low", "不急"), ("normal", "一般"), ("urgent", "紧急")],
+                        default="normal",
+                        max_length=10,
+                        verbose_name="紧急程度",
+                    ),
+                ),
+                (
+                    "category",
+                    models.CharField(
+                        choices=[
+                            ("safety", "应急安全"),
+                            ("health", "健康运动"),
+                            ("youth", "青少年与教育"),
+                            ("culture", "文化娱乐"),
+                            ("legal", "法律服务"),
+                            ("digital", "数字助老"),
+                            ("elderly", "为老服务"),
+                            ("living", "居住环境"),
+                            ("volunteer", "志愿服务"),
+                            ("other", "其他"),
+                        ],
+                        default="other",
+                        max_length=20,
+                        verbose_name="类别",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("new", "待处理"),
+                            ("accepted", "已受理"),
+                            ("in_project", "已纳入项目"),
+                            ("resolved", "已解决"),
+                            ("declined", "暂不受理"),
+                        ],
+                        default="new",
+                        max_length=20,
+                        verbose_name="状态",
+                    ),
+                ),
+                ("staff_reply", models.TextField(blank=True, verbose_name="答复")),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="提交时间"
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="更新时间")),
+                (
+                    "resolved_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="解决时间"),
+                ),
+                (
+                    "complex",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="needs",
+                        to="residents.complex",
+                        verbose_name="小区",
+                    ),
+                ),
+                (
+                    "resident",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="needs",
+                        to="residents.resident",
+                        verbose_name="提出人",
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="needs",
+                        to="activities.serviceproject",
+                        verbose_name="对应项目",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '居民需求',
-                'verbose_name_plural': '居民需求',
-                'ordering': ['-created_at', 'pk'],
+                "verbose_name": "居民需求",
+                "verbose_name_plural": "居民需求",
+                "ordering": ["-created_at", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='Milestone',
+            name="Milestone",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=200, verbose_name='节点')),
-                ('due_on', models.DateField(blank=True, null=True, verbose_name='计划日期')),
-                ('done_on', models.DateField(blank=True, null=True, verbose_name='完成日期')),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='milestones', to='activities.serviceproject', verbose_name='服务项目')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=200, verbose_name="节点")),
+                ("due_on", models.DateField(blank=True, null=True, verbose_name="计划日期")),
+                ("done_on", models.DateField(blank=True, null=True, verbose_name="完成日期")),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="milestones",
+                        to="activities.serviceproject",
+                        verbose_name="服务项目",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '项目节点',
-                'verbose_name_plural': '项目节点',
-                'ordering': ['project', 'due_on', 'pk'],
+                "verbose_name": "项目节点",
+                "verbose_name_plural": "项目节点",
+                "ordering": ["project", "due_on", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='HistoricalNeed',
+            name="HistoricalNeed",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('title', models.CharField(max_length=200, verbose_name='需求')),
-                ('description', models.TextField(blank=True, verbose_name='详细说明')),
-                ('location', models.CharField(blank=True, max_length=200, verbose_name='位置')),
-                ('urgency', models.CharField(choices=[('low', '不急'), ('normal', '一般'), ('urgent', '紧急')], default='normal', max_length=10, verbose_name='紧急程度')),
-                ('category', models.CharField(choices=[('safety', '应急安全'), ('health', '健康运动'), ('youth', '青少年与教育'), ('culture', '文化娱乐'), ('legal', '法律服务'), ('digital', '数字助老'), ('elderly', '为老服务'), ('living', '居住环境'), ('volunteer', '志愿服务'), ('other', '其他')], default='other', max_length=20, verbose_name='类别')),
-                ('status', models.CharField(choices=[('new', '待处理'), ('accepted', '已受理'), ('in_project', '已纳入项目'), ('resolved', '已解决'), ('declined', '暂不受理')], default='new', max_length=20, verbose_name='状态')),
-                ('staff_reply', models.TextField(blank=True, verbose_name='答复')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='提交时间')),
-                ('resolved_at', models.DateTimeField(blank=True, null=True, verbose_name='解决时间')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('complex', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='residents.complex', verbose_name='小区')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('resident', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='residents.resident', verbose_name='提出人')),
-                ('project', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='activities.serviceproject', verbose_name='对应项目')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=200, verbose_name="需求")),
+                ("description", models.TextField(blank=True, verbose_name="详细说明")),
+                ("location", models.CharField(blank=True, max_length=200, verbose_name="位置")),
+                (
+                    "urgency",
+                    models.CharField(
+                        choices=[("low", "不急"), ("normal", "一般"), ("urgent", "紧急")],
+                        default="normal",
+                        max_length=10,
+                        verbose_name="紧急程度",
+                    ),
+                ),
+                (
+                    "category",
+                    models.CharField(
+                        choices=[
+                            ("safety", "应急安全"),
+                            ("health", "健康运动"),
+                            ("youth", "青少年与教育"),
+                            ("culture", "文化娱乐"),
+                            ("legal", "法律服务"),
+                            ("digital", "数字助老"),
+                            ("elderly", "为老服务"),
+                            ("living", "居住环境"),
+                            ("volunteer", "志愿服务"),
+                            ("other", "其他"),
+                        ],
+                        default="other",
+                        max_length=20,
+                        verbose_name="类别",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("new", "待处理"),
+                            ("accepted", "已受理"),
+                            ("in_project", "已纳入项目"),
+                            ("resolved", "已解决"),
+                            ("declined", "暂不受理"),
+                        ],
+                        default="new",
+                        max_length=20,
+                        verbose_name="状态",
+                    ),
+                ),
+                ("staff_reply", models.TextField(blank=True, verbose_name="答复")),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="提交时间"
+                    ),
+                ),
+                (
+                    "resolved_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="解决时间"),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "complex",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="residents.complex",
+                        verbose_name="小区",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "resident",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="residents.resident",
+                        verbose_name="提出人",
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="activities.serviceproject",
+                        verbose_name="对应项目",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical 居民需求',
-                'verbose_name_plural': 'historical 居民需求',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical 居民需求",
+                "verbose_name_plural": "historical 居民需求",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='SignUp',
+            name="SignUp",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('confirmed', '已报名'), ('waitlisted', '候补中'), ('cancelled', '已取消')], max_length=20, verbose_name='状态')),
-                ('check_in_code', models.CharField(max_length=6, verbose_name='签到码')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='报名时间')),
-                ('confirmed_at', models.DateTimeField(blank=True, null=True, verbose_name='确认时间')),
-                ('promoted_at', models.DateTimeField(blank=True, null=True, verbose_name='候补转正时间')),
-                ('promotion_unseen', models.BooleanField(default=False, verbose_name='转正通知未读')),
-                ('cancelled_at', models.DateTimeField(blank=True, null=True, verbose_name='取消时间')),
-                ('attended', models.BooleanField(default=False, verbose_name='已签到')),
-                ('checked_in_at', models.DateTimeField(blank=True, null=True, verbose_name='签到时间')),
-                ('activity', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='signups', to='activities.activity', verbose_name='活动')),
-                ('resident', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='signups', to='residents.resident', verbose_name='居民')),
-                ('signed_up_by', models.ForeignKey(blank=True, help_text='为他人报名的工作人员或监护人；本人报名时为本人账号。', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='代报名人')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("confirmed", "已报名"),
+                            ("waitlisted", "候补中"),
+                            ("cancelled", "已取消"),
+                        ],
+                        max_length=20,
+                        verbose_name="状态",
+                    ),
+                ),
+                ("check_in_code", models.CharField(max_length=6, verbose_name="签到码")),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="报名时间"
+                    ),
+                ),
+                (
+                    "confirmed_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="确认时间"),
+                ),
+                (
+                    "promoted_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="候补转正时间"),
+                ),
+                (
+                    "promotion_unseen",
+                    models.BooleanField(default=False, verbose_name="转正通知未读"),
+                ),
+                (
+                    "cancelled_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="取消时间"),
+                ),
+                ("attended", models.BooleanField(default=False, verbose_name="已签到")),
+                (
+                    "checked_in_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="签到时间"),
+                ),
+                (
+                    "activity",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="signups",
+                        to="activities.activity",
+                        verbose_name="活动",
+                    ),
+                ),
+                (
+                    "resident",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="signups",
+                        to="residents.resident",
+                        verbose_name="居民",
+                    ),
+                ),
+                (
+                    "signed_up_by",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="为他人报名的工作人员或监护人；本人报名时为本人账号。",
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="代报名人",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '报名',
-                'verbose_name_plural': '报名',
-                'ordering': ['activity', 'created_at', 'pk'],
+                "verbose_name": "报名",
+                "verbose_name_plural": "报名",
+                "ordering": ["activity", "created_at", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='Feedback',
+            name="Feedback",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('rating', models.PositiveSmallIntegerField(validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(5)], verbose_name='评分')),
-                ('comment', models.TextField(blank=True, max_length=1000, verbose_name='评价')),
-                ('may_publish', models.BooleanField(default=False, verbose_name='同意公开')),
-                ('is_published', models.BooleanField(default=False, verbose_name='已公开')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='评价时间')),
-                ('signup', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='feedback', to='activities.signup', verbose_name='报名')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "rating",
+                    models.PositiveSmallIntegerField(
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(5),
+                        ],
+                        verbose_name="评分",
+                    ),
+                ),
+                ("comment", models.TextField(blank=True, max_length=1000, verbose_name="评价")),
+                ("may_publish", models.BooleanField(default=False, verbose_name="同意公开")),
+                ("is_published", models.BooleanField(default=False, verbose_name="已公开")),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="评价时间"
+                    ),
+                ),
+                (
+                    "signup",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="feedback",
+                        to="activities.signup",
+                        verbose_name="报名",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '活动评价',
-                'verbose_name_plural': '活动评价',
-                'ordering': ['-created_at', 'pk'],
+                "verbose_name": "活动评价",
+                "verbose_name_plural": "活动评价",
+                "ordering": ["-created_at", "pk"],
             },
         ),
         migrations.AddIndex(
-            model_name='activity',
-            index=models.Index(fields=['starts_at'], name='activity_starts_idx'),
+            model_name="activity",
+            index=models.Index(fields=["starts_at"], name="activity_starts_idx"),
         ),
         migrations.AddIndex(
-            model_name='activity',
-            index=models.Index(fields=['ends_at'], name='activity_ends_idx'),
+            model_name="activity",
+            index=models.Index(fields=["ends_at"], name="activity_ends_idx"),
         ),
         migrations.AddConstraint(
-            model_name='activity',
-            constraint=models.CheckConstraint(condition=models.Q(('ends_at__gt', models.F('starts_at'))), name='activity_ends_after_start', violation_error_message='结束时间必须晚于开始时间。'),
+            model_name="activity",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("ends_at__gt", models.F("starts_at"))),
+                name="activity_ends_after_start",
+                violation_error_message="结束时间必须晚于开始时间。",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='activity',
-            constraint=models.CheckConstraint(condition=models.Q(('capacity__isnull', True), ('capacity__gte', 0), _connector='OR'), name='activity_capacity_not_negative', violation_error_message='名额不能为负数。'),
+            model_name="activity",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("capacity__isnull", True), ("capacity__gte", 0), _connector="OR"
+                ),
+                name="activity_capacity_not_negative",
+                violation_error_message="名额不能为负数。",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='activity',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['planned', 'open', 'held', 'cancelled'])), name='activity_status_valid'),
+            model_name="activity",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("status__in", ["planned", "open", "held", "cancelled"])),
+                name="activity_status_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='activity',
-            constraint=models.CheckConstraint(condition=models.Q(('category__in', ['safety', 'health', 'youth', 'culture', 'legal', 'digital', 'elderly', 'living', 'volunteer', 'other'])), name='activity_category_valid'),
+            model_name="activity",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "category__in",
+                        [
+                            "safety",
+                            "health",
+                            "youth",
+                            "culture",
+                            "legal",
+                            "digital",
+                            "elderly",
+                            "living",
+                            "volunteer",
+                            "other",
+                        ],
+                    )
+                ),
+                name="activity_category_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='activity',
-            constraint=models.CheckConstraint(condition=models.Q(('min_age__isnull', True), ('max_age__isnull', True), ('max_age__gte', models.F('min_age')), _connector='OR'), name='activity_age_range_valid', violation_error_message='最大年龄不能小于最小年龄。'),
+            model_name="activity",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("min_age__isnull", True),
+                    ("max_age__isnull", True),
+                    ("max_age__gte", models.F("min_age")),
+                    _connector="OR",
+                ),
+                name="activity_age_range_valid",
+                violation_error_message="最大年龄不能小于最小年龄。",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='activity',
-            constraint=models.CheckConstraint(condition=models.Q(('signup_opens_at__isnull', True), ('signup_closes_at__isnull', True), ('signup_closes_at__gt', models.F('signup_opens_at')), _connector='OR'), name='activity_signup_window_valid', violation_error_message='报名截止时间必须晚于报名开始时间。'),
+            model_name="activity",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("signup_opens_at__isnull", True),
+                    ("signup_closes_at__isnull", True),
+                    ("signup_closes_at__gt", models.F("signup_opens_at")),
+                    _connector="OR",
+                ),
+                name="activity_signup_window_valid",
+                violation_error_message="报名截止时间必须晚于报名开始时间。",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='serviceproject',
-            constraint=models.CheckConstraint(condition=models.Q(('progress__gte', 0), ('progress__lte', 100)), name='project_progress_0_100', violation_error_message='进度必须在0到100之间。'),
+            model_name="serviceproject",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("progress__gte", 0), ("progress__lte", 100)),
+                name="project_progress_0_100",
+                violation_error_message="进度必须在0到100之间。",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='serviceproject',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['planned', 'in_progress', 'done'])), name='project_status_valid'),
+            model_name="serviceproject",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("status__in", ["planned", "in_progress", "done"])),
+                name="project_status_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='serviceproject',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'done'), _negated=True), ('progress', 100), _connector='OR'), name='project_done_is_100', violation_error_message='已完成的项目进度应为100%%。'),
+            model_name="serviceproject",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status", "done"), _negated=True), ("progress", 100), _connector="OR"
+                ),
+                name="project_done_is_100",
+                violation_error_message="已完成的项目进度应为100%%。",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='serviceproject',
-            constraint=models.CheckConstraint(condition=models.Q(('starts_on__isnull', True), ('due_on__isnull', True), ('due_on__gte', models.F('starts_on')), _connector='OR'), name='project_due_after_start', violation_error_message='计划完成日期不能早于开始日期。'),
+            model_name="serviceproject",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("starts_on__isnull", True),
+                    ("due_on__isnull", True),
+                    ("due_on__gte", models.F("starts_on")),
+                    _connector="OR",
+                ),
+                name="project_due_after_start",
+                violation_error_message="计划完成日期不能早于开始日期。",
+            ),
         ),
         migrations.AddIndex(
-            model_name='need',
-            index=models.Index(fields=['created_at'], name='need_created_idx'),
+            model_name="need",
+            index=models.Index(fields=["created_at"], name="need_created_idx"),
         ),
         migrations.AddConstraint(
-            model_name='need',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['new', 'accepted', 'in_project', 'resolved', 'declined'])), name='need_status_valid'),
+            model_name="need",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("status__in", ["new", "accepted", "in_project", "resolved", "declined"])
+                ),
+                name="need_status_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='need',
-            constraint=models.CheckConstraint(condition=models.Q(('urgency__in', ['low', 'normal', 'urgent'])), name='need_urgency_valid'),
+            model_name="need",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("urgency__in", ["low", "normal", "urgent"])),
+                name="need_urgency_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='need',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'in_project'), _negated=True), ('project__isnull', False), _connector='OR'), name='need_in_project_has_project', violation_error_message='“已纳入项目”的需求必须选择对应项目。'),
+            model_name="need",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status", "in_project"), _negated=True),
+                    ("project__isnull", False),
+                    _connector="OR",
+                ),
+                name="need_in_project_has_project",
+                violation_error_message="“已纳入项目”的需求必须选择对应项目。",
+            ),
         ),
         migrations.AddIndex(
-            model_name='signup',
-            index=models.Index(fields=['activity', 'status', 'created_at'], name='signup_queue_idx'),
+            model_name="signup",
+            index=models.Index(
+                fields=["activity", "status", "created_at"], name="signup_queue_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='signup',
-            index=models.Index(fields=['created_at'], name='signup_created_idx'),
+            model_name="signup",
+            index=models.Index(fields=["created_at"], name="signup_created_idx"),
         ),
         migrations.AddIndex(
-            model_name='signup',
-            index=models.Index(fields=['checked_in_at'], name='signup_checked_in_idx'),
+            model_name="signup",
+            index=models.Index(fields=["checked_in_at"], name="signup_checked_in_idx"),
         ),
         migrations.AddConstraint(
-            model_name='signup',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'cancelled'), _negated=True), fields=('activity', 'resident'), name='signup_one_active_per_resident', violation_error_message='该居民已报名此活动。'),
+            model_name="signup",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "cancelled"), _negated=True),
+                fields=("activity", "resident"),
+                name="signup_one_active_per_resident",
+                violation_error_message="该居民已报名此活动。",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='signup',
-            constraint=models.UniqueConstraint(fields=('activity', 'check_in_code'), name='signup_unique_check_in_code'),
+            model_name="signup",
+            constraint=models.UniqueConstraint(
+                fields=("activity", "check_in_code"), name="signup_unique_check_in_code"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='signup',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['confirmed', 'waitlisted', 'cancelled'])), name='signup_status_valid'),
+            model_name="signup",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("status__in", ["confirmed", "waitlisted", "cancelled"])),
+                name="signup_status_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='signup',
-            constraint=models.CheckConstraint(condition=models.Q(('attended', False), ('checked_in_at__isnull', False), _connector='OR'), name='signup_attended_has_check_in_time'),
+            model_name="signup",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("attended", False), ("checked_in_at__isnull", False), _connector="OR"
+                ),
+                name="signup_attended_has_check_in_time",
+            ),
         ),
         migrations.AddIndex(
-            model_name='feedback',
-            index=models.Index(fields=['created_at'], name='feedback_created_idx'),
+            model_name="feedback",
+            index=models.Index(fields=["created_at"], name="feedback_created_idx"),
         ),
         migrations.AddConstraint(
-            model_name='feedback',
-            constraint=models.CheckConstraint(condition=models.Q(('rating__gte', 1), ('rating__lte', 5)), name='feedback_rating_1_5', violation_error_message='评分必须在1到5之间。'),
+            model_name="feedback",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("rating__gte", 1), ("rating__lte", 5)),
+                name="feedback_rating_1_5",
+                violation_error_message="评分必须在1到5之间。",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='feedback',
-            constraint=models.CheckConstraint(condition=models.Q(('is_published', False), ('may_publish', True), _connector='OR'), name='feedback_published_with_consent', violation_error_message='居民未同意公开，不能公开此评价。'),
+            model_name="feedback",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("is_published", False), ("may_publish", True), _connector="OR"),
+                name="feedback_published_with_consent",
+                violation_error_message="居民未同意公开，不能公开此评价。",
+            ),
         ),
     ]

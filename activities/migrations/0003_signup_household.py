@@ -16,7 +16,6 @@ def fill_household(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ("activities", "0002_create_roles"),
         ("residents", "0001_initial"),

@@ -21,13 +21,10 @@ def repair(apps, schema_editor):
     Need.objects.filter(status="resolved", resolved_at__isnull=True).update(
         resolved_at=F("updated_at")
     )
-    Need.objects.filter(~Q(status="resolved"), resolved_at__isnull=False).update(
-        resolved_at=None
-    )
+    Need.objects.filter(~Q(status="resolved"), resolved_at__isnull=False).update(resolved_at=None)
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ("activities", "0004_signup_who_and_history"),
     ]

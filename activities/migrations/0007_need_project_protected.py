@@ -5,15 +5,21 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('activities', '0006_status_timestamp_constraints'),
+        ("activities", "0006_status_timestamp_constraints"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='need',
-            name='project',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='needs', to='activities.serviceproject', verbose_name='对应项目'),
+            model_name="need",
+            name="project",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="needs",
+                to="activities.serviceproject",
+                verbose_name="对应项目",
+            ),
         ),
     ]

@@ -83,10 +83,6 @@ def signup_badge(signup) -> str:
         return format_html('<span class="badge text-bg-success">{}</span>', _("已报名"))
     if signup.status == SignUp.Status.WAITLISTED:
         position = getattr(signup, "waitlist_position", None)
-        label = (
-            _("候补第%(position)s位") % {"position": position} if position else _("候补中")
-        )
+        label = _("候补第%(position)s位") % {"position": position} if position else _("候补中")
         return format_html('<span class="badge text-bg-warning">{}</span>', label)
     return ""
-
-

@@ -9,236 +9,740 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('residents', '0001_initial'),
+        ("residents", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Agreement',
+            name="Agreement",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=200, verbose_name='协议名称')),
-                ('number', models.CharField(blank=True, max_length=50, verbose_name='协议编号')),
-                ('status', models.CharField(choices=[('draft', '草拟中'), ('active', '生效中'), ('expired', '已到期'), ('terminated', '已终止')], default='draft', max_length=20, verbose_name='状态')),
-                ('signed_on', models.DateField(blank=True, null=True, verbose_name='签订日期')),
-                ('starts_on', models.DateField(verbose_name='生效日期')),
-                ('ends_on', models.DateField(blank=True, null=True, verbose_name='到期日期')),
-                ('document', models.FileField(blank=True, upload_to='agreements/%Y/', validators=[django.core.validators.FileExtensionValidator(['pdf', 'jpg', 'jpeg', 'png'])], verbose_name='协议扫描件')),
-                ('note', models.TextField(blank=True, verbose_name='备注')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='创建时间')),
-                ('complex', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='agreements', to='residents.complex', verbose_name='小区')),
-                ('renews', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='renewals', to='partners.agreement', verbose_name='续签自')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=200, verbose_name="协议名称")),
+                ("number", models.CharField(blank=True, max_length=50, verbose_name="协议编号")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "草拟中"),
+                            ("active", "生效中"),
+                            ("expired", "已到期"),
+                            ("terminated", "已终止"),
+                        ],
+                        default="draft",
+                        max_length=20,
+                        verbose_name="状态",
+                    ),
+                ),
+                ("signed_on", models.DateField(blank=True, null=True, verbose_name="签订日期")),
+                ("starts_on", models.DateField(verbose_name="生效日期")),
+                ("ends_on", models.DateField(blank=True, null=True, verbose_name="到期日期")),
+                (
+                    "document",
+                    models.FileField(
+                        blank=True,
+                        upload_to="agreements/%Y/",
+                        validators=[
+                            django.core.validators.FileExtensionValidator(
+                                ["pdf", "jpg", "jpeg", "png"]
+                            )
+                        ],
+                        verbose_name="协议扫描件",
+                    ),
+                ),
+                ("note", models.TextField(blank=True, verbose_name="备注")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="创建时间")),
+                (
+                    "complex",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="agreements",
+                        to="residents.complex",
+                        verbose_name="小区",
+                    ),
+                ),
+                (
+                    "renews",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="renewals",
+                        to="partners.agreement",
+                        verbose_name="续签自",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '共建协议',
-                'verbose_name_plural': '共建协议',
-                'ordering': ['-starts_on', 'pk'],
+                "verbose_name": "共建协议",
+                "verbose_name_plural": "共建协议",
+                "ordering": ["-starts_on", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='HistoricalPartner',
+            name="HistoricalPartner",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('name', models.CharField(db_index=True, max_length=100, verbose_name='单位名称')),
-                ('short_name', models.CharField(blank=True, max_length=30, verbose_name='简称')),
-                ('category', models.CharField(choices=[('rescue', '应急救援'), ('social_work', '社会工作'), ('fitness', '体育健身'), ('telecom', '通信与数字服务'), ('legal', '法律服务'), ('property', '物业服务'), ('education', '教育与实践'), ('health', '医疗健康'), ('culture', '文化艺术'), ('other', '其他')], default='other', max_length=20, verbose_name='类别')),
-                ('description', models.TextField(blank=True, verbose_name='简介')),
-                ('contact_name', models.CharField(blank=True, max_length=50, verbose_name='联系人')),
-                ('contact_phone', models.CharField(blank=True, max_length=30, verbose_name='联系电话')),
-                ('address', models.CharField(blank=True, max_length=200, verbose_name='地址')),
-                ('website', models.URLField(blank=True, verbose_name='网址')),
-                ('logo', models.TextField(blank=True, max_length=100, verbose_name='标志')),
-                ('is_active', models.BooleanField(default=True, verbose_name='在驻')),
-                ('joined_on', models.DateField(blank=True, null=True, verbose_name='入驻日期')),
-                ('created_at', models.DateTimeField(blank=True, editable=False, verbose_name='创建时间')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(db_index=True, max_length=100, verbose_name="单位名称")),
+                ("short_name", models.CharField(blank=True, max_length=30, verbose_name="简称")),
+                (
+                    "category",
+                    models.CharField(
+                        choices=[
+                            ("rescue", "应急救援"),
+                            ("social_work", "社会工作"),
+                            ("fitness", "体育健身"),
+                            ("telecom", "通信与数字服务"),
+                            ("legal", "法律服务"),
+                            ("property", "物业服务"),
+                            ("education", "教育与实践"),
+                            ("health", "医疗健康"),
+                            ("culture", "文化艺术"),
+                            ("other", "其他"),
+                        ],
+                        default="other",
+                        max_length=20,
+                        verbose_name="类别",
+                    ),
+                ),
+                ("description", models.TextField(blank=True, verbose_name="简介")),
+                (
+                    "contact_name",
+                    models.CharField(blank=True, max_length=50, verbose_name="联系人"),
+                ),
+                (
+                    "contact_phone",
+                    models.CharField(blank=True, max_length=30, verbose_name="联系电话"),
+                ),
+                ("address", models.CharField(blank=True, max_length=200, verbose_name="地址")),
+                ("website", models.URLField(blank=True, verbose_name="网址")),
+                ("logo", models.TextField(blank=True, max_length=100, verbose_name="标志")),
+                ("is_active", models.BooleanField(default=True, verbose_name="在驻")),
+                ("joined_on", models.DateField(blank=True, null=True, verbose_name="入驻日期")),
+                (
+                    "created_at",
+                    models.DateTimeField(blank=True, editable=False, verbose_name="创建时间"),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical 共建单位',
-                'verbose_name_plural': 'historical 共建单位',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical 共建单位",
+                "verbose_name_plural": "historical 共建单位",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='Partner',
+            name="Partner",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True, verbose_name='单位名称')),
-                ('short_name', models.CharField(blank=True, max_length=30, verbose_name='简称')),
-                ('category', models.CharField(choices=[('rescue', '应急救援'), ('social_work', '社会工作'), ('fitness', '体育健身'), ('telecom', '通信与数字服务'), ('legal', '法律服务'), ('property', '物业服务'), ('education', '教育与实践'), ('health', '医疗健康'), ('culture', '文化艺术'), ('other', '其他')], default='other', max_length=20, verbose_name='类别')),
-                ('description', models.TextField(blank=True, verbose_name='简介')),
-                ('contact_name', models.CharField(blank=True, max_length=50, verbose_name='联系人')),
-                ('contact_phone', models.CharField(blank=True, max_length=30, verbose_name='联系电话')),
-                ('address', models.CharField(blank=True, max_length=200, verbose_name='地址')),
-                ('website', models.URLField(blank=True, verbose_name='网址')),
-                ('logo', models.ImageField(blank=True, upload_to='partners/logos/', verbose_name='标志')),
-                ('is_active', models.BooleanField(default=True, verbose_name='在驻')),
-                ('joined_on', models.DateField(blank=True, null=True, verbose_name='入驻日期')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='创建时间')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, unique=True, verbose_name="单位名称")),
+                ("short_name", models.CharField(blank=True, max_length=30, verbose_name="简称")),
+                (
+                    "category",
+                    models.CharField(
+                        choices=[
+                            ("rescue", "应急救援"),
+                            ("social_work", "社会工作"),
+                            ("fitness", "体育健身"),
+                            ("telecom", "通信与数字服务"),
+                            ("legal", "法律服务"),
+                            ("property", "物业服务"),
+                            ("education", "教育与实践"),
+                            ("health", "医疗健康"),
+                            ("culture", "文化艺术"),
+                            ("other", "其他"),
+                        ],
+                        default="other",
+                        max_length=20,
+                        verbose_name="类别",
+                    ),
+                ),
+                ("description", models.TextField(blank=True, verbose_name="简介")),
+                (
+                    "contact_name",
+                    models.CharField(blank=True, max_length=50, verbose_name="联系人"),
+                ),
+                (
+                    "contact_phone",
+                    models.CharField(blank=True, max_length=30, verbose_name="联系电话"),
+                ),
+                ("address", models.CharField(blank=True, max_length=200, verbose_name="地址")),
+                ("website", models.URLField(blank=True, verbose_name="网址")),
+                (
+                    "logo",
+                    models.ImageField(blank=True, upload_to="partners/logos/", verbose_name="标志"),
+                ),
+                ("is_active", models.BooleanField(default=True, verbose_name="在驻")),
+                ("joined_on", models.DateField(blank=True, null=True, verbose_name="入驻日期")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="创建时间")),
             ],
             options={
-                'verbose_name': '共建单位',
-                'verbose_name_plural': '共建单位',
-                'ordering': ['name'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('category__in', ['rescue', 'social_work', 'fitness', 'telecom', 'legal', 'property', 'education', 'health', 'culture', 'other'])), name='partner_category_valid')],
+                "verbose_name": "共建单位",
+                "verbose_name_plural": "共建单位",
+                "ordering": ["name"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            (
+                                "category__in",
+                                [
+                                    "rescue",
+                                    "social_work",
+                                    "fitness",
+                                    "telecom",
+                                    "legal",
+                                    "property",
+                                    "education",
+                                    "health",
+                                    "culture",
+                                    "other",
+                                ],
+                            )
+                        ),
+                        name="partner_category_valid",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='HistoricalResourceCommitment',
+            name="HistoricalResourceCommitment",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('title', models.CharField(max_length=200, verbose_name='资源内容')),
-                ('description', models.TextField(blank=True, verbose_name='说明')),
-                ('frequency', models.CharField(blank=True, help_text='例如：每月两次', max_length=50, verbose_name='频次')),
-                ('times_per_month', models.PositiveSmallIntegerField(blank=True, help_text='用于统计承诺完成情况，可不填。', null=True, verbose_name='每月次数')),
-                ('is_active', models.BooleanField(default=True, verbose_name='有效')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('agreement', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='partners.agreement', verbose_name='所属协议')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('partner', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='partners.partner', verbose_name='共建单位')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=200, verbose_name="资源内容")),
+                ("description", models.TextField(blank=True, verbose_name="说明")),
+                (
+                    "frequency",
+                    models.CharField(
+                        blank=True, help_text="例如：每月两次", max_length=50, verbose_name="频次"
+                    ),
+                ),
+                (
+                    "times_per_month",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        help_text="用于统计承诺完成情况，可不填。",
+                        null=True,
+                        verbose_name="每月次数",
+                    ),
+                ),
+                ("is_active", models.BooleanField(default=True, verbose_name="有效")),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "agreement",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="partners.agreement",
+                        verbose_name="所属协议",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "partner",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="partners.partner",
+                        verbose_name="共建单位",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical 资源承诺',
-                'verbose_name_plural': 'historical 资源承诺',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical 资源承诺",
+                "verbose_name_plural": "historical 资源承诺",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalLead',
+            name="HistoricalLead",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('organisation', models.CharField(max_length=100, verbose_name='单位名称')),
-                ('offer', models.TextField(verbose_name='可提供的资源')),
-                ('relationship', models.CharField(blank=True, max_length=200, verbose_name='与该单位的关系')),
-                ('contact', models.CharField(blank=True, max_length=100, verbose_name='联系方式')),
-                ('stage', models.CharField(choices=[('new', '新线索'), ('contacted', '已联系'), ('meeting', '已洽谈'), ('agreement_drafted', '协议草拟'), ('signed', '已签约'), ('dropped', '已放弃')], default='new', max_length=20, verbose_name='进展')),
-                ('follow_up_on', models.DateField(blank=True, null=True, verbose_name='下次跟进日期')),
-                ('note', models.TextField(blank=True, verbose_name='跟进记录')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='提交时间')),
-                ('updated_at', models.DateTimeField(blank=True, editable=False, verbose_name='更新时间')),
-                ('closed_at', models.DateTimeField(blank=True, null=True, verbose_name='结束时间')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('assigned_to', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='跟进人')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('offered_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='residents.resident', verbose_name='提供人')),
-                ('partner', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='partners.partner', verbose_name='签约单位')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("organisation", models.CharField(max_length=100, verbose_name="单位名称")),
+                ("offer", models.TextField(verbose_name="可提供的资源")),
+                (
+                    "relationship",
+                    models.CharField(blank=True, max_length=200, verbose_name="与该单位的关系"),
+                ),
+                ("contact", models.CharField(blank=True, max_length=100, verbose_name="联系方式")),
+                (
+                    "stage",
+                    models.CharField(
+                        choices=[
+                            ("new", "新线索"),
+                            ("contacted", "已联系"),
+                            ("meeting", "已洽谈"),
+                            ("agreement_drafted", "协议草拟"),
+                            ("signed", "已签约"),
+                            ("dropped", "已放弃"),
+                        ],
+                        default="new",
+                        max_length=20,
+                        verbose_name="进展",
+                    ),
+                ),
+                (
+                    "follow_up_on",
+                    models.DateField(blank=True, null=True, verbose_name="下次跟进日期"),
+                ),
+                ("note", models.TextField(blank=True, verbose_name="跟进记录")),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="提交时间"
+                    ),
+                ),
+                (
+                    "updated_at",
+                    models.DateTimeField(blank=True, editable=False, verbose_name="更新时间"),
+                ),
+                ("closed_at", models.DateTimeField(blank=True, null=True, verbose_name="结束时间")),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "assigned_to",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="跟进人",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "offered_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="residents.resident",
+                        verbose_name="提供人",
+                    ),
+                ),
+                (
+                    "partner",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="partners.partner",
+                        verbose_name="签约单位",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical 资源线索',
-                'verbose_name_plural': 'historical 资源线索',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical 资源线索",
+                "verbose_name_plural": "historical 资源线索",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalAgreement',
+            name="HistoricalAgreement",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('title', models.CharField(max_length=200, verbose_name='协议名称')),
-                ('number', models.CharField(blank=True, max_length=50, verbose_name='协议编号')),
-                ('status', models.CharField(choices=[('draft', '草拟中'), ('active', '生效中'), ('expired', '已到期'), ('terminated', '已终止')], default='draft', max_length=20, verbose_name='状态')),
-                ('signed_on', models.DateField(blank=True, null=True, verbose_name='签订日期')),
-                ('starts_on', models.DateField(verbose_name='生效日期')),
-                ('ends_on', models.DateField(blank=True, null=True, verbose_name='到期日期')),
-                ('document', models.TextField(blank=True, max_length=100, validators=[django.core.validators.FileExtensionValidator(['pdf', 'jpg', 'jpeg', 'png'])], verbose_name='协议扫描件')),
-                ('note', models.TextField(blank=True, verbose_name='备注')),
-                ('created_at', models.DateTimeField(blank=True, editable=False, verbose_name='创建时间')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('complex', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='residents.complex', verbose_name='小区')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('renews', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='partners.agreement', verbose_name='续签自')),
-                ('partner', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='partners.partner', verbose_name='共建单位')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=200, verbose_name="协议名称")),
+                ("number", models.CharField(blank=True, max_length=50, verbose_name="协议编号")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "草拟中"),
+                            ("active", "生效中"),
+                            ("expired", "已到期"),
+                            ("terminated", "已终止"),
+                        ],
+                        default="draft",
+                        max_length=20,
+                        verbose_name="状态",
+                    ),
+                ),
+                ("signed_on", models.DateField(blank=True, null=True, verbose_name="签订日期")),
+                ("starts_on", models.DateField(verbose_name="生效日期")),
+                ("ends_on", models.DateField(blank=True, null=True, verbose_name="到期日期")),
+                (
+                    "document",
+                    models.TextField(
+                        blank=True,
+                        max_length=100,
+                        validators=[
+                            django.core.validators.FileExtensionValidator(
+                                ["pdf", "jpg", "jpeg", "png"]
+                            )
+                        ],
+                        verbose_name="协议扫描件",
+                    ),
+                ),
+                ("note", models.TextField(blank=True, verbose_name="备注")),
+                (
+                    "created_at",
+                    models.DateTimeField(blank=True, editable=False, verbose_name="创建时间"),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "complex",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="residents.complex",
+                        verbose_name="小区",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "renews",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="partners.agreement",
+                        verbose_name="续签自",
+                    ),
+                ),
+                (
+                    "partner",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="partners.partner",
+                        verbose_name="共建单位",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical 共建协议',
-                'verbose_name_plural': 'historical 共建协议',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical 共建协议",
+                "verbose_name_plural": "historical 共建协议",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.AddField(
-            model_name='agreement',
-            name='partner',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='agreements', to='partners.partner', verbose_name='共建单位'),
+            model_name="agreement",
+            name="partner",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="agreements",
+                to="partners.partner",
+                verbose_name="共建单位",
+            ),
         ),
         migrations.CreateModel(
-            name='ResourceCommitment',
+            name="ResourceCommitment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=200, verbose_name='资源内容')),
-                ('description', models.TextField(blank=True, verbose_name='说明')),
-                ('frequency', models.CharField(blank=True, help_text='例如：每月两次', max_length=50, verbose_name='频次')),
-                ('times_per_month', models.PositiveSmallIntegerField(blank=True, help_text='用于统计承诺完成情况，可不填。', null=True, verbose_name='每月次数')),
-                ('is_active', models.BooleanField(default=True, verbose_name='有效')),
-                ('agreement', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='commitments', to='partners.agreement', verbose_name='所属协议')),
-                ('partner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='commitments', to='partners.partner', verbose_name='共建单位')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=200, verbose_name="资源内容")),
+                ("description", models.TextField(blank=True, verbose_name="说明")),
+                (
+                    "frequency",
+                    models.CharField(
+                        blank=True, help_text="例如：每月两次", max_length=50, verbose_name="频次"
+                    ),
+                ),
+                (
+                    "times_per_month",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        help_text="用于统计承诺完成情况，可不填。",
+                        null=True,
+                        verbose_name="每月次数",
+                    ),
+                ),
+                ("is_active", models.BooleanField(default=True, verbose_name="有效")),
+                (
+                    "agreement",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="commitments",
+                        to="partners.agreement",
+                        verbose_name="所属协议",
+                    ),
+                ),
+                (
+                    "partner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="commitments",
+                        to="partners.partner",
+                        verbose_name="共建单位",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '资源承诺',
-                'verbose_name_plural': '资源承诺',
-                'ordering': ['partner__name', 'title'],
+                "verbose_name": "资源承诺",
+                "verbose_name_plural": "资源承诺",
+                "ordering": ["partner__name", "title"],
             },
         ),
         migrations.CreateModel(
-            name='Lead',
+            name="Lead",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('organisation', models.CharField(max_length=100, verbose_name='单位名称')),
-                ('offer', models.TextField(verbose_name='可提供的资源')),
-                ('relationship', models.CharField(blank=True, max_length=200, verbose_name='与该单位的关系')),
-                ('contact', models.CharField(blank=True, max_length=100, verbose_name='联系方式')),
-                ('stage', models.CharField(choices=[('new', '新线索'), ('contacted', '已联系'), ('meeting', '已洽谈'), ('agreement_drafted', '协议草拟'), ('signed', '已签约'), ('dropped', '已放弃')], default='new', max_length=20, verbose_name='进展')),
-                ('follow_up_on', models.DateField(blank=True, null=True, verbose_name='下次跟进日期')),
-                ('note', models.TextField(blank=True, verbose_name='跟进记录')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='提交时间')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='更新时间')),
-                ('closed_at', models.DateTimeField(blank=True, null=True, verbose_name='结束时间')),
-                ('assigned_to', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='跟进人')),
-                ('offered_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='leads', to='residents.resident', verbose_name='提供人')),
-                ('partner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='leads', to='partners.partner', verbose_name='签约单位')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("organisation", models.CharField(max_length=100, verbose_name="单位名称")),
+                ("offer", models.TextField(verbose_name="可提供的资源")),
+                (
+                    "relationship",
+                    models.CharField(blank=True, max_length=200, verbose_name="与该单位的关系"),
+                ),
+                ("contact", models.CharField(blank=True, max_length=100, verbose_name="联系方式")),
+                (
+                    "stage",
+                    models.CharField(
+                        choices=[
+                            ("new", "新线索"),
+                            ("contacted", "已联系"),
+                            ("meeting", "已洽谈"),
+                            ("agreement_drafted", "协议草拟"),
+                            ("signed", "已签约"),
+                            ("dropped", "已放弃"),
+                        ],
+                        default="new",
+                        max_length=20,
+                        verbose_name="进展",
+                    ),
+                ),
+                (
+                    "follow_up_on",
+                    models.DateField(blank=True, null=True, verbose_name="下次跟进日期"),
+                ),
+                ("note", models.TextField(blank=True, verbose_name="跟进记录")),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="提交时间"
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="更新时间")),
+                ("closed_at", models.DateTimeField(blank=True, null=True, verbose_name="结束时间")),
+                (
+                    "assigned_to",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="跟进人",
+                    ),
+                ),
+                (
+                    "offered_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="leads",
+                        to="residents.resident",
+                        verbose_name="提供人",
+                    ),
+                ),
+                (
+                    "partner",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="leads",
+                        to="partners.partner",
+                        verbose_name="签约单位",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '资源线索',
-                'verbose_name_plural': '资源线索',
-                'ordering': ['-created_at', 'pk'],
-                'indexes': [models.Index(fields=['created_at'], name='lead_created_idx')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('stage__in', ['new', 'contacted', 'meeting', 'agreement_drafted', 'signed', 'dropped'])), name='lead_stage_valid'), models.CheckConstraint(condition=models.Q(models.Q(('stage', 'signed'), _negated=True), ('partner__isnull', False), _connector='OR'), name='lead_signed_has_partner', violation_error_message='已签约的线索必须关联签约单位。')],
+                "verbose_name": "资源线索",
+                "verbose_name_plural": "资源线索",
+                "ordering": ["-created_at", "pk"],
+                "indexes": [models.Index(fields=["created_at"], name="lead_created_idx")],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            (
+                                "stage__in",
+                                [
+                                    "new",
+                                    "contacted",
+                                    "meeting",
+                                    "agreement_drafted",
+                                    "signed",
+                                    "dropped",
+                                ],
+                            )
+                        ),
+                        name="lead_stage_valid",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("stage", "signed"), _negated=True),
+                            ("partner__isnull", False),
+                            _connector="OR",
+                        ),
+                        name="lead_signed_has_partner",
+                        violation_error_message="已签约的线索必须关联签约单位。",
+                    ),
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='agreement',
-            constraint=models.CheckConstraint(condition=models.Q(('ends_on__isnull', True), ('ends_on__gte', models.F('starts_on')), _connector='OR'), name='agreement_ends_after_start', violation_error_message='协议的到期日期不能早于生效日期。'),
+            model_name="agreement",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("ends_on__isnull", True),
+                    ("ends_on__gte", models.F("starts_on")),
+                    _connector="OR",
+                ),
+                name="agreement_ends_after_start",
+                violation_error_message="协议的到期日期不能早于生效日期。",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='agreement',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['draft', 'active', 'expired', 'terminated'])), name='agreement_status_valid'),
+            model_name="agreement",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("status__in", ["draft", "active", "expired", "terminated"])),
+                name="agreement_status_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='agreement',
-            constraint=models.CheckConstraint(condition=models.Q(('status', 'draft'), ('signed_on__isnull', False), _connector='OR'), name='agreement_signed_unless_draft', violation_error_message='除草拟中的协议外，必须填写签订日期。'),
+            model_name="agreement",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("status", "draft"), ("signed_on__isnull", False), _connector="OR"
+                ),
+                name="agreement_signed_unless_draft",
+                violation_error_message="除草拟中的协议外，必须填写签订日期。",
+            ),
         ),
     ]

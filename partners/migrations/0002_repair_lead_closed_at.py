@@ -10,14 +10,11 @@ CLOSED = ("signed", "dropped")
 
 def repair(apps, schema_editor):
     Lead = apps.get_model("partners", "Lead")
-    Lead.objects.filter(stage__in=CLOSED, closed_at__isnull=True).update(
-        closed_at=F("updated_at")
-    )
+    Lead.objects.filter(stage__in=CLOSED, closed_at__isnull=True).update(closed_at=F("updated_at"))
     Lead.objects.filter(~Q(stage__in=CLOSED), closed_at__isnull=False).update(closed_at=None)
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ("partners", "0001_initial"),
     ]

@@ -8,7 +8,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -17,123 +16,283 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Community',
+            name="Community",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True, verbose_name='社区名称')),
-                ('subdistrict', models.CharField(blank=True, max_length=100, verbose_name='所属街道')),
-                ('city', models.CharField(blank=True, max_length=50, verbose_name='城市')),
-                ('party_secretary', models.CharField(blank=True, max_length=50, verbose_name='社区党委书记')),
-                ('phone', models.CharField(blank=True, max_length=30, verbose_name='联系电话')),
-                ('address', models.CharField(blank=True, max_length=200, verbose_name='地址')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, unique=True, verbose_name="社区名称")),
+                (
+                    "subdistrict",
+                    models.CharField(blank=True, max_length=100, verbose_name="所属街道"),
+                ),
+                ("city", models.CharField(blank=True, max_length=50, verbose_name="城市")),
+                (
+                    "party_secretary",
+                    models.CharField(blank=True, max_length=50, verbose_name="社区党委书记"),
+                ),
+                ("phone", models.CharField(blank=True, max_length=30, verbose_name="联系电话")),
+                ("address", models.CharField(blank=True, max_length=200, verbose_name="地址")),
             ],
             options={
-                'verbose_name': '社区',
-                'verbose_name_plural': '社区',
-                'ordering': ['name'],
+                "verbose_name": "社区",
+                "verbose_name_plural": "社区",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Complex',
+            name="Complex",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, verbose_name='小区名称')),
-                ('built_year', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='建成年份')),
-                ('household_count', models.PositiveIntegerField(default=0, help_text='小区的实际总户数，用于计算户覆盖率。', verbose_name='总户数')),
-                ('resident_count', models.PositiveIntegerField(default=0, verbose_name='常住人口')),
-                ('party_member_count', models.PositiveIntegerField(default=0, verbose_name='党员人数')),
-                ('service_site_name', models.CharField(blank=True, max_length=100, verbose_name='服务阵地名称')),
-                ('service_site_address', models.CharField(blank=True, max_length=200, verbose_name='服务阵地地址')),
-                ('description', models.TextField(blank=True, verbose_name='简介')),
-                ('community', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='complexes', to='residents.community', verbose_name='社区')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, verbose_name="小区名称")),
+                (
+                    "built_year",
+                    models.PositiveSmallIntegerField(
+                        blank=True, null=True, verbose_name="建成年份"
+                    ),
+                ),
+                (
+                    "household_count",
+                    models.PositiveIntegerField(
+                        default=0,
+                        help_text="小区的实际总户数，用于计算户覆盖率。",
+                        verbose_name="总户数",
+                    ),
+                ),
+                ("resident_count", models.PositiveIntegerField(default=0, verbose_name="常住人口")),
+                (
+                    "party_member_count",
+                    models.PositiveIntegerField(default=0, verbose_name="党员人数"),
+                ),
+                (
+                    "service_site_name",
+                    models.CharField(blank=True, max_length=100, verbose_name="服务阵地名称"),
+                ),
+                (
+                    "service_site_address",
+                    models.CharField(blank=True, max_length=200, verbose_name="服务阵地地址"),
+                ),
+                ("description", models.TextField(blank=True, verbose_name="简介")),
+                (
+                    "community",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="complexes",
+                        to="residents.community",
+                        verbose_name="社区",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '小区',
-                'verbose_name_plural': '小区',
-                'ordering': ['community__name', 'name'],
+                "verbose_name": "小区",
+                "verbose_name_plural": "小区",
+                "ordering": ["community__name", "name"],
             },
         ),
         migrations.CreateModel(
-            name='Building',
+            name="Building",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.CharField(help_text='例如：1号楼', max_length=20, verbose_name='楼号')),
-                ('unit_count', models.PositiveSmallIntegerField(default=1, verbose_name='单元数')),
-                ('household_count', models.PositiveIntegerField(default=0, verbose_name='户数')),
-                ('complex', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='buildings', to='residents.complex', verbose_name='小区')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "number",
+                    models.CharField(help_text="例如：1号楼", max_length=20, verbose_name="楼号"),
+                ),
+                ("unit_count", models.PositiveSmallIntegerField(default=1, verbose_name="单元数")),
+                ("household_count", models.PositiveIntegerField(default=0, verbose_name="户数")),
+                (
+                    "complex",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="buildings",
+                        to="residents.complex",
+                        verbose_name="小区",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '楼栋',
-                'verbose_name_plural': '楼栋',
-                'ordering': ['complex__name', 'number'],
+                "verbose_name": "楼栋",
+                "verbose_name_plural": "楼栋",
+                "ordering": ["complex__name", "number"],
             },
         ),
         migrations.CreateModel(
-            name='Household',
+            name="Household",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('unit', models.CharField(blank=True, max_length=10, verbose_name='单元')),
-                ('room', models.CharField(max_length=20, verbose_name='门牌号')),
-                ('size', models.PositiveSmallIntegerField(default=1, verbose_name='户内人数')),
-                ('note', models.CharField(blank=True, max_length=200, verbose_name='备注')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='登记时间')),
-                ('building', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='households', to='residents.building', verbose_name='楼栋')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("unit", models.CharField(blank=True, max_length=10, verbose_name="单元")),
+                ("room", models.CharField(max_length=20, verbose_name="门牌号")),
+                ("size", models.PositiveSmallIntegerField(default=1, verbose_name="户内人数")),
+                ("note", models.CharField(blank=True, max_length=200, verbose_name="备注")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="登记时间")),
+                (
+                    "building",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="households",
+                        to="residents.building",
+                        verbose_name="楼栋",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '住户',
-                'verbose_name_plural': '住户',
-                'ordering': ['building__number', 'unit', 'room'],
+                "verbose_name": "住户",
+                "verbose_name_plural": "住户",
+                "ordering": ["building__number", "unit", "room"],
             },
         ),
         migrations.CreateModel(
-            name='Resident',
+            name="Resident",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=64, verbose_name='姓名')),
-                ('phone', models.CharField(blank=True, max_length=11, validators=[django.core.validators.RegexValidator(code='invalid_phone', message='请输入11位手机号码，以1开头，第二位为3至9。', regex='^1[3-9]\\d{9}$')], verbose_name='手机号码')),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='电子邮箱')),
-                ('birth_year', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='出生年份')),
-                ('is_party_member', models.BooleanField(default=False, verbose_name='党员')),
-                ('is_verified', models.BooleanField(default=False, help_text='工作人员已核实其身份与住址。', verbose_name='已核实')),
-                ('consent_version', models.CharField(blank=True, max_length=20, verbose_name='同意的隐私政策版本')),
-                ('consent_at', models.DateTimeField(blank=True, null=True, verbose_name='同意时间')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='登记时间')),
-                ('anonymised_at', models.DateTimeField(blank=True, null=True, verbose_name='数据删除时间')),
-                ('household', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='members', to='residents.household', verbose_name='住户')),
-                ('user', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='resident', to=settings.AUTH_USER_MODEL, verbose_name='登录账号')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=64, verbose_name="姓名")),
+                (
+                    "phone",
+                    models.CharField(
+                        blank=True,
+                        max_length=11,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                code="invalid_phone",
+                                message="请输入11位手机号码，以1开头，第二位为3至9。",
+                                regex="^1[3-9]\\d{9}$",
+                            )
+                        ],
+                        verbose_name="手机号码",
+                    ),
+                ),
+                ("email", models.EmailField(blank=True, max_length=254, verbose_name="电子邮箱")),
+                (
+                    "birth_year",
+                    models.PositiveSmallIntegerField(
+                        blank=True, null=True, verbose_name="出生年份"
+                    ),
+                ),
+                ("is_party_member", models.BooleanField(default=False, verbose_name="党员")),
+                (
+                    "is_verified",
+                    models.BooleanField(
+                        default=False,
+                        help_text="工作人员已核实其身份与住址。",
+                        verbose_name="已核实",
+                    ),
+                ),
+                (
+                    "consent_version",
+                    models.CharField(blank=True, max_length=20, verbose_name="同意的隐私政策版本"),
+                ),
+                (
+                    "consent_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="同意时间"),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="登记时间"
+                    ),
+                ),
+                (
+                    "anonymised_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="数据删除时间"),
+                ),
+                (
+                    "household",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="members",
+                        to="residents.household",
+                        verbose_name="住户",
+                    ),
+                ),
+                (
+                    "user",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="resident",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="登录账号",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '居民',
-                'verbose_name_plural': '居民',
-                'ordering': ['name', 'pk'],
+                "verbose_name": "居民",
+                "verbose_name_plural": "居民",
+                "ordering": ["name", "pk"],
             },
         ),
         migrations.AddConstraint(
-            model_name='complex',
-            constraint=models.UniqueConstraint(fields=('community', 'name'), name='complex_unique_name'),
+            model_name="complex",
+            constraint=models.UniqueConstraint(
+                fields=("community", "name"), name="complex_unique_name"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='building',
-            constraint=models.UniqueConstraint(fields=('complex', 'number'), name='building_unique_number'),
+            model_name="building",
+            constraint=models.UniqueConstraint(
+                fields=("complex", "number"), name="building_unique_number"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='household',
-            constraint=models.UniqueConstraint(fields=('building', 'unit', 'room'), name='household_unique_address'),
+            model_name="household",
+            constraint=models.UniqueConstraint(
+                fields=("building", "unit", "room"), name="household_unique_address"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='household',
-            constraint=models.CheckConstraint(condition=models.Q(('size__gte', 1)), name='household_size_positive', violation_error_message='户内人数至少为1。'),
+            model_name="household",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("size__gte", 1)),
+                name="household_size_positive",
+                violation_error_message="户内人数至少为1。",
+            ),
         ),
         migrations.AddIndex(
-            model_name='resident',
-            index=models.Index(fields=['created_at'], name='resident_created_idx'),
+            model_name="resident",
+            index=models.Index(fields=["created_at"], name="resident_created_idx"),
         ),
         migrations.AddConstraint(
-            model_name='resident',
-            constraint=models.UniqueConstraint(condition=models.Q(('phone', ''), _negated=True), fields=('phone',), name='resident_unique_phone', violation_error_message='该手机号码已登记。'),
+            model_name="resident",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("phone", ""), _negated=True),
+                fields=("phone",),
+                name="resident_unique_phone",
+                violation_error_message="该手机号码已登记。",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='resident',
-            constraint=models.CheckConstraint(condition=models.Q(('birth_year__isnull', True), ('birth_year__gte', 1900), _connector='OR'), name='resident_birth_year_plausible', violation_error_message='出生年份不能早于1900年。'),
+            model_name="resident",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("birth_year__isnull", True), ("birth_year__gte", 1900), _connector="OR"
+                ),
+                name="resident_birth_year_plausible",
+                violation_error_message="出生年份不能早于1900年。",
+            ),
         ),
     ]

@@ -47,7 +47,9 @@ def populate(n: int, *, resident=None, partner=None, start: int = 0) -> dict:
         )
         activities.append(activity)
         taker = SignUpFactory(
-            activity=activity, resident=other, attended=past,
+            activity=activity,
+            resident=other,
+            attended=past,
             checked_in_at=now if past else None,
         )
         if past:

@@ -289,7 +289,8 @@ def test_cancel_action_reports_a_refusal(admin_client):
     services.check_in(activity=signup.activity, code=signup.check_in_code)
 
     response = admin_client.post(
-        SIGNUP_CHANGELIST, {"action": "cancel_signups", "_selected_action": [signup.pk]},
+        SIGNUP_CHANGELIST,
+        {"action": "cancel_signups", "_selected_action": [signup.pk]},
         follow=True,
     )
 
@@ -315,7 +316,8 @@ def test_check_in_action_refuses_a_waitlisted_resident(admin_client):
     _activity, [waiting] = _full_activity(capacity=1, waiting=1)
 
     response = admin_client.post(
-        SIGNUP_CHANGELIST, {"action": "check_in_signups", "_selected_action": [waiting.pk]},
+        SIGNUP_CHANGELIST,
+        {"action": "check_in_signups", "_selected_action": [waiting.pk]},
         follow=True,
     )
 
@@ -340,8 +342,9 @@ def test_sign_up_list_shows_waiting_list_order(admin_client):
 def test_check_in_desk_marks_the_resident_holding_the_code_present(admin_client):
     signup = SignUpFactory(resident__user=None, resident__name="刘淑珍")
 
-    response = admin_client.post(_desk(signup.activity), {"code": signup.check_in_code},
-                                 follow=True)
+    response = admin_client.post(
+        _desk(signup.activity), {"code": signup.check_in_code}, follow=True
+    )
 
     signup.refresh_from_db()
     assert signup.attended
@@ -353,9 +356,7 @@ def test_check_in_desk_marks_the_resident_holding_the_code_present(admin_client)
 def test_check_in_desk_takes_the_code_from_a_scanned_link(admin_client):
     signup = SignUpFactory(resident__user=None, check_in_code="042137")
 
-    admin_client.post(
-        _desk(signup.activity), {"code": "https://gongjian.example/me/?code=042137"}
-    )
+    admin_client.post(_desk(signup.activity), {"code": "https://gongjian.example/me/?code=042137"})
 
     signup.refresh_from_db()
     assert signup.attended
@@ -389,8 +390,9 @@ def test_check_in_desk_says_when_a_resident_is_already_checked_in(admin_client):
     signup = SignUpFactory(resident__user=None, resident__name="刘淑珍")
     services.check_in(activity=signup.activity, code=signup.check_in_code)
 
-    response = admin_client.post(_desk(signup.activity), {"code": signup.check_in_code},
-                                 follow=True)
+    response = admin_client.post(
+        _desk(signup.activity), {"code": signup.check_in_code}, follow=True
+    )
 
     assert any("刘淑珍 已于" in m and "无需重复签到" in m for m in _messages(response))
 
@@ -434,9 +436,10 @@ def test_secretary_cannot_use_the_check_in_desk_or_sign_residents_up(secretary_c
     signup = SignUpFactory(resident__user=None)
 
     assert secretary_client.get(_desk(signup.activity)).status_code == 403
-    assert secretary_client.post(
-        _desk(signup.activity), {"code": signup.check_in_code}
-    ).status_code == 403
+    assert (
+        secretary_client.post(_desk(signup.activity), {"code": signup.check_in_code}).status_code
+        == 403
+    )
     assert secretary_client.get(SIGNUP_ADD).status_code == 403
     signup.refresh_from_db()
     assert not signup.attended
@@ -474,8 +477,9 @@ def test_staff_open_the_check_in_desk_from_the_activity_list(staff_client):
 
 def test_publish_action_publishes_feedback_the_resident_agreed_to(admin_client):
     agreed = FeedbackFactory(may_publish=True, signup__resident__user=None)
-    refused = FeedbackFactory(may_publish=False, signup__resident__user=None,
-                              signup__resident__name="吴桂英")
+    refused = FeedbackFactory(
+        may_publish=False, signup__resident__user=None, signup__resident__name="吴桂英"
+    )
 
     response = admin_client.post(
         reverse("admin:activities_feedback_changelist"),
@@ -492,8 +496,7 @@ def test_publish_action_publishes_feedback_the_resident_agreed_to(admin_client):
 
 
 def test_withdraw_action_unpublishes_feedback(admin_client):
-    feedback = FeedbackFactory(may_publish=True, is_published=True,
-                               signup__resident__user=None)
+    feedback = FeedbackFactory(may_publish=True, is_published=True, signup__resident__user=None)
 
     admin_client.post(
         reverse("admin:activities_feedback_changelist"),
@@ -533,8 +536,9 @@ def test_a_rating_out_of_range_is_refused_on_its_field(admin_client):
 def test_needs_are_triaged_urgent_first_then_newest(admin_client):
     now = timezone.now()
     low = NeedFactory(urgency="low", created_at=now, resident__user=None)
-    old_urgent = NeedFactory(urgency="urgent", created_at=now - dt.timedelta(days=2),
-                             resident__user=None)
+    old_urgent = NeedFactory(
+        urgency="urgent", created_at=now - dt.timedelta(days=2), resident__user=None
+    )
     new_urgent = NeedFactory(urgency="urgent", created_at=now, resident__user=None)
     normal = NeedFactory(urgency="normal", created_at=now, resident__user=None)
 
@@ -647,13 +651,13 @@ def test_staff_can_still_revert_a_need_to_an_old_version(staff_client):
 # --- check-in desk: a bad sign-up id ------------------------------------------------
 
 
-@pytest.mark.parametrize("signup_id", ["abc", "1.5", "", "-1", "0", "١٢", "99999999999999999999999"])
+@pytest.mark.parametrize(
+    "signup_id", ["abc", "1.5", "", "-1", "0", "١٢", "99999999999999999999999"]
+)
 def test_check_in_desk_refuses_a_sign_up_id_that_is_not_one(admin_client, signup_id):
     signup = SignUpFactory(resident__user=None)
 
-    response = admin_client.post(
-        _desk(signup.activity), {"action": "check", "signup": signup_id}
-    )
+    response = admin_client.post(_desk(signup.activity), {"action": "check", "signup": signup_id})
 
     assert response.status_code == 302
     assert _messages(response) == ["找不到该报名记录。"]

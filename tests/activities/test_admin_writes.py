@@ -124,8 +124,13 @@ def test_the_need_form_refuses_sending_a_triaged_need_back_to_new(admin_client):
 def test_staff_record_a_resolved_need_reported_at_the_desk(admin_client):
     response = admin_client.post(
         reverse("admin:activities_need_add"),
-        {"title": "单元门禁坏了", "category": "living", "urgency": "normal",
-         "status": "resolved", "staff_reply": "当场修好"},
+        {
+            "title": "单元门禁坏了",
+            "category": "living",
+            "urgency": "normal",
+            "status": "resolved",
+            "staff_reply": "当场修好",
+        },
     )
 
     assert response.status_code == 302
@@ -149,8 +154,9 @@ def test_need_actions_name_the_member_of_staff_and_decline_clears_resolved_at(
 
 
 def test_a_need_action_reports_a_refusal_and_does_the_others(admin_client, monkeypatch):
-    refused, fine = NeedFactory(resident__user=None, title="楼道灯坏了"), NeedFactory(
-        resident__user=None, title="路面积水"
+    refused, fine = (
+        NeedFactory(resident__user=None, title="楼道灯坏了"),
+        NeedFactory(resident__user=None, title="路面积水"),
     )
     triage = services.triage_need
 
@@ -200,9 +206,7 @@ def test_a_sign_ups_history_is_shown_in_the_back_office(staff_client, staff_user
         {"action": "cancel_signups", "_selected_action": [confirmed.pk]},
     )
 
-    page = staff_client.get(
-        reverse("admin:activities_signup_history", args=[confirmed.pk])
-    )
+    page = staff_client.get(reverse("admin:activities_signup_history", args=[confirmed.pk]))
 
     assert page.status_code == 200
     assert staff_user.username in page.content.decode()

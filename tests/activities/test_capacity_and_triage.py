@@ -185,9 +185,7 @@ def test_an_unknown_need_status_is_refused():
 
 
 def test_triaging_a_missing_need_is_refused():
-    refused(
-        lambda: services.triage_need(need=999_999, status=Need.Status.ACCEPTED), "not_found"
-    )
+    refused(lambda: services.triage_need(need=999_999, status=Need.Status.ACCEPTED), "not_found")
 
 
 def test_a_triage_names_the_member_of_staff_in_the_needs_history():
@@ -240,7 +238,9 @@ def test_a_sign_up_keeps_its_history_of_who_did_what():
     versions = list(signup.history.order_by("history_date", "history_id"))
     assert [v.history_type for v in versions] == ["+", "~", "~", "~"]
     assert [(v.attended, v.checked_in_by_id) for v in versions[:3]] == [
-        (False, None), (True, desk.pk), (False, None)
+        (False, None),
+        (True, desk.pk),
+        (False, None),
     ]
     assert (versions[-1].status, versions[-1].cancelled_by_id) == ("cancelled", staff.pk)
     assert [v.history_user for v in versions[1:]] == [desk, staff, staff]
@@ -253,5 +253,6 @@ def test_a_promotion_is_in_the_promoted_sign_ups_history():
     services.cancel(signup=confirmed)
 
     assert [v.status for v in waiting.history.order_by("history_date", "history_id")] == [
-        "waitlisted", "confirmed"
+        "waitlisted",
+        "confirmed",
     ]

@@ -46,19 +46,27 @@ def test_directory_shows_what_partners_offer(client):
 
 
 def test_partner_page_shows_offers_agreement_term_activities_and_contact(client):
-    partner = PartnerFactory(name="蓝天救援队", description="专业应急救援志愿队伍。",
-                             contact_phone="0931-1234567")
+    partner = PartnerFactory(
+        name="蓝天救援队", description="专业应急救援志愿队伍。", contact_phone="0931-1234567"
+    )
     ResourceCommitmentFactory(partner=partner, title="每季度一次消防演练")
     today = timezone.localdate()
-    AgreementFactory(partner=partner, status=Agreement.Status.EXPIRED,
-                     starts_on=today - dt.timedelta(days=800),
-                     ends_on=today - dt.timedelta(days=400))
-    AgreementFactory(partner=partner, starts_on=dt.date(today.year - 1, 4, 1),
-                     ends_on=dt.date(today.year + 1, 3, 31))
+    AgreementFactory(
+        partner=partner,
+        status=Agreement.Status.EXPIRED,
+        starts_on=today - dt.timedelta(days=800),
+        ends_on=today - dt.timedelta(days=400),
+    )
+    AgreementFactory(
+        partner=partner,
+        starts_on=dt.date(today.year - 1, 4, 1),
+        ends_on=dt.date(today.year + 1, 3, 31),
+    )
     ActivityFactory(title="电梯困人救援演练", partners=[partner])
     start = timezone.now() - dt.timedelta(days=30)
-    ActivityFactory(title="消防演练", partners=[partner], starts_at=start,
-                    ends_at=start + dt.timedelta(hours=2))
+    ActivityFactory(
+        title="消防演练", partners=[partner], starts_at=start, ends_at=start + dt.timedelta(hours=2)
+    )
     ActivityFactory(title="别家的活动")
     response = client.get(reverse("activities:partner", args=[partner.pk]))
     assert response.status_code == 200
@@ -82,11 +90,17 @@ def test_partner_page_without_an_agreement_in_force_says_so(client):
 def test_partner_page_shows_published_feedback_with_masked_names(client):
     partner = PartnerFactory()
     start = timezone.now() - dt.timedelta(days=3)
-    activity = ActivityFactory(partners=[partner], starts_at=start,
-                               ends_at=start + dt.timedelta(hours=1))
+    activity = ActivityFactory(
+        partners=[partner], starts_at=start, ends_at=start + dt.timedelta(hours=1)
+    )
     author = ResidentFactory(name="欧阳娜娜", phone="13900000002")
-    FeedbackFactory(signup__activity=activity, signup__resident=author, comment="受益匪浅",
-                    may_publish=True, is_published=True)
+    FeedbackFactory(
+        signup__activity=activity,
+        signup__resident=author,
+        comment="受益匪浅",
+        may_publish=True,
+        is_published=True,
+    )
     html = client.get(reverse("activities:partner", args=[partner.pk])).content.decode()
     assert "受益匪浅" in html and "欧***" in html
     assert "欧阳娜娜" not in html and "13900000002" not in html

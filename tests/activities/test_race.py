@@ -111,8 +111,9 @@ def test_simultaneous_cancellations_and_sign_ups_give_freed_seats_to_the_waiting
 
     assert errors == []
     confirmed = set(
-        SignUp.objects.filter(activity=activity, status=SignUp.Status.CONFIRMED)
-        .values_list("pk", flat=True)
+        SignUp.objects.filter(activity=activity, status=SignUp.Status.CONFIRMED).values_list(
+            "pk", flat=True
+        )
     )
     # The five who stayed and the five longest on the waiting list; never a newcomer.
     assert confirmed == {s.pk for s in holders[5:]} | {s.pk for s in waiting[:5]}

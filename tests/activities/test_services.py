@@ -300,9 +300,7 @@ def test_sign_up_of_a_missing_activity_is_refused():
     activity = ActivityFactory()
     missing = activity.pk
     activity.delete()
-    assert_refused(
-        lambda: services.sign_up(activity=missing, resident=someone()), "not_found"
-    )
+    assert_refused(lambda: services.sign_up(activity=missing, resident=someone()), "not_found")
 
 
 # --- waiting list ------------------------------------------------------------------------
@@ -318,8 +316,9 @@ def test_waitlist_position_breaks_a_tie_in_sign_up_time_by_arrival_order():
     activity = ActivityFactory(capacity=0)
     moment = timezone.now()
     signups = [
-        SignUpFactory(activity=activity, status=SignUp.Status.WAITLISTED, created_at=moment,
-                      confirmed_at=None)
+        SignUpFactory(
+            activity=activity, status=SignUp.Status.WAITLISTED, created_at=moment, confirmed_at=None
+        )
         for _ in range(3)
     ]
     assert [services.waitlist_position(s) for s in signups] == [1, 2, 3]
@@ -387,9 +386,7 @@ def test_no_mail_is_sent_when_the_cancellation_is_rolled_back(
 ):
     activity = ActivityFactory(capacity=1)
     holder = services.sign_up(activity=activity, resident=someone()).signup
-    waiting = services.sign_up(
-        activity=activity, resident=someone(email="li@example.org")
-    ).signup
+    waiting = services.sign_up(activity=activity, resident=someone(email="li@example.org")).signup
 
     with (
         django_capture_on_commit_callbacks(execute=True) as callbacks,
@@ -552,8 +549,9 @@ def test_check_in_with_a_wrong_code_is_refused():
     activity = ActivityFactory()
     signup = services.sign_up(activity=activity, resident=someone()).signup
     wrong = f"{(int(signup.check_in_code) + 1) % 1_000_000:06d}"
-    message = assert_refused(lambda: services.check_in(activity=activity, code=wrong),
-                             "invalid_code")
+    message = assert_refused(
+        lambda: services.check_in(activity=activity, code=wrong), "invalid_code"
+    )
     assert message == "签到码无效。"
     assert_refused(lambda: services.check_in(activity=activity, code=""), "invalid_code")
     signup.refresh_from_db()
@@ -563,16 +561,18 @@ def test_check_in_with_a_wrong_code_is_refused():
 def test_check_in_with_the_code_of_another_activity_is_refused():
     signup = services.sign_up(activity=ActivityFactory(), resident=someone()).signup
     other = ActivityFactory()
-    assert_refused(lambda: services.check_in(activity=other, code=signup.check_in_code),
-                   "invalid_code")
+    assert_refused(
+        lambda: services.check_in(activity=other, code=signup.check_in_code), "invalid_code"
+    )
 
 
 def test_check_in_of_a_cancelled_sign_up_is_refused():
     activity = ActivityFactory()
     signup = services.sign_up(activity=activity, resident=someone()).signup
     services.cancel(signup=signup)
-    assert_refused(lambda: services.check_in(activity=activity, code=signup.check_in_code),
-                   "cancelled")
+    assert_refused(
+        lambda: services.check_in(activity=activity, code=signup.check_in_code), "cancelled"
+    )
     signup.refresh_from_db()
     assert signup.attended is False
 
@@ -580,8 +580,9 @@ def test_check_in_of_a_cancelled_sign_up_is_refused():
 def test_check_in_of_a_waitlisted_resident_is_refused():
     activity = ActivityFactory(capacity=1)
     _, waiting = sign_up_all(activity, people(2))
-    assert_refused(lambda: services.check_in(activity=activity, code=waiting.check_in_code),
-                   "waitlisted")
+    assert_refused(
+        lambda: services.check_in(activity=activity, code=waiting.check_in_code), "waitlisted"
+    )
     waiting.refresh_from_db()
     assert waiting.attended is False
 
@@ -590,8 +591,10 @@ def test_check_in_at_a_cancelled_activity_is_refused():
     activity = ActivityFactory()
     signup = services.sign_up(activity=activity, resident=someone()).signup
     Activity.objects.filter(pk=activity.pk).update(status=Activity.Status.CANCELLED)
-    assert_refused(lambda: services.check_in(activity=activity, code=signup.check_in_code),
-                   "activity_cancelled")
+    assert_refused(
+        lambda: services.check_in(activity=activity, code=signup.check_in_code),
+        "activity_cancelled",
+    )
 
 
 def test_undo_check_in_takes_the_check_in_back():

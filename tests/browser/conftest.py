@@ -43,5 +43,10 @@ def browser_context_args(browser_context_args):
 @pytest.fixture
 def phone_context_args(browser_context_args):
     """A 360 px wide phone screen."""
-    return {**browser_context_args, "viewport": {"width": 360, "height": 740},
-            "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
+    return {
+        **browser_context_args,
+        "viewport": {"width": 360, "height": 740},
+        "device_scale_factor": 2,
+        "is_mobile": True,
+        "has_touch": True,
+    }

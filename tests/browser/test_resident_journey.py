@@ -16,25 +16,36 @@ WIDTH = 360
 @pytest.fixture
 def browser_context_args(browser_context_args):
     """pytest-playwright's `page` on a 360 px wide phone screen."""
-    return {**browser_context_args, "viewport": {"width": WIDTH, "height": 740},
-            "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
+    return {
+        **browser_context_args,
+        "viewport": {"width": WIDTH, "height": 740},
+        "device_scale_factor": 2,
+        "is_mobile": True,
+        "has_touch": True,
+    }
 
 
 def log_in(page, live_server, user):
     client = Client()
     client.force_login(user)
-    page.context.add_cookies([{
-        "name": "sessionid",
-        "value": client.cookies["sessionid"].value,
-        "url": live_server.url,
-    }])
+    page.context.add_cookies(
+        [
+            {
+                "name": "sessionid",
+                "value": client.cookies["sessionid"].value,
+                "url": live_server.url,
+            }
+        ]
+    )
 
 
 def test_a_resident_signs_up_on_a_phone(page, live_server):
     resident = ResidentFactory(name="张桂兰")
     partner = PartnerFactory(name="徐婕瑜伽", category="fitness")
     activity = ActivityFactory(
-        title="公益瑜伽课（中老年班）", place="小区党员阵地二楼活动室", capacity=20,
+        title="公益瑜伽课（中老年班）",
+        place="小区党员阵地二楼活动室",
+        capacity=20,
         summary="徐老师带大家做舒缓瑜伽，适合中老年居民。",
         description="请穿宽松衣服，自带水杯。瑜伽垫由徐婕瑜伽提供。\n下雨照常进行。",
         partners=[partner],
@@ -42,8 +53,10 @@ def test_a_resident_signs_up_on_a_phone(page, live_server):
     SignUpFactory.create_batch(3, activity=activity)
 
     csp_reports = []
-    page.on("console", lambda msg: csp_reports.append(msg.text)
-            if "Content Security Policy" in msg.text else None)
+    page.on(
+        "console",
+        lambda msg: csp_reports.append(msg.text) if "Content Security Policy" in msg.text else None,
+    )
     errors = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
 

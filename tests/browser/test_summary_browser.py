@@ -2,6 +2,7 @@
 button, and a printout of one or two A4 pages (screenshot /tmp/summary.png, PDF
 /tmp/summary.pdf)."""
 
+import io
 import re
 
 import pytest
@@ -26,8 +27,14 @@ def browser_context_args(browser_context_args):
 @pytest.fixture
 def last_month(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    call_command("seed_bench", residents=400, activities=130, signups=4000, months=12,
-                 stdout=open("/dev/null", "w"))  # noqa: SIM115
+    call_command(
+        "seed_bench",
+        residents=400,
+        activities=130,
+        signups=4000,
+        months=12,
+        stdout=io.StringIO(),
+    )
     today = timezone.localdate()
     return add_months(today.year, today.month, -1)
 
@@ -42,16 +49,24 @@ def secretary(db):
 def log_in(page, live_server, user):
     client = Client()
     client.force_login(user)
-    page.context.add_cookies([{
-        "name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url,
-    }])
+    page.context.add_cookies(
+        [
+            {
+                "name": "sessionid",
+                "value": client.cookies["sessionid"].value,
+                "url": live_server.url,
+            }
+        ]
+    )
 
 
 def _pdf_pages(data: bytes) -> int:
     return len(re.findall(rb"/Type\s*/Page[^s]", data))
 
 
-def test_the_summary_draws_its_charts_and_prints_on_two_a4_pages(page, live_server, last_month, secretary):
+def test_the_summary_draws_its_charts_and_prints_on_two_a4_pages(
+    page, live_server, last_month, secretary
+):
     console, errors = [], []
     page.on("console", lambda msg: console.append(msg.text))
     page.on("pageerror", lambda exc: errors.append(str(exc)))

@@ -22,9 +22,7 @@ def test_behind_the_proxy_the_real_ip_header_names_the_client(rf):
 
 
 def test_behind_the_proxy_the_last_forwarded_address_is_the_one_the_proxy_saw(rf):
-    request = rf.get(
-        "/", REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="10.9.9.9, 198.51.100.8"
-    )
+    request = rf.get("/", REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="10.9.9.9, 198.51.100.8")
     assert client_ip(request) == "198.51.100.8"
 
 
@@ -42,11 +40,23 @@ def test_ten_failures_from_one_client_do_not_lock_out_the_owner_behind_the_proxy
     resident = ResidentFactory(phone="13855550001")
     url = "/accounts/login/"
     for _ in range(10):
-        client.post(url, {"username": resident.phone, "password": "wrong-password"},
-                    REMOTE_ADDR="127.0.0.1", HTTP_X_REAL_IP="198.51.100.66")
-    attacker = client.post(url, {"username": resident.phone, "password": "demo12345"},
-                           REMOTE_ADDR="127.0.0.1", HTTP_X_REAL_IP="198.51.100.66")
+        client.post(
+            url,
+            {"username": resident.phone, "password": "wrong-password"},
+            REMOTE_ADDR="127.0.0.1",
+            HTTP_X_REAL_IP="198.51.100.66",
+        )
+    attacker = client.post(
+        url,
+        {"username": resident.phone, "password": "demo12345"},
+        REMOTE_ADDR="127.0.0.1",
+        HTTP_X_REAL_IP="198.51.100.66",
+    )
     assert attacker.status_code == 429
-    owner = client.post(url, {"username": resident.phone, "password": "demo12345"},
-                        REMOTE_ADDR="127.0.0.1", HTTP_X_REAL_IP="198.51.100.20")
+    owner = client.post(
+        url,
+        {"username": resident.phone, "password": "demo12345"},
+        REMOTE_ADDR="127.0.0.1",
+        HTTP_X_REAL_IP="198.51.100.20",
+    )
     assert owner.status_code == 302

@@ -100,9 +100,7 @@ def test_demo_holds_the_complex_from_the_article(demo_db):
     assert complex_.party_member_count == 36
     assert complex_.service_site_name == "小区党员阵地"
     buildings = Building.objects.filter(complex=complex_)
-    assert sorted(buildings.values_list("number", flat=True)) == [
-        f"{n}号楼" for n in range(1, 7)
-    ]
+    assert sorted(buildings.values_list("number", flat=True)) == [f"{n}号楼" for n in range(1, 7)]
     assert buildings.aggregate(total=Sum("household_count"))["total"] == 1149
 
 
@@ -131,17 +129,21 @@ def test_demo_has_300_residents_with_logins_36_of_them_party_members(demo_db):
 def test_demo_logins_use_the_demo_password_and_are_printed(demo_db):
     staff = User.objects.get(username="staff")
     secretary = User.objects.get(username="secretary")
-    assert staff.is_staff and list(staff.groups.values_list("name", flat=True)) == [
-        "社区工作人员"
-    ]
+    assert staff.is_staff and list(staff.groups.values_list("name", flat=True)) == ["社区工作人员"]
     assert secretary.is_staff and list(secretary.groups.values_list("name", flat=True)) == [
         "党委书记"
     ]
     assert not User.objects.filter(is_superuser=True).exists()
     for username in ("staff", "secretary", "13900000001", "13900000300"):
         assert User.objects.get(username=username).check_password("demo12345"), username
-    for text in ("staff", "secretary", "13900000001", "13900000300", "demo12345",
-                 "http://127.0.0.1:8000"):
+    for text in (
+        "staff",
+        "secretary",
+        "13900000001",
+        "13900000300",
+        "demo12345",
+        "http://127.0.0.1:8000",
+    ):
         assert text in demo_db
 
 
@@ -239,7 +241,8 @@ def test_demo_history_of_sign_ups_and_feedback_is_consistent(demo_db):
         if signup.status == "confirmed":
             assert signup.confirmed_at == signup.created_at
     duplicates = (
-        SignUp.objects.values("activity_id", "check_in_code").annotate(n=Count("pk"))
+        SignUp.objects.values("activity_id", "check_in_code")
+        .annotate(n=Count("pk"))
         .filter(n__gt=1)
     )
     assert not duplicates.exists()

@@ -42,19 +42,25 @@ def test_seed_bench_respects_the_sign_up_rules():
     # One active sign-up per resident and activity (the database enforces it too).
     duplicates = (
         SignUp.objects.exclude(status=SignUp.Status.CANCELLED)
-        .values("activity", "resident").annotate(n=Count("pk")).filter(n__gt=1)
+        .values("activity", "resident")
+        .annotate(n=Count("pk"))
+        .filter(n__gt=1)
     )
     assert not duplicates.exists()
     codes = SignUp.objects.values("activity", "check_in_code").annotate(n=Count("pk"))
     assert not codes.filter(n__gt=1).exists()
     assert not SignUp.objects.filter(attended=True, checked_in_at__isnull=True).exists()
     # Only confirmed sign-ups of held activities were checked in; capacity never exceeded.
-    assert not SignUp.objects.filter(attended=True).exclude(
-        status=SignUp.Status.CONFIRMED, activity__status=Activity.Status.HELD
-    ).exists()
-    over = Activity.objects.filter(capacity__isnull=False).annotate(
-        c=Count("signups", filter=Q(signups__status=SignUp.Status.CONFIRMED))
-    ).filter(c__gt=F("capacity"))
+    assert (
+        not SignUp.objects.filter(attended=True)
+        .exclude(status=SignUp.Status.CONFIRMED, activity__status=Activity.Status.HELD)
+        .exists()
+    )
+    over = (
+        Activity.objects.filter(capacity__isnull=False)
+        .annotate(c=Count("signups", filter=Q(signups__status=SignUp.Status.CONFIRMED)))
+        .filter(c__gt=F("capacity"))
+    )
     assert not over.exists()
     assert not Feedback.objects.exclude(signup__attended=True).exists()
 
@@ -101,12 +107,17 @@ def test_running_it_twice_adds_more_without_clashing():
     assert Partner.objects.filter(name__startswith="压测共建单位").count() == 12
 
 
-@pytest.mark.parametrize("sizes", [
-    {"residents": 0}, {"activities": 0}, {"months": 0}, {"signups": -1},
-    {"residents": 2, "activities": 2, "signups": 5},
-])
+@pytest.mark.parametrize(
+    "sizes",
+    [
+        {"residents": 0},
+        {"activities": 0},
+        {"months": 0},
+        {"signups": -1},
+        {"residents": 2, "activities": 2, "signups": 5},
+    ],
+)
 def test_impossible_sizes_are_refused_with_a_message(sizes):
     with pytest.raises(CommandError):
         _seed(**{"residents": 10, "activities": 2, "signups": 5, "months": 1, **sizes})
     assert not Resident.objects.exists()
-

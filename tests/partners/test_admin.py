@@ -234,8 +234,7 @@ def test_lead_follow_up_filter_lists_the_overdue_open_leads(admin_client):
     overdue = LeadFactory(follow_up_on=today - dt.timedelta(days=3), offered_by__user=None)
     LeadFactory(follow_up_on=today + dt.timedelta(days=3), offered_by__user=None)
     LeadFactory(follow_up_on=None, offered_by__user=None)
-    LeadFactory(follow_up_on=today - dt.timedelta(days=3), stage="dropped",
-                offered_by__user=None)
+    LeadFactory(follow_up_on=today - dt.timedelta(days=3), stage="dropped", offered_by__user=None)
 
     response = admin_client.get(LEAD_CHANGELIST, {"follow_up": "overdue"})
 
@@ -245,10 +244,12 @@ def test_lead_follow_up_filter_lists_the_overdue_open_leads(admin_client):
 
 def test_leads_are_listed_by_next_follow_up_and_filtered_by_stage(admin_client):
     today = timezone.localdate()
-    later = LeadFactory(follow_up_on=today + dt.timedelta(days=9), stage="contacted",
-                        offered_by__user=None)
-    sooner = LeadFactory(follow_up_on=today + dt.timedelta(days=1), stage="contacted",
-                         offered_by__user=None)
+    later = LeadFactory(
+        follow_up_on=today + dt.timedelta(days=9), stage="contacted", offered_by__user=None
+    )
+    sooner = LeadFactory(
+        follow_up_on=today + dt.timedelta(days=1), stage="contacted", offered_by__user=None
+    )
     unplanned = LeadFactory(follow_up_on=None, stage="contacted", offered_by__user=None)
     LeadFactory(stage="new", offered_by__user=None)
 

@@ -30,12 +30,15 @@ def test_lead_form_shows_the_recruitment_call(resident_client):
 
 
 def test_resident_submits_a_lead_and_sees_it_on_me(resident_client):
-    response = resident_client.post(URL, {
-        "organisation": " 蓝天救援队 ",
-        "offer": "我在救援队工作，可以请支部来小区共建微型救援站。",
-        "relationship": "我在该单位工作",
-        "contact": "",
-    })
+    response = resident_client.post(
+        URL,
+        {
+            "organisation": " 蓝天救援队 ",
+            "offer": "我在救援队工作，可以请支部来小区共建微型救援站。",
+            "relationship": "我在该单位工作",
+            "contact": "",
+        },
+    )
     assert response.status_code == 302
     assert response["Location"] == "/me/#leads"
     lead = Lead.objects.get()

@@ -89,7 +89,9 @@ def test_register_accepts_chinese_names_records_consent_and_logs_in(client, buil
     assert resident.user.check_password(NEW_PASSWORD)
     assert resident.birth_year == 1958
     assert (resident.household.building, resident.household.unit, resident.household.room) == (
-        building, "2", "302"
+        building,
+        "2",
+        "302",
     )
     assert session_user_id(client) == str(resident.user.pk)
 
@@ -146,8 +148,9 @@ def test_register_refuses_without_consent(client, building):
 def test_register_refuses_mismatched_and_weak_passwords(client, building):
     response = client.post(REGISTER, registration(building, password2="Other-2026-pass"))
     assert "两次输入的密码不一致" in response.content.decode()
-    response = client.post(REGISTER, registration(building, password1="12345678",
-                                                  password2="12345678"))
+    response = client.post(
+        REGISTER, registration(building, password1="12345678", password2="12345678")
+    )
     assert response.status_code == 200
     assert not Resident.objects.exists()
 
@@ -180,8 +183,13 @@ def test_logged_in_resident_is_sent_from_register_to_me(resident_client):
 def test_register_service_refuses_without_consent_and_writes_nothing(building):
     with pytest.raises(ValidationError) as error:
         services.register_resident(
-            phone="13912345678", name="王芳", password=NEW_PASSWORD, building=building,
-            unit="1", room="101", consent=False,
+            phone="13912345678",
+            name="王芳",
+            password=NEW_PASSWORD,
+            building=building,
+            unit="1",
+            room="101",
+            consent=False,
         )
     assert error.value.error_dict["consent"][0].code == "consent_required"
     assert not Resident.objects.exists()
@@ -278,8 +286,12 @@ def test_change_password_then_log_in_with_the_new_one(client):
 def staff_registered(db):
     household = HouseholdFactory(unit="1", room="501")
     return ResidentFactory(
-        phone="13700000009", name="买买提·艾力", household=household, user=None,
-        consent_version="", consent_at=None,
+        phone="13700000009",
+        name="买买提·艾力",
+        household=household,
+        user=None,
+        consent_version="",
+        consent_at=None,
     )
 
 
@@ -341,10 +353,13 @@ def test_activation_needs_consent(client, staff_registered):
 
 def test_activating_twice_says_to_log_in(staff_registered):
     kwargs = {
-        "phone": staff_registered.phone, "name": staff_registered.name,
+        "phone": staff_registered.phone,
+        "name": staff_registered.name,
         "building": staff_registered.household.building,
-        "unit": staff_registered.household.unit, "room": staff_registered.household.room,
-        "password": NEW_PASSWORD, "consent": True,
+        "unit": staff_registered.household.unit,
+        "room": staff_registered.household.room,
+        "password": NEW_PASSWORD,
+        "consent": True,
     }
     services.activate_resident(**kwargs)
     with pytest.raises(ValidationError) as error:

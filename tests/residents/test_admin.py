@@ -300,8 +300,7 @@ def test_resident_import_writes_nothing_when_a_row_fails_even_without_a_dry_run(
 
 
 def test_import_updates_a_resident_found_by_phone_number(admin_client):
-    resident = ResidentFactory(name="张桂芳", phone="13900000011", is_party_member=False,
-                               user=None)
+    resident = ResidentFactory(name="张桂芳", phone="13900000011", is_party_member=False, user=None)
     BuildingFactory(number="3号楼")
     rows = [HEADERS, ["张桂芳", "139 0000 0011", "3号楼", "2", "0502", 1951, "是"]]
 
@@ -315,7 +314,10 @@ def test_import_updates_a_resident_found_by_phone_number(admin_client):
 
 def test_import_of_households(admin_client):
     building = BuildingFactory(number="5号楼")
-    rows = [["楼号", "单元", "门牌号", "户内人数", "备注"], ["5", "1", "0101", 4, "独居老人子女同住"]]
+    rows = [
+        ["楼号", "单元", "门牌号", "户内人数", "备注"],
+        ["5", "1", "0101", 4, "独居老人子女同住"],
+    ]
     url = reverse("admin:residents_household_import")
 
     preview = _upload(admin_client, url, rows)
@@ -348,7 +350,14 @@ def test_export_of_residents_leaves_out_those_who_deleted_their_data():
     dataset = ResidentResource().export(queryset=Resident.objects.all())
 
     assert dataset.headers == [
-        "姓名", "手机号码", "小区", "楼号", "单元", "门牌号", "出生年份", "党员",
+        "姓名",
+        "手机号码",
+        "小区",
+        "楼号",
+        "单元",
+        "门牌号",
+        "出生年份",
+        "党员",
     ]
     assert [row[0] for row in dataset] == ["王秀英"]
     assert dataset[0][1] == "13912345678"
@@ -359,9 +368,14 @@ def test_staff_can_export_residents_to_excel(staff_client):
     ResidentFactory(name="王秀英", user=None)
     url = reverse("admin:residents_resident_export")
 
-    response = staff_client.post(url, {"format": "0", "resource": "0",
-                                       **{f"residentresource_{name}": "on" for name in
-                                          ("name", "phone", "building", "room")}})
+    response = staff_client.post(
+        url,
+        {
+            "format": "0",
+            "resource": "0",
+            **{f"residentresource_{name}": "on" for name in ("name", "phone", "building", "room")},
+        },
+    )
 
     assert response.status_code == 200
     workbook = openpyxl.load_workbook(io.BytesIO(response.content))
@@ -446,8 +460,7 @@ def test_delete_resident_refuses_a_resident_with_sign_ups_and_keeps_the_login():
 
 def test_changing_a_residents_phone_changes_their_login_name(staff_client):
     resident = ResidentFactory(phone="13811112222", household=HouseholdFactory())
-    data = _resident_form(name=resident.name, phone="13933334444",
-                          household=resident.household_id)
+    data = _resident_form(name=resident.name, phone="13933334444", household=resident.household_id)
 
     response = staff_client.post(_change(resident), data)
 
@@ -467,11 +480,15 @@ def test_a_phone_number_that_is_another_login_is_refused_on_the_form(staff_clien
     response = staff_client.post(_change(resident), data)
 
     assert response.status_code == 200
-    assert "手机号码 13933334444 已是另一个登录账号的登录名，不能使用。" in response.content.decode()
+    assert (
+        "手机号码 13933334444 已是另一个登录账号的登录名，不能使用。" in response.content.decode()
+    )
     resident.refresh_from_db()
     resident.user.refresh_from_db()
     assert (resident.name, resident.phone, resident.user.username) == (
-        "王秀英", "13811112222", "13811112222",
+        "王秀英",
+        "13811112222",
+        "13811112222",
     )
 
 
@@ -592,8 +609,14 @@ def test_reset_login_clears_a_lockout_from_wrong_passwords():
 
     resident = ResidentFactory(phone="13811112222")
     AccessAttempt.objects.create(
-        username="13811112222", ip_address="127.0.0.1", user_agent="", failures_since_start=10,
-        get_data="", post_data="", http_accept="", path_info="/accounts/login/",
+        username="13811112222",
+        ip_address="127.0.0.1",
+        user_agent="",
+        failures_since_start=10,
+        get_data="",
+        post_data="",
+        http_accept="",
+        path_info="/accounts/login/",
     )
 
     reset_login(resident=resident)

@@ -30,15 +30,19 @@ ME = "/me/"
 def past_activity(**kwargs):
     starts = timezone.now() - dt.timedelta(days=10)
     return ActivityFactory(
-        starts_at=starts, ends_at=starts + dt.timedelta(hours=2),
-        status=Activity.Status.HELD, **kwargs,
+        starts_at=starts,
+        ends_at=starts + dt.timedelta(hours=2),
+        status=Activity.Status.HELD,
+        **kwargs,
     )
 
 
 def attended(resident, activity=None):
     return SignUpFactory(
-        resident=resident, activity=activity or past_activity(),
-        attended=True, checked_in_at=timezone.now() - dt.timedelta(days=10),
+        resident=resident,
+        activity=activity or past_activity(),
+        attended=True,
+        checked_in_at=timezone.now() - dt.timedelta(days=10),
     )
 
 
@@ -105,9 +109,7 @@ def test_me_shows_waiting_list_position(resident_client):
 def test_waitlist_positions_from_the_selector_match_the_service():
     activity = ActivityFactory(capacity=1)
     residents = ResidentFactory.create_batch(5)
-    signups = [
-        activity_services.sign_up(activity=activity, resident=r).signup for r in residents
-    ]
+    signups = [activity_services.sign_up(activity=activity, resident=r).signup for r in residents]
     # Two sign-ups at the same instant are ordered by pk, as the service orders them.
     SignUp.objects.filter(pk__in=[signups[2].pk, signups[3].pk]).update(
         created_at=signups[2].created_at

@@ -32,15 +32,19 @@ DELETE = "/me/delete/"
 def past_activity(**kwargs):
     starts = timezone.now() - dt.timedelta(days=40)
     return ActivityFactory(
-        starts_at=starts, ends_at=starts + dt.timedelta(hours=2),
-        status=Activity.Status.HELD, **kwargs,
+        starts_at=starts,
+        ends_at=starts + dt.timedelta(hours=2),
+        status=Activity.Status.HELD,
+        **kwargs,
     )
 
 
 def attended(resident, activity=None):
     return SignUpFactory(
-        resident=resident, activity=activity or past_activity(),
-        attended=True, checked_in_at=timezone.now() - dt.timedelta(days=40),
+        resident=resident,
+        activity=activity or past_activity(),
+        attended=True,
+        checked_in_at=timezone.now() - dt.timedelta(days=40),
     )
 
 
@@ -70,10 +74,12 @@ def test_export_downloads_my_data_as_json_and_not_other_residents(resident_clien
     me = resident_client.resident
     me.is_verified = True  # staff verified the address: guardian of the child
     me.save(update_fields=["is_verified"])
-    child = ResidentFactory(household=me.household, name="王小明", phone="", user=None,
-                            birth_year=2016)
-    mine = activity_services.sign_up(activity=ActivityFactory(title="我的瑜伽课"),
-                                     resident=me).signup
+    child = ResidentFactory(
+        household=me.household, name="王小明", phone="", user=None, birth_year=2016
+    )
+    mine = activity_services.sign_up(
+        activity=ActivityFactory(title="我的瑜伽课"), resident=me
+    ).signup
     activity_services.sign_up(activity=ActivityFactory(title="孩子的科学课"), resident=child)
     FeedbackFactory(signup=attended(me, past_activity(title="消防演练")), comment="很实用")
     LeadFactory(offered_by=me, organisation="蓝天救援队")
@@ -102,8 +108,9 @@ def test_export_downloads_my_data_as_json_and_not_other_residents(resident_clien
 
 
 def test_export_masks_household_members_with_their_own_login(resident_client):
-    ResidentFactory(household=resident_client.resident.household, name="阿依古丽·吐尔逊",
-                    phone="13822223333")
+    ResidentFactory(
+        household=resident_client.resident.household, name="阿依古丽·吐尔逊", phone="13822223333"
+    )
     data = json.loads(resident_client.get(EXPORT).content)
     names = {m["name"] for m in data["household"]["members"]}
     assert "阿***" in names and "阿依古丽·吐尔逊" not in names
@@ -135,8 +142,9 @@ def test_delete_anonymises_logs_out_and_keeps_past_totals(resident_client):
     user_pk = me.user.pk
     # Past: attended twice (one rated and published), missed once.
     rated = attended(me)
-    feedback = FeedbackFactory(signup=rated, comment="老师很耐心", may_publish=True,
-                               is_published=True)
+    feedback = FeedbackFactory(
+        signup=rated, comment="老师很耐心", may_publish=True, is_published=True
+    )
     attended(me)
     SignUpFactory(resident=me, activity=past_activity())
     attended(ResidentFactory())
@@ -169,8 +177,7 @@ def test_delete_anonymises_logs_out_and_keeps_past_totals(resident_client):
 def test_after_deletion_the_old_login_no_longer_works(client):
     me = ResidentFactory(phone="13900000077")
     services.anonymise_resident(resident=me)
-    response = client.post("/accounts/login/", {"username": "13900000077",
-                                                 "password": "demo12345"})
+    response = client.post("/accounts/login/", {"username": "13900000077", "password": "demo12345"})
     assert response.status_code == 200
     assert client.session.get("_auth_user_id") is None
 
@@ -180,8 +187,13 @@ def test_deleted_resident_can_register_again_with_the_same_phone(client):
     building = me.household.building
     services.anonymise_resident(resident=me)
     again = services.register_resident(
-        phone="13900000078", name="王芳", password="Lanzhou-2026-xp", building=building,
-        unit="1", room="909", consent=True,
+        phone="13900000078",
+        name="王芳",
+        password="Lanzhou-2026-xp",
+        building=building,
+        unit="1",
+        room="909",
+        consent=True,
     )
     assert again.pk != me.pk
 
@@ -198,8 +210,9 @@ def test_anonymised_resident_cannot_sign_up_or_submit(resident_client):
     me = resident_client.resident
     services.anonymise_resident(resident=me)
     with pytest.raises(ValidationError):
-        activity_services.sign_up(activity=ActivityFactory(), resident=Resident.objects.get(
-            pk=me.pk))
+        activity_services.sign_up(
+            activity=ActivityFactory(), resident=Resident.objects.get(pk=me.pk)
+        )
 
 
 # --- nobody else's full name or phone ---------------------------------------------------

@@ -50,34 +50,44 @@ THROTTLED = "尝试次数太多"
 def family():
     """A verified parent, their child without a login (signed up, and attended a past
     activity), at 2单元302."""
-    parent = ResidentFactory(household=HouseholdFactory(unit="2", room="302"),
-                             is_verified=True)
-    child = ResidentFactory(household=parent.household, user=None, phone="", name="张小明",
-                            birth_year=2016)
-    upcoming = activity_services.sign_up(activity=ActivityFactory(), resident=child,
-                                         by=parent.user).signup
+    parent = ResidentFactory(household=HouseholdFactory(unit="2", room="302"), is_verified=True)
+    child = ResidentFactory(
+        household=parent.household, user=None, phone="", name="张小明", birth_year=2016
+    )
+    upcoming = activity_services.sign_up(
+        activity=ActivityFactory(), resident=child, by=parent.user
+    ).signup
     starts = timezone.now() - dt.timedelta(days=3)
     past = SignUpFactory(
-        resident=child, attended=True, checked_in_at=starts,
-        activity=ActivityFactory(starts_at=starts, ends_at=starts + dt.timedelta(hours=2),
-                                 status=Activity.Status.HELD),
+        resident=child,
+        attended=True,
+        checked_in_at=starts,
+        activity=ActivityFactory(
+            starts_at=starts, ends_at=starts + dt.timedelta(hours=2), status=Activity.Status.HELD
+        ),
     )
     return parent, child, upcoming, past
 
 
 def register_at(client, household, phone="13712345678"):
-    response = client.post("/accounts/register/", {
-        "phone": phone, "name": "李四", "password1": "Zq8!vbnm-x", "password2": "Zq8!vbnm-x",
-        "building": household.building_id, "unit": household.unit, "room": household.room,
-        "consent": "on",
-    })
+    response = client.post(
+        "/accounts/register/",
+        {
+            "phone": phone,
+            "name": "李四",
+            "password1": "Zq8!vbnm-x",
+            "password2": "Zq8!vbnm-x",
+            "building": household.building_id,
+            "unit": household.unit,
+            "room": household.room,
+            "consent": "on",
+        },
+    )
     assert response.status_code == 302
     return Resident.objects.get(phone=phone)
 
 
-def test_a_stranger_registering_at_a_familys_address_gets_no_power_over_their_child(
-    client, family
-):
+def test_a_stranger_registering_at_a_familys_address_gets_no_power_over_their_child(client, family):
     parent, child, upcoming, past = family
     stranger = register_at(client, parent.household)
     assert stranger.household_id == parent.household_id
@@ -90,14 +100,15 @@ def test_a_stranger_registering_at_a_familys_address_gets_no_power_over_their_ch
         assert "张小明" not in page
         assert upcoming.check_in_code not in page and past.check_in_code not in page
     assert "张**" in household  # the household is shown, its other members masked
-    assert [m["birth_year"] for m in json.loads(export)["household"]["members"]
-            if not m["is_me"]] == [None, None]
+    assert [
+        m["birth_year"] for m in json.loads(export)["household"]["members"] if not m["is_me"]
+    ] == [None, None]
 
     activity = upcoming.activity
-    cancel = client.post(reverse("activities:cancel", args=[activity.pk]),
-                         {"resident": child.pk})
-    sign_up = client.post(reverse("activities:sign_up", args=[ActivityFactory().pk]),
-                          {"resident": child.pk})
+    cancel = client.post(reverse("activities:cancel", args=[activity.pk]), {"resident": child.pk})
+    sign_up = client.post(
+        reverse("activities:sign_up", args=[ActivityFactory().pk]), {"resident": child.pk}
+    )
     rate = client.post(reverse("activities:feedback", args=[past.pk]), {"rating": "1"})
     assert (cancel.status_code, sign_up.status_code, rate.status_code) == (403, 403, 404)
     upcoming.refresh_from_db()
@@ -126,8 +137,7 @@ def test_a_verified_parent_still_sees_signs_up_and_cancels_for_their_child(clien
     other = ActivityFactory()
     client.post(reverse("activities:sign_up", args=[other.pk]), {"resident": child.pk})
     assert SignUp.objects.filter(activity=other, resident=child).exists()
-    client.post(reverse("activities:cancel", args=[upcoming.activity_id]),
-                {"resident": child.pk})
+    client.post(reverse("activities:cancel", args=[upcoming.activity_id]), {"resident": child.pk})
     upcoming.refresh_from_db()
     assert upcoming.status == SignUp.Status.CANCELLED
 
@@ -157,26 +167,38 @@ def _rows_mentioning(*needles):
 
 def test_deleting_my_data_leaves_no_row_with_my_name_or_phone(client):
     me = ResidentFactory(name=NAME, phone=PHONE, is_party_member=True)
-    assert client.post("/accounts/login/",
-                       {"username": PHONE, "password": PASSWORD}).status_code == 302
+    assert (
+        client.post("/accounts/login/", {"username": PHONE, "password": PASSWORD}).status_code
+        == 302
+    )
     client.logout()
     client.post("/accounts/login/", {"username": PHONE, "password": "wrong-pass"})
     new_need = activity_services.submit_need(
-        resident=me, title=f"{NAME}家 {PHONE} 漏水", description=f"我是{NAME}",
+        resident=me,
+        title=f"{NAME}家 {PHONE} 漏水",
+        description=f"我是{NAME}",
         location="3号楼2单元301",
     )
     handled = activity_services.submit_need(resident=me, title=f"{NAME}家楼道灯坏了")
     handled.status = Need.Status.ACCEPTED
     handled.staff_reply = f"{NAME}您好，已派人维修"
     handled.save()
-    lead = submit_lead(resident=me, organisation="某医院", offer=f"请找{NAME}",
-                       relationship=f"我是{NAME}的儿子", contact=f"{NAME} {PHONE}")
+    lead = submit_lead(
+        resident=me,
+        organisation="某医院",
+        offer=f"请找{NAME}",
+        relationship=f"我是{NAME}的儿子",
+        contact=f"{NAME} {PHONE}",
+    )
     signup = SignUpFactory(resident=me)
     staff = StaffUserFactory()
     for obj in (me, signup, new_need, lead):
         LogEntry.objects.create(
-            user=staff, content_type=ContentType.objects.get_for_model(obj),
-            object_id=str(obj.pk), object_repr=str(obj)[:200], action_flag=CHANGE,
+            user=staff,
+            content_type=ContentType.objects.get_for_model(obj),
+            object_id=str(obj.pk),
+            object_repr=str(obj)[:200],
+            action_flag=CHANGE,
             change_message=json.dumps([{"changed": {"fields": ["name"]}}]),
         )
     assert _rows_mentioning(NAME, PHONE)
@@ -189,10 +211,18 @@ def test_deleting_my_data_leaves_no_row_with_my_name_or_phone(client):
     lead.refresh_from_db()
     # Rows stay (the monthly counts read them); what tied them to the person is gone.
     assert (new_need.title, new_need.description, new_need.location, new_need.resident) == (
-        ANONYMISED_NEED_TITLE, "", "", None)
+        ANONYMISED_NEED_TITLE,
+        "",
+        "",
+        None,
+    )
     assert handled.title == "已注销居民家楼道灯坏了"  # staff still know what is being fixed
     assert (lead.organisation, lead.relationship, lead.contact, lead.offered_by) == (
-        "某医院", "", "", None)
+        "某医院",
+        "",
+        "",
+        None,
+    )
     assert Need.history.filter(resident_id__isnull=False).count() == 0
     assert Lead.history.filter(offered_by_id__isnull=False).count() == 0
 
@@ -214,12 +244,14 @@ def test_deleting_my_data_does_not_change_a_past_months_summary():
     now = timezone.now()
     first_of_month = timezone.localdate().replace(day=1)
     past_month = (first_of_month - dt.timedelta(days=40)).replace(day=1)
-    moment = dt.datetime(past_month.year, past_month.month, 10, 9,
-                         tzinfo=timezone.get_current_timezone())
+    moment = dt.datetime(
+        past_month.year, past_month.month, 10, 9, tzinfo=timezone.get_current_timezone()
+    )
     me = ResidentFactory(name=NAME, phone=PHONE, is_party_member=True)
     neighbour = ResidentFactory(household=me.household)
-    activity = ActivityFactory(starts_at=moment, ends_at=moment + dt.timedelta(hours=2),
-                               status=Activity.Status.HELD)
+    activity = ActivityFactory(
+        starts_at=moment, ends_at=moment + dt.timedelta(hours=2), status=Activity.Status.HELD
+    )
     for person in (me, neighbour, ResidentFactory(is_party_member=True)):
         SignUpFactory(activity=activity, resident=person, attended=True, checked_in_at=moment)
     need = activity_services.submit_need(resident=me, title="路灯坏了")
@@ -232,9 +264,13 @@ def test_deleting_my_data_does_not_change_a_past_months_summary():
 
     after = monthly_summary(year=past_month.year, month=past_month.month, now=now)
     assert after == before
-    figures = (before.needs_received.value, before.leads_received.value,
-               before.residents_reached.value, before.households_reached.value,
-               before.party_members.value)
+    figures = (
+        before.needs_received.value,
+        before.leads_received.value,
+        before.residents_reached.value,
+        before.households_reached.value,
+        before.party_members.value,
+    )
     assert figures == (1, 1, 3, 2, 2)
 
 
@@ -243,16 +279,24 @@ def test_deleting_my_data_does_not_change_a_past_months_summary():
 
 @pytest.fixture
 def staff_registered():
-    return ResidentFactory(phone="13700000009", name="买买提·艾力", user=None,
-                           household=HouseholdFactory(unit="1", room="501"))
+    return ResidentFactory(
+        phone="13700000009",
+        name="买买提·艾力",
+        user=None,
+        household=HouseholdFactory(unit="1", room="501"),
+    )
 
 
 def activation(resident, **overrides):
     data = {
-        "phone": resident.phone, "name": resident.name,
+        "phone": resident.phone,
+        "name": resident.name,
         "building": str(resident.household.building_id),
-        "unit": resident.household.unit, "room": resident.household.room,
-        "password1": NEW_PASSWORD, "password2": NEW_PASSWORD, "consent": "on",
+        "unit": resident.household.unit,
+        "room": resident.household.room,
+        "password1": NEW_PASSWORD,
+        "password2": NEW_PASSWORD,
+        "consent": "on",
     }
     data.update(overrides)
     return data

@@ -70,7 +70,8 @@ def test_summary_is_frozen(s):
 
 def test_a_sign_up_at_23_30_on_31_january_counts_in_january():
     activity = ActivityFactory(
-        starts_at=at(2026, 1, 31, 21, 30), ends_at=at(2026, 1, 31, 23, 30),
+        starts_at=at(2026, 1, 31, 21, 30),
+        ends_at=at(2026, 1, 31, 23, 30),
         status=Activity.Status.HELD,
     )
     signup(activity, ResidentFactory(), at(2026, 1, 31, 23, 30), attended=True)
@@ -102,8 +103,7 @@ def test_activities_held_count_by_local_month_and_leave_out_cancelled(s):
     # 消防演练, 公益瑜伽课 (ends 23:30 on 31 March) and 亲子健身操 (over, never marked held);
     # not the cancelled festival nor the legal-aid day ending 00:30 on 1 April.
     assert s.activities_held == Figure(3, 1)
-    assert [(c.category, c.figure.value, c.figure.previous)
-            for c in s.activities_by_category] == [
+    assert [(c.category, c.figure.value, c.figure.previous) for c in s.activities_by_category] == [
         (Category.SAFETY, 1, 0),
         (Category.HEALTH, 2, 1),
     ]
@@ -202,8 +202,9 @@ def test_rating_and_published_quotes_with_masked_names(s):
 
 
 def test_service_projects_at_the_months_end(s):
-    rows = [(p.title, p.status, p.progress, p.progress_change, p.done_this_month)
-            for p in s.projects]
+    rows = [
+        (p.title, p.status, p.progress, p.progress_change, p.done_this_month) for p in s.projects
+    ]
     assert rows == [
         ("爸妈食堂", "in_progress", 60, 40, False),  # April's 70% is not March's
         ("供水管网更换", "done", 100, None, True),
@@ -236,8 +237,12 @@ def test_what_each_partner_did(s):
 
 def test_the_activities_list_adds_up_to_the_headline(s):
     by_title = {a.title: a for a in s.activities}
-    assert (by_title["消防演练"].confirmed, by_title["消防演练"].attended,
-            by_title["消防演练"].waitlisted, by_title["消防演练"].rating) == (3, 2, 1, 4.5)
+    assert (
+        by_title["消防演练"].confirmed,
+        by_title["消防演练"].attended,
+        by_title["消防演练"].waitlisted,
+        by_title["消防演练"].rating,
+    ) == (3, 2, 1, 4.5)
     assert by_title["公益瑜伽课"].capacity is None
     assert set(by_title["亲子健身操"].partners.split("、")) == {"徐婕瑜伽", "蓝天救援队"}
     assert sum(a.attended for a in s.activities) == s.attendance.value
@@ -277,8 +282,7 @@ def test_year_to_date(march):
     assert [m.activities for m in past.months][:4] == [0, 1, 3, 1]
     assert (past.residents_reached, past.households_reached) == (5, 4)
     assert past.household_coverage.value == 0.003481
-    assert {c: n for c, _label, n in past.categories} == {
-        "safety": 1, "health": 3, "legal": 1}
+    assert {c: n for c, _label, n in past.categories} == {"safety": 1, "health": 3, "legal": 1}
 
 
 # --- a month with nothing --------------------------------------------------------------
@@ -338,18 +342,23 @@ def _grow(n: int):
         commitment = ResourceCommitmentFactory(partner=partner, times_per_month=1)
         household = HouseholdFactory()
         for month in (1, 2, 3):
-            activity = held_activity(f"活动{i}-{month}", Category.CULTURE,
-                                     at(2026, month, 5 + i), partners=[partner],
-                                     commitment=commitment)
+            activity = held_activity(
+                f"活动{i}-{month}",
+                Category.CULTURE,
+                at(2026, month, 5 + i),
+                partners=[partner],
+                commitment=commitment,
+            )
             for j in range(3):
-                resident = ResidentFactory(household=household, user=None,
-                                           is_party_member=j == 0)
+                resident = ResidentFactory(household=household, user=None, is_party_member=j == 0)
                 sign = signup(activity, resident, at(2026, month, 1 + i), attended=j < 2)
                 if j == 0:
-                    FeedbackFactory(signup=sign, rating=4, comment="好", may_publish=True,
-                                    is_published=True)
-            signup(activity, ResidentFactory(user=None), at(2026, month, 2),
-                   SignUp.Status.WAITLISTED)
+                    FeedbackFactory(
+                        signup=sign, rating=4, comment="好", may_publish=True, is_published=True
+                    )
+            signup(
+                activity, ResidentFactory(user=None), at(2026, month, 2), SignUp.Status.WAITLISTED
+            )
         ServiceProjectFactory(complex=complex_, partner=partner, starts_on=dt.date(2026, 1, 1))
 
 

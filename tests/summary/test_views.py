@@ -143,8 +143,10 @@ def test_single_digit_months_are_accepted(staff_client):
     assert staff_client.get("/summary/2026/3/").status_code == 200
 
 
-@pytest.mark.parametrize("path", ["/summary/2026/13/", "/summary/2026/00/",
-                                  "/summary/1999/12/", "/summary/2026/13/export.xlsx"])
+@pytest.mark.parametrize(
+    "path",
+    ["/summary/2026/13/", "/summary/2026/00/", "/summary/1999/12/", "/summary/2026/13/export.xlsx"],
+)
 def test_months_that_do_not_exist_are_404(staff_client, path):
     response = staff_client.get(path)
     assert response.status_code == 404
@@ -185,8 +187,9 @@ def test_full_width_digits_from_a_chinese_input_method_are_understood(staff_clie
     assert response["Location"] == MARCH
 
 
-@pytest.mark.parametrize("value", ["", "abc", "2026-13", "2026-00", "26-3", "2026-03-01",
-                                   "1999-12"])
+@pytest.mark.parametrize(
+    "value", ["", "abc", "2026-13", "2026-00", "26-3", "2026-03-01", "1999-12"]
+)
 def test_bad_picker_input_gives_a_message_not_an_error(staff_client, value):
     response = staff_client.get("/summary/go/", {"month": value}, follow=True)
     assert response.status_code == 200
@@ -209,8 +212,11 @@ def test_the_year_page_lists_the_months_so_far(march, staff_client):
     assert "2026年共建工作累计" in html
     assert 'href="/summary/2026/03/"' in html
     # 5 activities, 7 attended; 4 households over the year (not 1 + 4 + 0).
-    assert re.search(r"全年（不重复）</th>\s*<td class=\"num\">5</td>\s*<td class=\"num\">7</td>"
-                     r"\s*<td class=\"num\">4</td>", html)
+    assert re.search(
+        r"全年（不重复）</th>\s*<td class=\"num\">5</td>\s*<td class=\"num\">7</td>"
+        r"\s*<td class=\"num\">4</td>",
+        html,
+    )
     assert "服务居民（不重复）" in html
 
 
@@ -250,7 +256,9 @@ def test_the_excel_numbers_equal_the_functions(march, staff_client):
     for group, rows in s.headline_groups():
         for _key, label, figure in rows:
             assert overview[(str(group), str(label))] == (
-                figure.value, figure.previous, figure.change
+                figure.value,
+                figure.previous,
+                figure.change,
             ), label
     assert overview[("活动类别", "健康运动")] == (2, 1, 1)
     assert overview[("服务项目", "本月完成")][0] == 1
@@ -258,8 +266,14 @@ def test_the_excel_numbers_equal_the_functions(march, staff_client):
     partners = list(wb["共建单位"].iter_rows(min_row=5, values_only=True))
     assert [r[0] for r in partners] == [p.name for p in s.partners]
     for row, p in zip(partners, s.partners, strict=True):
-        assert row[4:10] == (p.activities, p.attendance, p.rating, p.ratings,
-                             p.commitments_met, p.commitments_total)
+        assert row[4:10] == (
+            p.activities,
+            p.attendance,
+            p.rating,
+            p.ratings,
+            p.commitments_met,
+            p.commitments_total,
+        )
 
     activities = list(wb["活动"].iter_rows(min_row=5, values_only=True))
     assert [r[1] for r in activities[:-1]] == [a.title for a in s.activities]
@@ -294,7 +308,10 @@ def _page_queries(client, path):
 
 
 def test_page_and_excel_queries_do_not_grow_with_the_data(march, staff_client):
-    page, excel = _page_queries(staff_client, MARCH), _page_queries(staff_client, MARCH + "export.xlsx")
+    page, excel = (
+        _page_queries(staff_client, MARCH),
+        _page_queries(staff_client, MARCH + "export.xlsx"),
+    )
     _grow(5)
     ResidentFactory.create_batch(5, user=None)
     assert _page_queries(staff_client, MARCH) == page

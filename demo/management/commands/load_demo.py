@@ -14,7 +14,9 @@ from demo import community as demo
 class Command(BaseCommand):
     @property
     def help(self):  # argparse needs a plain string, translated when the parser is built
-        return _("载入演示数据：小西坪社区铁建丽苑小区、共建单位、活动和300名演示居民（可重复运行）。")
+        return _(
+            "载入演示数据：小西坪社区铁建丽苑小区、共建单位、活动和300名演示居民（可重复运行）。"
+        )
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -46,12 +48,8 @@ class Command(BaseCommand):
         )
         self.stdout.write(_("访问地址：%(url)s") % {"url": demo.SITE_URL})
         self.stdout.write(_("演示账号（密码均为 %(password)s）：") % {"password": demo.PASSWORD})
-        self.stdout.write(
-            _("  社区工作人员：%(username)s") % {"username": demo.STAFF_USERNAME}
-        )
-        self.stdout.write(
-            _("  社区党委书记：%(username)s") % {"username": demo.SECRETARY_USERNAME}
-        )
+        self.stdout.write(_("  社区工作人员：%(username)s") % {"username": demo.STAFF_USERNAME})
+        self.stdout.write(_("  社区党委书记：%(username)s") % {"username": demo.SECRETARY_USERNAME})
         self.stdout.write(
             _("  居民：%(first)s … %(last)s（用户名为手机号）") % {"first": first, "last": last}
         )

@@ -65,8 +65,14 @@ TITLES = {
     Category.VOLUNTEER: ["党员志愿服务", "义务理发", "家电义修"],
     Category.OTHER: ["居民议事会"],
 }
-COMMENTS = ["老师很耐心，学到了很多。", "时间安排合适，希望多办。", "场地有点小。",
-            "很实用，下次还来。", "工作人员热情周到。", "内容丰富，孩子很喜欢。"]
+COMMENTS = [
+    "老师很耐心，学到了很多。",
+    "时间安排合适，希望多办。",
+    "场地有点小。",
+    "很实用，下次还来。",
+    "工作人员热情周到。",
+    "内容丰富，孩子很喜欢。",
+]
 
 
 class Command(BaseCommand):
@@ -87,9 +93,7 @@ class Command(BaseCommand):
         if residents < 1 or activities < 1 or months < 1 or signups < 0:
             raise CommandError(_("居民、活动和月数至少为1，报名数不能为负数。"))
         if signups > residents * activities:
-            raise CommandError(
-                _("报名数不能超过居民数 × 活动数（每位居民每个活动只能报名一次）。")
-            )
+            raise CommandError(_("报名数不能超过居民数 × 活动数（每位居民每个活动只能报名一次）。"))
         self.rng = random.Random(options["seed"])
         self.copy = connection.vendor == "postgresql"
         started = time.monotonic()
@@ -98,20 +102,27 @@ class Command(BaseCommand):
             partners = self._partners(complex_)
             resident_ids, household_of = self._residents(residents, households)
             activity_rows = self._activities(activities, months, complex_, partners)
-            n_signups, n_feedback = self._signups(signups, activity_rows, resident_ids,
-                                                  household_of)
+            n_signups, n_feedback = self._signups(
+                signups, activity_rows, resident_ids, household_of
+            )
             self._needs_leads_projects(months, complex_, partners, resident_ids)
             self._reset_sequences()
         self.stdout.write(
             _("已生成 %(r)s 名居民、%(a)s 场活动、%(s)s 条报名、%(f)s 条评价，用时 %(t).1f 秒。")
-            % {"r": residents, "a": activities, "s": n_signups, "f": n_feedback,
-               "t": time.monotonic() - started}
+            % {
+                "r": residents,
+                "a": activities,
+                "s": n_signups,
+                "f": n_feedback,
+                "t": time.monotonic() - started,
+            }
         )
 
     # --- bulk insert ------------------------------------------------------------------
 
-    def _insert(self, model: type[models.Model], fields: Sequence[str],
-                rows: Iterable[tuple]) -> int:
+    def _insert(
+        self, model: type[models.Model], fields: Sequence[str], rows: Iterable[tuple]
+    ) -> int:
         """Insert rows (values in `fields` order, attnames) in batches; return the count."""
         n, batch = 0, []
         for row in rows:
@@ -148,9 +159,7 @@ class Command(BaseCommand):
         return (model.objects.aggregate(m=Max("pk"))["m"] or 0) + 1
 
     def _reset_sequences(self) -> None:
-        sql = connection.ops.sequence_reset_sql(
-            no_style(), [Household, Resident, Activity, SignUp]
-        )
+        sql = connection.ops.sequence_reset_sql(no_style(), [Household, Resident, Activity, SignUp])
         with connection.cursor() as cursor:
             for statement in sql:
                 cursor.execute(statement)
@@ -162,7 +171,8 @@ class Command(BaseCommand):
             name=settings.COMMUNITY_NAME, defaults={"subdistrict": "西站街道", "city": "兰州"}
         )
         complex_, _created = Complex.objects.get_or_create(
-            community=community, name=BENCH_COMPLEX,
+            community=community,
+            name=BENCH_COMPLEX,
             defaults={"built_year": 2013, "service_site_name": "压测服务阵地"},
         )
         buildings = []
@@ -185,8 +195,9 @@ class Command(BaseCommand):
                 room = f"{per_building // UNITS + 101}"
                 yield (first_id + j, building.pk, unit, room, 3, "", now)
 
-        self._insert(Household, ["id", "building_id", "unit", "room", "size", "note",
-                                 "created_at"], rows())
+        self._insert(
+            Household, ["id", "building_id", "unit", "room", "size", "note", "created_at"], rows()
+        )
         total = existing + wanted
         complex_.household_count = total
         complex_.resident_count = max(complex_.resident_count, residents)
@@ -205,14 +216,18 @@ class Command(BaseCommand):
             )
             if created:
                 Agreement.objects.create(
-                    partner=partner, complex=complex_, title=f"{partner.name}入驻协议",
+                    partner=partner,
+                    complex=complex_,
+                    title=f"{partner.name}入驻协议",
                     status=Agreement.Status.ACTIVE,
                     signed_on=today - dt.timedelta(days=900),
                     starts_on=today - dt.timedelta(days=900),
                     ends_on=today + dt.timedelta(days=30 * (i % 12) + 20),
                 )
                 ResourceCommitment.objects.create(
-                    partner=partner, title=_("每月两次公益活动"), frequency=_("每月两次"),
+                    partner=partner,
+                    title=_("每月两次公益活动"),
+                    frequency=_("每月两次"),
                     times_per_month=2,
                 )
             partners.append(partner)
@@ -227,10 +242,9 @@ class Command(BaseCommand):
         """Insert the residents; return their ids and {resident id: household id}."""
         rng = self.rng
         household_of: dict[int, int | None] = {}
-        used = (
-            Resident.objects.filter(phone__startswith=PHONE_PREFIX)
-            .aggregate(m=Max("phone"))["m"]
-        )
+        used = Resident.objects.filter(phone__startswith=PHONE_PREFIX).aggregate(m=Max("phone"))[
+            "m"
+        ]
         first_phone = int(used[3:]) + 1 if used else 0
         if first_phone + n > 10**8:
             raise CommandError(_("150 号段的模拟手机号码已用完。"))
@@ -262,9 +276,21 @@ class Command(BaseCommand):
         started = time.monotonic()
         self._insert(
             Resident,
-            ["id", "household_id", "name", "phone", "email", "birth_year", "is_party_member",
-             "is_verified", "consent_version", "consent_at", "created_at", "anonymised_at",
-             "user_id"],
+            [
+                "id",
+                "household_id",
+                "name",
+                "phone",
+                "email",
+                "birth_year",
+                "is_party_member",
+                "is_verified",
+                "consent_version",
+                "consent_at",
+                "created_at",
+                "anonymised_at",
+                "user_id",
+            ],
             rows(),
         )
         self.stdout.write(
@@ -299,16 +325,30 @@ class Command(BaseCommand):
             else:
                 status = Activity.Status.CANCELLED if rng.random() < 0.04 else Activity.Status.HELD
             pk = first_id + i
-            rows.append({
-                "id": pk, "title": rng.choice(TITLES[category]), "category": category,
-                "commitment_id": commitment_id if rng.random() < 0.3 else None,
-                "complex_id": complex_.pk, "place": "压测服务阵地", "summary": "",
-                "description": "", "starts_at": starts, "ends_at": ends, "capacity": None,
-                "signup_opens_at": None, "signup_closes_at": None, "status": status,
-                "is_public": True, "min_age": None, "max_age": None,
-                "party_members_only": False, "created_at": starts - dt.timedelta(days=20),
-                "updated_at": starts - dt.timedelta(days=20),
-            })
+            rows.append(
+                {
+                    "id": pk,
+                    "title": rng.choice(TITLES[category]),
+                    "category": category,
+                    "commitment_id": commitment_id if rng.random() < 0.3 else None,
+                    "complex_id": complex_.pk,
+                    "place": "压测服务阵地",
+                    "summary": "",
+                    "description": "",
+                    "starts_at": starts,
+                    "ends_at": ends,
+                    "capacity": None,
+                    "signup_opens_at": None,
+                    "signup_closes_at": None,
+                    "status": status,
+                    "is_public": True,
+                    "min_age": None,
+                    "max_age": None,
+                    "party_members_only": False,
+                    "created_at": starts - dt.timedelta(days=20),
+                    "updated_at": starts - dt.timedelta(days=20),
+                }
+            )
             links.append((pk, partner_id))
             if rng.random() < 0.15:  # a joint activity with a second partner
                 other = rng.choice(partners)[0]
@@ -318,8 +358,13 @@ class Command(BaseCommand):
 
     # --- sign-ups ---------------------------------------------------------------------
 
-    def _signups(self, total: int, activity_data, resident_ids: list[int],
-                 household_of: dict[int, int | None]):
+    def _signups(
+        self,
+        total: int,
+        activity_data,
+        resident_ids: list[int],
+        household_of: dict[int, int | None],
+    ):
         """Spread `total` sign-ups over the activities; then write activities and sign-ups.
 
         Each sign-up records its resident's household, as `services.sign_up` does."""
@@ -341,16 +386,29 @@ class Command(BaseCommand):
 
         activity_fields = list(rows[0]) if rows else []
         self._insert(Activity, activity_fields, (tuple(r.values()) for r in rows))
-        self._insert(Activity.partners.through, ["activity_id", "partner_id"],
-                     activity_data["links"])
+        self._insert(
+            Activity.partners.through, ["activity_id", "partner_id"], activity_data["links"]
+        )
 
         now = timezone.now()
         first_id = self._next_id(SignUp)
         feedback: list[tuple] = []
-        signup_fields = ["id", "activity_id", "resident_id", "household_id", "status",
-                         "signed_up_by_id", "check_in_code", "created_at", "confirmed_at",
-                         "promoted_at", "promotion_unseen", "cancelled_at", "attended",
-                         "checked_in_at"]
+        signup_fields = [
+            "id",
+            "activity_id",
+            "resident_id",
+            "household_id",
+            "status",
+            "signed_up_by_id",
+            "check_in_code",
+            "created_at",
+            "confirmed_at",
+            "promoted_at",
+            "promotion_unseen",
+            "cancelled_at",
+            "attended",
+            "checked_in_at",
+        ]
         next_id = first_id
 
         def signup_rows():
@@ -363,8 +421,7 @@ class Command(BaseCommand):
                 people = rng.sample(resident_ids, k)
                 codes = rng.sample(range(1_000_000), k)
                 created = sorted(
-                    starts - dt.timedelta(seconds=rng.uniform(3600, 14 * 86400))
-                    for _j in range(k)
+                    starts - dt.timedelta(seconds=rng.uniform(3600, 14 * 86400)) for _j in range(k)
                 )
                 confirmed = 0
                 for resident_id, code, created_at in zip(people, codes, created, strict=True):
@@ -386,17 +443,32 @@ class Command(BaseCommand):
                     if attended and rng.random() < 0.35:
                         comment = rng.choice(COMMENTS) if rng.random() < 0.3 else ""
                         may_publish = bool(comment) and rng.random() < 0.5
-                        feedback.append((
-                            next_id,
-                            rng.choices((1, 2, 3, 4, 5), (2, 3, 10, 35, 50))[0],
-                            comment,
-                            may_publish,
-                            may_publish and rng.random() < 0.5,
-                            min(now, row["ends_at"] + dt.timedelta(hours=rng.uniform(1, 72))),
-                        ))
-                    yield (next_id, row["id"], resident_id, household_of[resident_id], status,
-                           None, f"{code:06d}", created_at, confirmed_at, None, False,
-                           cancelled_at, attended, checked_in_at)
+                        feedback.append(
+                            (
+                                next_id,
+                                rng.choices((1, 2, 3, 4, 5), (2, 3, 10, 35, 50))[0],
+                                comment,
+                                may_publish,
+                                may_publish and rng.random() < 0.5,
+                                min(now, row["ends_at"] + dt.timedelta(hours=rng.uniform(1, 72))),
+                            )
+                        )
+                    yield (
+                        next_id,
+                        row["id"],
+                        resident_id,
+                        household_of[resident_id],
+                        status,
+                        None,
+                        f"{code:06d}",
+                        created_at,
+                        confirmed_at,
+                        None,
+                        False,
+                        cancelled_at,
+                        attended,
+                        checked_in_at,
+                    )
                     next_id += 1
 
         started = time.monotonic()
@@ -422,42 +494,57 @@ class Command(BaseCommand):
         for m in range(months):
             y, mo = add_months(today.year, today.month, -m)
             start = month_start(y, mo)
-            limit = min((month_start(*add_months(y, mo, 1)) - start).total_seconds(),
-                        (now - start).total_seconds())
+            limit = min(
+                (month_start(*add_months(y, mo, 1)) - start).total_seconds(),
+                (now - start).total_seconds(),
+            )
             for _i in range(15):
                 created = start + dt.timedelta(seconds=rng.uniform(0, limit))
                 status = rng.choices(list(Need.Status.values), (2, 2, 1, 5, 1))[0]
                 resolved = (
                     min(now, created + dt.timedelta(days=rng.uniform(1, 20)))
-                    if status == Need.Status.RESOLVED else None
+                    if status == Need.Status.RESOLVED
+                    else None
                 )
-                needs.append(Need(
-                    resident_id=rng.choice(resident_ids), complex=complex_,
-                    title=rng.choice(["楼道灯坏了", "下水道堵塞", "希望增加健身器材", "电梯异响"]),
-                    category=rng.choice(Category.values),
-                    status=Need.Status.ACCEPTED if status == Need.Status.IN_PROJECT else status,
-                    created_at=created, resolved_at=resolved,
-                ))
+                needs.append(
+                    Need(
+                        resident_id=rng.choice(resident_ids),
+                        complex=complex_,
+                        title=rng.choice(
+                            ["楼道灯坏了", "下水道堵塞", "希望增加健身器材", "电梯异响"]
+                        ),
+                        category=rng.choice(Category.values),
+                        status=Need.Status.ACCEPTED if status == Need.Status.IN_PROJECT else status,
+                        created_at=created,
+                        resolved_at=resolved,
+                    )
+                )
             for _i in range(4):
                 created = start + dt.timedelta(seconds=rng.uniform(0, limit))
                 signed = rng.random() < 0.2
-                leads.append(Lead(
-                    offered_by_id=rng.choice(resident_ids), organisation=_("压测线索单位"),
-                    offer=_("可以来小区开展公益活动"),
-                    stage=Lead.Stage.SIGNED if signed else Lead.Stage.CONTACTED,
-                    partner_id=rng.choice(partners)[0] if signed else None,
-                    created_at=created,
-                    closed_at=min(now, created + dt.timedelta(days=10)) if signed else None,
-                ))
+                leads.append(
+                    Lead(
+                        offered_by_id=rng.choice(resident_ids),
+                        organisation=_("压测线索单位"),
+                        offer=_("可以来小区开展公益活动"),
+                        stage=Lead.Stage.SIGNED if signed else Lead.Stage.CONTACTED,
+                        partner_id=rng.choice(partners)[0] if signed else None,
+                        created_at=created,
+                        closed_at=min(now, created + dt.timedelta(days=10)) if signed else None,
+                    )
+                )
         Need.objects.bulk_create(needs, batch_size=self.batch_size)
         Lead.objects.bulk_create(leads, batch_size=self.batch_size)
         if not ServiceProject.objects.filter(complex=complex_).exists():
             for i, (partner_id, _c) in enumerate(partners[:6]):
                 done = i < 2
                 ServiceProject.objects.create(
-                    title=_("压测服务项目%(n)s") % {"n": i + 1}, complex=complex_,
-                    partner_id=partner_id, category=Category.LIVING,
-                    status=ServiceProject.Status.DONE if done
+                    title=_("压测服务项目%(n)s") % {"n": i + 1},
+                    complex=complex_,
+                    partner_id=partner_id,
+                    category=Category.LIVING,
+                    status=ServiceProject.Status.DONE
+                    if done
                     else ServiceProject.Status.IN_PROGRESS,
                     progress=100 if done else 20 * (i - 1),
                     starts_on=today - dt.timedelta(days=120),
