@@ -14,11 +14,11 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from core.http import safe_next
 from partners import selectors as partner_selectors
 from residents.decorators import resident_required
 from residents.selectors import cared_for
@@ -146,12 +146,7 @@ def activity_detail(request, pk):
 
 def _back(request, activity: Activity):
     """Redirect to a safe `next`, else to the activity's page."""
-    target = request.POST.get("next") or request.GET.get("next")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return redirect(target)
-    return redirect(activity.get_absolute_url())
+    return redirect(safe_next(request, activity.get_absolute_url()))
 
 
 def _acting_for(request, activity: Activity):
