@@ -20,7 +20,7 @@ from residents.models import Resident
 from residents.privacy import Eraser, MePage, ResidentData, Shortcut, iso, register
 
 from . import services
-from .models import Activity, Feedback, Need, SignUp
+from .models import Feedback, Need, SignUp
 
 #: Past sign-ups shown on /me/ (the download has all of them).
 PAST_SIGNUPS_SHOWN = 30
@@ -94,7 +94,7 @@ def _signups_on_me(page: MePage) -> dict:
     for signup in [*mine.upcoming, *mine.past]:
         signup.existing_feedback = feedback_of(signup)
         signup.is_mine = signup.resident_id == page.resident.pk
-        signup.activity_cancelled = signup.activity.status == Activity.Status.CANCELLED
+        signup.activity_cancelled = signup.activity.is_cancelled
         signup.can_cancel = (
             not signup.activity_cancelled
             and services.cancellation_refusal(signup=signup, now=now) is None

@@ -71,7 +71,7 @@ def check_eligibility(*, activity: Activity, resident: Resident, now=None) -> No
     now = now or timezone.now()
     if resident.is_anonymised:
         raise ValidationError(_("该居民的资料已删除，不能报名。"), code="anonymised")
-    if activity.status == Activity.Status.CANCELLED:
+    if activity.is_cancelled:
         raise ValidationError(_("该活动已取消。"), code="cancelled")
     if activity.is_over(now):
         raise ValidationError(_("该活动已结束。"), code="past")
@@ -314,7 +314,7 @@ def check_in(*, activity: Activity | int, code: str, by=None) -> SignUp:
             raise ValidationError(_("该报名已取消。"), code="cancelled")
         if signup.status == SignUp.Status.WAITLISTED:
             raise ValidationError(_("该居民仍在候补名单上，尚未获得名额。"), code="waitlisted")
-        if activity.status == Activity.Status.CANCELLED:
+        if activity.is_cancelled:
             raise ValidationError(_("该活动已取消。"), code="activity_cancelled")
         if not signup.attended:
             signup.attended = True
