@@ -8,16 +8,20 @@ a need's triage. An activity residents signed up for cannot be deleted (see
 templates/admin/activities/activity/ for what the page says to do instead).
 """
 
+import datetime as dt
+
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Case, Count, Q, Value, When
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _gettext, gettext_lazy as _
 
 from core.admin import (
@@ -28,11 +32,21 @@ from core.admin import (
     ServiceRefused,
     titled_filter,
 )
-from residents.models import Building
+from core.pinyin import by_pinyin
+from residents.models import Building, Resident
+from residents.services import register_at_the_door
 
 from . import services
-from .forms_admin import ActivityAdminForm, CheckInForm, NeedAdminForm
-from .models import Activity, Feedback, Milestone, Need, ServiceProject, SignUp
+from .forms_admin import ActivityAdminForm, CheckInForm, NeedAdminForm, WalkInForm
+from .models import (
+    Activity,
+    CallListEntry,
+    Feedback,
+    Milestone,
+    Need,
+    ServiceProject,
+    SignUp,
+)
 
 
 def report_each(request, model_admin, signups, act, done_message):
@@ -158,12 +172,27 @@ class ActivityAdmin(ServiceRefusalMixin, GuardedHistoryAdmin):
             self.admin_site.admin_view(self.check_in_view),
             name="activities_activity_check_in",
         )
-        return [check_in, *super().get_urls()]
+        sheet = path(
+            "<path:object_id>/sign-in-sheet/",
+            self.admin_site.admin_view(self.sign_in_sheet_view),
+            name="activities_activity_sign_in_sheet",
+        )
+        return [check_in, sheet, *super().get_urls()]
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = {
             **(extra_context or {}),
             "check_in_url": reverse("admin:activities_activity_check_in", args=[object_id]),
+            "sign_in_sheet_url": reverse(
+                "admin:activities_activity_sign_in_sheet", args=[object_id]
+            ),
+            "call_list_url": (
+                reverse("admin:activities_calllistentry_call_list")
+                + "?"
+                + urlencode({"activity": object_id})
+                if request.user.has_perm("activities.view_calllistentry")
+                else None
+            ),
             "sign_up_url": (
                 reverse("admin:activities_signup_add") + f"?activity={object_id}"
                 if request.user.has_perm("activities.add_signup")
@@ -175,8 +204,15 @@ class ActivityAdmin(ServiceRefusalMixin, GuardedHistoryAdmin):
     def save_model(self, request, obj, form, change):
         """A changed capacity goes through `services.change_capacity`: new seats go to the
         waiting list at once; lowered below the residents confirmed, they keep their seats."""
-        if not change or "capacity" not in form.changed_data:
+        if not change:
             super().save_model(request, obj, form, change)
+            return
+        if "capacity" not in form.changed_data:
+            # Cancelled or moved: residents who cannot be reached online go on the call list.
+            try:
+                services.save_activity(activity=obj, by=request.user)
+            except ValidationError as error:
+                raise ServiceRefused(error) from error
             return
         try:
             result = services.change_capacity(activity=obj, capacity=obj.capacity, by=request.user)
@@ -235,22 +271,40 @@ class ActivityAdmin(ServiceRefusalMixin, GuardedHistoryAdmin):
             request, _gettext("已有 %(count)d 位候补居民转为正式报名。") % {"count": len(promoted)}
         )
 
-    def check_in_view(self, request, object_id):
-        """签到台: staff type (or scan) a resident's six-digit code to mark them present."""
+    def _desk_activity(self, request, object_id, *, change=True):
         activity = self.get_object(request, unquote(object_id))
         if activity is None:
-            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
-        if not self.has_change_permission(request, activity):
-            raise PermissionDenied
-        form = CheckInForm()
-        if request.method == "POST":
-            self._check_in(request, activity)
-            return HttpResponseRedirect(request.path)
-        signups = activity.signups.select_related("resident__household__building")
-        checked_in = signups.filter(attended=True).order_by("-checked_in_at", "-pk")
-        not_yet = signups.filter(status=SignUp.Status.CONFIRMED, attended=False).order_by(
-            "resident__name", "pk"
+            raise Http404(_gettext("找不到该活动。"))
+        allowed = (
+            self.has_change_permission(request, activity)
+            if change
+            else self.has_view_permission(request, activity)
         )
+        if not allowed:
+            raise PermissionDenied
+        return activity
+
+    def check_in_view(self, request, object_id):
+        """签到台 (usable on a phone): the camera reads a resident's QR code, or staff type
+        the six-digit code, search by name or the last four digits of a phone number, or
+        register a walk-in. Each action posts back here; the result is shown large once."""
+        activity = self._desk_activity(request, object_id)
+        if request.method == "POST":
+            result = self._desk_action(request, activity)
+            request.session[DESK_RESULT_KEY] = result
+            query = request.POST.get("q", "").strip()
+            return HttpResponseRedirect(
+                request.path + (f"?{urlencode({'q': query})}" if query else "")
+            )
+        result = request.session.pop(DESK_RESULT_KEY, None)
+        query = request.GET.get("q", "").strip()[:40]
+        signups = activity.signups.select_related("resident__household__building")
+        checked_in = list(signups.filter(attended=True).order_by("-checked_in_at", "-pk"))
+        not_yet = by_pinyin(
+            signups.filter(status=SignUp.Status.CONFIRMED, attended=False),
+            lambda signup: signup.resident.name,
+        )
+        typed = result.get("typed", "") if result and result["level"] == "error" else ""
         context = {
             **self.admin_site.each_context(request),
             "title": _gettext("签到台"),
@@ -258,57 +312,170 @@ class ActivityAdmin(ServiceRefusalMixin, GuardedHistoryAdmin):
             "opts": self.opts,
             "original": activity,
             "activity": activity,
-            "form": form,
+            "form": CheckInForm(initial={"code": typed}),
+            "walk_in_form": WalkInForm(activity=activity),
+            "result": result,
+            "query": query,
+            "found": self._desk_search(activity, query) if query else None,
             "checked_in": checked_in,
             "not_yet": not_yet,
+            "confirmed_count": len(not_yet) + sum(1 for s in checked_in if s.is_active),
+            "door_closed": services.check_in_refusal(activity=activity),
+            "window": services.check_in_window(activity),
             "has_view_permission": True,
             "has_change_permission": True,
         }
         request.current_app = self.admin_site.name
         return TemplateResponse(request, "admin/activities/activity/check_in.html", context)
 
-    def _check_in(self, request, activity):
-        """One check-in desk action: a code, or a row's "签到" / "撤销签到" button."""
-        started = timezone.now()
+    def _desk_search(self, activity, query):
+        """Residents whose name contains `query`, or whose phone ends with it (four digits),
+        in pinyin order, each with their sign-up for this activity (if any)."""
+        residents = Resident.objects.active().select_related("household__building")
+        if query.isascii() and query.isdigit():
+            residents = residents.filter(phone__endswith=query)
+        else:
+            residents = residents.filter(name__icontains=query)
+        found = list(residents.order_by("name", "pk")[:DESK_SEARCH_LIMIT])
+        signups = {
+            signup.resident_id: signup
+            for signup in activity.signups.active().filter(resident__in=found)
+        }
+        for resident in found:
+            resident.desk_signup = signups.get(resident.pk)
+        return by_pinyin(found, lambda resident: resident.name)
+
+    def _desk_action(self, request, activity) -> dict:
+        """One check-in desk action; returns what the page shows large afterwards."""
         action = request.POST.get("action", "code")
+        typed = request.POST.get("code", "").strip()[:200]
+        started = timezone.now()
         try:
             if action == "code":
                 form = CheckInForm(request.POST)
                 if not form.is_valid():
                     raise ValidationError(form.errors["code"])
-                code = form.cleaned_data["code"]
+                signup = services.check_in(
+                    activity=activity, code=form.cleaned_data["code"], by=request.user
+                )
+            elif action == "register":
+                form = WalkInForm(request.POST, activity=activity)
+                if not form.is_valid():
+                    return _desk_result(
+                        "error",
+                        "；".join(m for errors in form.errors.values() for m in errors),
+                        typed=request.POST.get("name", ""),
+                    )
+                data = form.cleaned_data
+                resident = register_at_the_door(
+                    name=data["name"],
+                    phone=data["phone"],
+                    building=data["building"],
+                    unit=data["unit"],
+                    room=data["room"],
+                )
+                return self._walk_in(request, activity, resident, over_capacity=False)
+            elif action == "walk_in":
+                resident_id = _parse_id(request.POST.get("resident"))
+                resident = Resident.objects.filter(pk=resident_id).first() if resident_id else None
+                if resident is None:
+                    raise ValidationError(_gettext("找不到该居民。"))
+                over = request.POST.get("over_capacity") == "1"
+                return self._walk_in(request, activity, resident, over_capacity=over)
             else:
                 signup_id = _parse_id(request.POST.get("signup"))
                 signup = activity.signups.filter(pk=signup_id).first() if signup_id else None
                 if signup is None:
                     raise ValidationError(_gettext("找不到该报名记录。"))
-                code = signup.check_in_code
-            if action == "undo":
-                signup = services.undo_check_in(signup=signup, by=request.user)
-                self.message_user(
-                    request,
-                    _gettext("已撤销 %(name)s 的签到。") % {"name": signup.resident.name},
-                    messages.SUCCESS,
+                if action == "undo":
+                    signup = services.undo_check_in(signup=signup, by=request.user)
+                    return _desk_result(
+                        "warning",
+                        _gettext("已撤销 %(name)s 的签到。") % {"name": signup.resident.name},
+                    )
+                signup = services.check_in(
+                    activity=activity, code=signup.check_in_code, by=request.user
                 )
-                return
-            signup = services.check_in(activity=activity, code=code, by=request.user)
         except ValidationError as error:
-            self.message_user(request, "；".join(error.messages), messages.ERROR)
-            return
-        if signup.checked_in_at < started:
-            when = date_format(timezone.localtime(signup.checked_in_at), "H:i")
-            self.message_user(
-                request,
-                _gettext("%(name)s 已于 %(time)s 签到，无需重复签到。")
-                % {"name": signup.resident.name, "time": when},
-                messages.WARNING,
+            return _desk_result("error", "；".join(error.messages), typed=typed)
+        return _checked_in_result(signup, started=started, typed=typed)
+
+    def _walk_in(self, request, activity, resident, *, over_capacity) -> dict:
+        started = timezone.now()
+        try:
+            signup = services.walk_in(
+                activity=activity, resident=resident, over_capacity=over_capacity, by=request.user
             )
-        else:
-            self.message_user(
-                request,
-                _gettext("签到成功：%(name)s。") % {"name": signup.resident.name},
-                messages.SUCCESS,
+        except ValidationError as error:
+            result = _desk_result(
+                "error", "；".join(error.messages), typed=resident.name, resident=resident
             )
+            if error.code == "full":
+                result["over_capacity_for"] = resident.pk
+            return result
+        result = _checked_in_result(signup, started=started, typed=resident.name)
+        if signup.over_capacity_at and signup.over_capacity_at >= started:
+            result["headline"] += " " + _gettext("（超额参加）")
+        return result
+
+    def sign_in_sheet_view(self, request, object_id):
+        """签到表: a printable A4 list of the confirmed residents in pinyin order, with a
+        signature column and blank rows for walk-ins."""
+        activity = self._desk_activity(request, object_id, change=False)
+        signups = by_pinyin(
+            activity.signups.filter(status=SignUp.Status.CONFIRMED).select_related(
+                "resident__household__building"
+            ),
+            lambda signup: signup.resident.name,
+        )
+        return TemplateResponse(
+            request,
+            "admin/activities/activity/sign_in_sheet.html",
+            {
+                "activity": activity,
+                "signups": signups,
+                "blank_rows": range(SIGN_IN_SHEET_BLANK_ROWS),
+                "community_name": settings.COMMUNITY_NAME,
+            },
+        )
+
+
+DESK_RESULT_KEY = "activities_check_in_desk_result"
+#: Residents listed by a desk search (a name or four digits finds a handful).
+DESK_SEARCH_LIMIT = 20
+#: Empty rows at the end of a printed sign-in sheet, for residents who walk in.
+SIGN_IN_SHEET_BLANK_ROWS = 10
+
+
+def _desk_result(level, headline, *, typed="", resident=None, signup=None) -> dict:
+    """What the desk shows large after an action (kept in the session until shown)."""
+    person = resident or (signup.resident if signup is not None else None)
+    household = person.household if person is not None and person.household_id else None
+    return {
+        "level": level,
+        "headline": str(headline),
+        "name": person.name if person is not None else "",
+        "household": str(household) if household is not None else "",
+        "typed": typed,
+    }
+
+
+def _checked_in_result(signup, *, started, typed) -> dict:
+    if signup.checked_in_at < started:
+        when = date_format(timezone.localtime(signup.checked_in_at), "H:i")
+        return _desk_result(
+            "warning",
+            _gettext("%(name)s 已于 %(time)s 签到，无需重复签到。")
+            % {"name": signup.resident.name, "time": when},
+            typed=typed,
+            signup=signup,
+        )
+    return _desk_result(
+        "success",
+        _gettext("签到成功：%(name)s。") % {"name": signup.resident.name},
+        typed=typed,
+        signup=signup,
+    )
 
 
 @admin.register(SignUp)
@@ -460,6 +627,159 @@ class SignUpAdmin(ServiceAddMixin, GuardedHistoryAdmin):
             lambda signup: services.undo_check_in(signup=signup, by=request.user),
             _gettext("已撤销 %(count)d 位居民的签到。"),
         )
+
+
+@admin.register(CallListEntry)
+class CallListEntryAdmin(GuardedHistoryAdmin):
+    """电话通知名单: residents without a login or an e-mail address whom staff must phone
+    (promoted from the waiting list, their activity moved or cancelled). Entries are written
+    by `activities.services`; staff only tick "called" (who and when are recorded). The
+    printable page (`call-list/`, `?activity=<id>` for one activity) is what staff phone from."""
+
+    list_display = (
+        "resident",
+        "resident_phone",
+        "resident_address",
+        "activity",
+        "reason",
+        "detail",
+        "created_at",
+        "called_at",
+        "called_by",
+    )
+    list_filter = (("called_at", admin.EmptyFieldListFilter), "reason")
+    search_fields = ("resident__name", "resident__phone", "activity__title")
+    autocomplete_fields = ("activity", "resident")
+    list_select_related = ("resident__household__building", "activity", "called_by")
+    date_hierarchy = "created_at"
+    actions = ("mark_called", "mark_not_called")
+    fields = (
+        "activity",
+        "resident",
+        "signup",
+        "reason",
+        "detail",
+        "created_at",
+        "called_at",
+        "called_by",
+    )
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def get_urls(self):
+        call_list = path(
+            "call-list/",
+            self.admin_site.admin_view(self.call_list_view),
+            name="activities_calllistentry_call_list",
+        )
+        return [call_list, *super().get_urls()]
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "call_list_url": reverse("admin:activities_calllistentry_call_list"),
+        }
+        return super().changelist_view(request, extra_context)
+
+    @admin.display(description=_("手机号码"), ordering="resident__phone")
+    def resident_phone(self, entry):
+        return entry.resident.phone
+
+    @admin.display(description=_("住址"))
+    def resident_address(self, entry):
+        household = entry.resident.household
+        return str(household) if household is not None else ""
+
+    @admin.action(description=_("标记为已通知"), permissions=("change",))
+    def mark_called(self, request, queryset):
+        report_call(request, self, queryset.to_call(), called=True)
+
+    @admin.action(description=_("改回未通知"), permissions=("change",))
+    def mark_not_called(self, request, queryset):
+        report_call(request, self, queryset.filter(called_at__isnull=False), called=False)
+
+    def call_list_view(self, request):
+        """The call list to phone from, printable on A4: every entry still to call (of one
+        activity with `?activity=<id>`), then the ones called in the last week."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        may_change = self.has_change_permission(request)
+        activity = None
+        activity_id = _parse_id(request.GET.get("activity"))
+        if activity_id is not None:
+            activity = Activity.objects.filter(pk=activity_id).first()
+            if activity is None:
+                raise Http404(_gettext("找不到该活动。"))
+        if request.method == "POST":
+            if not may_change:
+                raise PermissionDenied
+            entry_id = _parse_id(request.POST.get("entry"))
+            try:
+                if entry_id is None:
+                    raise ValidationError(_gettext("找不到该通知记录。"))
+                entry = services.mark_called(
+                    entry=entry_id, by=request.user, called=request.POST.get("called") != "0"
+                )
+            except ValidationError as error:
+                self.message_user(request, "；".join(error.messages), messages.ERROR)
+            else:
+                self.message_user(
+                    request,
+                    (
+                        _gettext("已记录：已通知 %(name)s。")
+                        if entry.is_called
+                        else _gettext("已改回未通知：%(name)s。")
+                    )
+                    % {"name": entry.resident.name},
+                    messages.SUCCESS,
+                )
+            return HttpResponseRedirect(request.get_full_path())
+        entries = CallListEntry.objects.select_related(
+            "resident__household__building", "activity", "called_by"
+        )
+        if activity is not None:
+            entries = entries.filter(activity=activity)
+        week_ago = timezone.now() - dt.timedelta(days=7)
+        to_call = list(entries.to_call().order_by("activity__starts_at", "created_at", "pk"))
+        called = list(
+            entries.filter(called_at__gte=week_ago).order_by("-called_at", "-pk")[:CALLED_SHOWN]
+        )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _gettext("电话通知名单"),
+            "subtitle": activity.title if activity else "",
+            "opts": self.opts,
+            "activity": activity,
+            "to_call": to_call,
+            "called": called,
+            "may_change": may_change,
+            "printed_at": timezone.now(),
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/activities/calllistentry/call_list.html", context)
+
+
+#: Entries already called shown under the call list (the admin list has all of them).
+CALLED_SHOWN = 50
+
+
+def report_call(request, model_admin, entries, *, called):
+    done = 0
+    for entry in entries:
+        services.mark_called(entry=entry, by=request.user, called=called)
+        done += 1
+    model_admin.message_user(
+        request,
+        (
+            _gettext("已标记 %(count)d 位居民为已通知。")
+            if called
+            else _gettext("已改回 %(count)d 条为未通知。")
+        )
+        % {"count": done},
+        messages.SUCCESS,
+    )
 
 
 class MilestoneInline(admin.TabularInline):

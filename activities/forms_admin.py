@@ -1,16 +1,14 @@
 """Back-office forms for activities: the activity form's messages, the check-in desk and a
 need's triage."""
 
-import re
-
 from django import forms
 from django.utils.translation import gettext as _, gettext_lazy
 
+from residents.models import Building
+from residents.validators import phone_validator
+
 from . import services
 from .models import Activity, Need
-
-#: Six digits standing alone: a typed code, or the code inside a scanned link or text.
-CHECK_IN_CODE = re.compile(r"(?<!\d)\d{6}(?!\d)")
 
 
 class ActivityAdminForm(forms.ModelForm):
@@ -45,7 +43,8 @@ class ActivityAdminForm(forms.ModelForm):
 
 
 class CheckInForm(forms.Form):
-    """The code a resident shows at the door: typed, or entered by a QR scanner."""
+    """The code a resident shows at the door: typed, or their check-in link as the desk's
+    camera (or a QR scanner) reads it."""
 
     code = forms.CharField(
         label=gettext_lazy("签到码"),
@@ -61,10 +60,50 @@ class CheckInForm(forms.Form):
     )
 
     def clean_code(self):
-        codes = CHECK_IN_CODE.findall(self.cleaned_data["code"])
-        if len(codes) != 1:
-            raise forms.ValidationError(_("请输入六位数字签到码。"), code="bad_code")
-        return codes[0]
+        typed = self.cleaned_data["code"].strip()
+        if not services.read_scanned(typed).code:
+            raise forms.ValidationError(
+                _("“%(typed)s”不是六位数字签到码，请核对后重新输入。"),
+                code="bad_code",
+                params={"typed": typed[:60]},
+            )
+        return typed
+
+
+class WalkInForm(forms.Form):
+    """A resident who came to the door without a seat, registered on the spot."""
+
+    name = forms.CharField(label=gettext_lazy("姓名"), max_length=64)
+    phone = forms.CharField(
+        label=gettext_lazy("手机号码"),
+        max_length=11,
+        required=False,
+        help_text=gettext_lazy("可不填；填了已登记的号码，就用已登记的居民。"),
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
+    )
+    building = forms.ModelChoiceField(
+        label=gettext_lazy("楼栋"), queryset=Building.objects.none(), required=False
+    )
+    unit = forms.CharField(label=gettext_lazy("单元"), max_length=10, required=False)
+    room = forms.CharField(label=gettext_lazy("门牌号"), max_length=20, required=False)
+
+    def __init__(self, *args, activity: Activity, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["building"].queryset = Building.objects.filter(
+            complex_id=activity.complex_id
+        ).select_related("complex")
+
+    def clean_phone(self):
+        phone = self.cleaned_data["phone"].strip()
+        if phone:
+            phone_validator(phone)
+        return phone
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("building") and not (cleaned.get("room") or "").strip():
+            self.add_error("room", _("请填写门牌号。"))
+        return cleaned
 
 
 class NeedAdminForm(forms.ModelForm):

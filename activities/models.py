@@ -319,6 +319,19 @@ class SignUp(models.Model):
         verbose_name=_("签到操作人"),
         help_text=_("为居民签到的工作人员。"),
     )
+    walk_in = models.BooleanField(
+        _("现场报名"), default=False, help_text=_("未提前报名、在签到台现场登记参加。")
+    )
+    over_capacity_at = models.DateTimeField(_("超额准入时间"), null=True, blank=True)
+    over_capacity_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("超额准入人"),
+        help_text=_("名额已满时确认让居民超额参加的工作人员。"),
+    )
 
     objects = SignUpQuerySet.as_manager()
     # Who changed a sign-up and when; the "promoted" notice's unread flag is not a change.
@@ -373,6 +386,77 @@ class SignUp(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status != self.Status.CANCELLED
+
+
+class CallReason(models.TextChoices):
+    PROMOTED = "promoted", _("候补转正")
+    TIME_CHANGED = "time_changed", _("活动改时间")
+    CANCELLED = "cancelled", _("活动取消")
+
+
+class CallListQuerySet(models.QuerySet):
+    def to_call(self):
+        """Entries nobody has ticked "called" yet."""
+        return self.filter(called_at__isnull=True)
+
+
+class CallListEntry(models.Model):
+    """A resident staff must phone (电话通知名单): one without a login or an e-mail address,
+    who cannot read the site's notice, whose sign-up was confirmed from the waiting list or
+    whose activity changed time or was cancelled. Written by `activities.services`."""
+
+    Reason = CallReason
+
+    activity = models.ForeignKey(
+        Activity, on_delete=models.CASCADE, related_name="call_list", verbose_name=_("活动")
+    )
+    resident = models.ForeignKey(
+        "residents.Resident",
+        on_delete=models.CASCADE,
+        related_name="call_list_entries",
+        verbose_name=_("居民"),
+    )
+    signup = models.ForeignKey(
+        SignUp,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("报名"),
+    )
+    reason = models.CharField(_("通知原因"), max_length=20, choices=Reason.choices)
+    detail = models.CharField(_("通知内容"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("加入名单时间"), default=timezone.now)
+    called_at = models.DateTimeField(_("通知时间"), null=True, blank=True)
+    called_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("通知人"),
+    )
+
+    objects = CallListQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("电话通知")
+        verbose_name_plural = pgettext_lazy("plural", "电话通知名单")
+        ordering = ["called_at", "-created_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(reason__in=CallReason.values), name="call_list_reason_valid"
+            ),
+        ]
+        indexes = [models.Index(fields=["called_at", "created_at"], name="call_list_todo_idx")]
+
+    def __str__(self):
+        return f"{self.resident} · {self.activity} · {self.get_reason_display()}"
+
+    @property
+    def is_called(self) -> bool:
+        return self.called_at is not None
 
 
 class ServiceProjectQuerySet(models.QuerySet):

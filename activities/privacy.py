@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from django.contrib import messages
 from django.db.models import Count, Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _, gettext_lazy, ngettext
 
@@ -20,7 +21,7 @@ from residents.models import Resident
 from residents.privacy import Eraser, MePage, ResidentData, Shortcut, iso, register
 
 from . import services
-from .models import Feedback, Need, SignUp
+from .models import CallListEntry, Feedback, Need, SignUp
 
 #: Past sign-ups shown on /me/ (the download has all of them).
 PAST_SIGNUPS_SHOWN = 30
@@ -87,6 +88,14 @@ def _announce_promotions(page: MePage) -> None:
         messages.success(page.request, text)
 
 
+def check_in_url(request, signup: SignUp) -> str:
+    """The absolute link a resident's check-in QR code carries: staff who open it check
+    the resident in (see `views.check_in_link`)."""
+    return request.build_absolute_uri(
+        reverse("activities:check_in_link", args=[signup.activity_id, signup.check_in_code])
+    )
+
+
 def _signups_on_me(page: MePage) -> dict:
     _announce_promotions(page)
     now = timezone.now()
@@ -99,10 +108,14 @@ def _signups_on_me(page: MePage) -> dict:
             not signup.activity_cancelled
             and services.cancellation_refusal(signup=signup, now=now) is None
         )
+        signup.may_rate = services.feedback_refusal(signup=signup, now=now) is None
         signup.qr = ""
         if signup.status == SignUp.Status.CONFIRMED and not signup.activity_cancelled:
             signup.qr = qr_svg(
-                signup.check_in_code, scale=6, title=signup.check_in_code, css_class="qr-code"
+                check_in_url(page.request, signup),
+                scale=5,
+                title=signup.check_in_code,
+                css_class="qr-code",
             )
     return {
         "upcoming": mine.upcoming,
@@ -263,5 +276,45 @@ register(
         me_context=lambda page: {"needs": _my_needs(page.resident)},
         shortcuts=(Shortcut(gettext_lazy("反映需求"), "activities:need_create"),),
         order=30,
+    )
+)
+
+
+# --- the call list (residents staff phone) ------------------------------------------------
+
+
+def _export_call_list(resident: Resident, people: list[int]) -> list[dict]:
+    return [
+        {
+            "person": entry.resident.name,
+            "activity": entry.activity.title,
+            "reason": entry.reason,
+            "reason_label": str(entry.get_reason_display()),
+            "detail": entry.detail,
+            "listed_at": iso(entry.created_at),
+            "called_at": iso(entry.called_at),
+        }
+        for entry in CallListEntry.objects.filter(resident_id__in=people)
+        .select_related("activity", "resident")
+        .order_by("created_at", "pk")
+    ]
+
+
+def _forget_call_list(eraser: Eraser) -> None:
+    """Nobody phones a resident who deleted their data: their entries go, with the history
+    of them (nothing the monthly figures count)."""
+    ids = list(CallListEntry.objects.filter(resident=eraser.resident).values_list("pk", flat=True))
+    CallListEntry.objects.filter(pk__in=ids).delete()
+    CallListEntry.history.model.objects.filter(id__in=ids).delete()
+    eraser.scrub_log_entries(CallListEntry, ids)
+
+
+register(
+    ResidentData(
+        key="call_list",
+        models=("activities.CallListEntry",),
+        export=_export_call_list,
+        forget=_forget_call_list,
+        order=12,
     )
 )

@@ -11,7 +11,9 @@ transactions with `BEGIN IMMEDIATE` (see settings), which serialises writers jus
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import re
 import secrets
 from dataclasses import dataclass
 
@@ -24,7 +26,7 @@ from django.utils.translation import gettext as _, override
 
 from residents.models import Resident
 
-from .models import Activity, Feedback, Need, ServiceProject, SignUp
+from .models import Activity, CallListEntry, Feedback, Need, ServiceProject, SignUp
 
 logger = logging.getLogger(__name__)
 
@@ -189,6 +191,7 @@ def _promote(activity: Activity, *, now) -> list[SignUp]:
         signup.promotion_unseen = True
         signup.save(update_fields=["status", "confirmed_at", "promoted_at", "promotion_unseen"])
         transaction.on_commit(lambda s=signup: _tell_promoted(s))
+        _put_on_call_list(signup, reason=CallListEntry.Reason.PROMOTED, now=now)
     return promoted
 
 
@@ -290,23 +293,97 @@ def change_capacity(*, activity: Activity | int, capacity: int | None, by=None) 
         activity.full_clean()
         _record_actor(activity, by)
         activity.save()
-        promoted = _promote(activity, now=timezone.now())
+        now = timezone.now()
+        _call_about_changes(activity, stored=locked, now=now)
+        promoted = _promote(activity, now=now)
         return CapacityChange(
             activity=activity, promoted=promoted, confirmed=_confirmed_count(activity)
         )
 
 
-def check_in(*, activity: Activity | int, code: str, by=None) -> SignUp:
+def check_in_window(activity: Activity) -> tuple[dt.datetime, dt.datetime]:
+    """When the door is open for the activity: from `CHECK_IN_OPENS_MINUTES_BEFORE` before
+    its start until `CHECK_IN_GRACE_MINUTES_AFTER` after its end (settings)."""
+    opens = activity.starts_at - dt.timedelta(minutes=settings.CHECK_IN_OPENS_MINUTES_BEFORE)
+    closes = activity.ends_at + dt.timedelta(minutes=settings.CHECK_IN_GRACE_MINUTES_AFTER)
+    return opens, closes
+
+
+def check_in_refusal(*, activity: Activity, now=None) -> ValidationError | None:
+    """Why nobody can be checked in at the activity now (None if the door is open): it was
+    cancelled, or now is outside its check-in window. Pages ask it to say so before anyone
+    scans; `check_in()` and `walk_in()` ask it again under the lock."""
+    now = now or timezone.now()
+    if activity.is_cancelled:
+        return ValidationError(_("该活动已取消。"), code="activity_cancelled")
+    opens, closes = check_in_window(activity)
+    if now < opens:
+        return ValidationError(
+            _("还没到签到时间：签到从 %(opens)s 开始。"),
+            code="too_early",
+            params={"opens": _local(opens)},
+        )
+    if now > closes:
+        return ValidationError(
+            _("签到已于 %(closes)s 结束。"), code="too_late", params={"closes": _local(closes)}
+        )
+    return None
+
+
+def _local(moment) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
+
+
+#: A resident's check-in link, as their QR code carries it (see `activities.urls`).
+CHECK_IN_LINK = re.compile(r"/activities/(?P<activity>\d{1,18})/check-in/(?P<code>\d{6})/")
+#: Six digits standing alone: a typed code, or the code inside scanned text.
+CHECK_IN_CODE = re.compile(r"(?<!\d)\d{6}(?!\d)")
+
+
+@dataclass(frozen=True)
+class Scanned:
+    """What the desk read: the activity named by a check-in link (None for a bare code)
+    and the six-digit code (empty when none was found)."""
+
+    activity_id: int | None
+    code: str
+
+
+def read_scanned(text: str) -> Scanned:
+    """The check-in code in what the desk typed or scanned: a check-in link, or six digits."""
+    text = (text or "").strip()
+    link = CHECK_IN_LINK.search(text)
+    if link:
+        return Scanned(activity_id=int(link["activity"]), code=link["code"])
+    code = CHECK_IN_CODE.search(text)
+    return Scanned(activity_id=None, code=code.group() if code else "")
+
+
+def check_in(*, activity: Activity | int, code: str, by=None, now=None) -> SignUp:
     """Mark the resident holding `code` as present; `by` (the member of staff at the desk)
-    is recorded as `checked_in_by`. Checking in twice changes nothing."""
-    code = (code or "").strip()
+    is recorded as `checked_in_by`. Checking in twice changes nothing.
+
+    `code` may be what the desk scanned: a resident's check-in link (refused, code
+    `other_activity`, when it names another activity) or six digits. Refused outside the
+    check-in window (`too_early`, `too_late`) and at a cancelled activity.
+    """
+    scanned = read_scanned(code)
     with transaction.atomic():
         activity = _lock_activity(activity)
+        if scanned.activity_id is not None and scanned.activity_id != activity.pk:
+            other = Activity.objects.filter(pk=scanned.activity_id).first()
+            raise ValidationError(
+                _("这是另一个活动（%(title)s）的签到码，不是本活动的。"),
+                code="other_activity",
+                params={"title": other.title if other else "?"},
+            )
         signup = (
             activity.signups.select_for_update(of=("self",))
-            .filter(check_in_code=code)
+            .filter(check_in_code=scanned.code)
             .select_related("resident")
             .first()
+            if scanned.code
+            else None
         )
         if signup is None:
             raise ValidationError(_("签到码无效。"), code="invalid_code")
@@ -314,14 +391,86 @@ def check_in(*, activity: Activity | int, code: str, by=None) -> SignUp:
             raise ValidationError(_("该报名已取消。"), code="cancelled")
         if signup.status == SignUp.Status.WAITLISTED:
             raise ValidationError(_("该居民仍在候补名单上，尚未获得名额。"), code="waitlisted")
-        if activity.is_cancelled:
-            raise ValidationError(_("该活动已取消。"), code="activity_cancelled")
-        if not signup.attended:
-            signup.attended = True
-            signup.checked_in_at = timezone.now()
-            signup.checked_in_by = _user(by)
-            _record_actor(signup, by)
-            signup.save(update_fields=["attended", "checked_in_at", "checked_in_by"])
+        if signup.attended:
+            return signup
+        now = now or timezone.now()
+        refusal = check_in_refusal(activity=activity, now=now)
+        if refusal is not None:
+            raise refusal
+        _mark_present(signup, by=by, now=now)
+        return signup
+
+
+def _mark_present(signup: SignUp, *, by, now) -> None:
+    signup.attended = True
+    signup.checked_in_at = now
+    signup.checked_in_by = _user(by)
+    _record_actor(signup, by)
+    signup.save(update_fields=["attended", "checked_in_at", "checked_in_by"])
+
+
+def walk_in(
+    *, activity: Activity | int, resident: Resident, over_capacity: bool = False, by=None
+) -> SignUp:
+    """Check in a resident who came without a seat (现场报名): their sign-up is confirmed
+    and marked present at once. Only within the check-in window. When the activity is full
+    it is refused (code `full`) unless staff confirmed `over_capacity`; then who allowed it
+    and when are recorded on the sign-up. A resident already checked in stays as they are.
+    """
+    with transaction.atomic():
+        activity = _lock_activity(activity)
+        now = timezone.now()
+        refusal = check_in_refusal(activity=activity, now=now)
+        if refusal is not None:
+            raise refusal
+        resident = Resident.objects.select_for_update().get(pk=resident.pk)
+        if resident.is_anonymised:
+            raise ValidationError(_("该居民的资料已删除，不能报名。"), code="anonymised")
+        signup = (
+            activity.signups.select_for_update(of=("self",))
+            .filter(resident=resident)
+            .active()
+            .first()
+        )
+        if signup is not None and signup.status == SignUp.Status.CONFIRMED:
+            if not signup.attended:
+                _mark_present(signup, by=by, now=now)
+            return signup
+        if activity.signups.filter(status=SignUp.Status.WAITLISTED).exists():
+            _promote(activity, now=now)
+            if signup is not None:
+                signup.refresh_from_db()
+                if signup.status == SignUp.Status.CONFIRMED:
+                    _mark_present(signup, by=by, now=now)
+                    return signup
+        full = activity.capacity is not None and _confirmed_count(activity) >= activity.capacity
+        if full and not over_capacity:
+            raise ValidationError(
+                _("名额已满（%(capacity)s 人）。确认超额参加后才能现场登记。"),
+                code="full",
+                params={"capacity": activity.capacity},
+            )
+        if signup is None:
+            signup = SignUp(
+                activity=activity,
+                resident=resident,
+                household_id=resident.household_id,
+                signed_up_by=_user(by),
+                check_in_code=_new_check_in_code(activity),
+                created_at=now,
+                walk_in=True,
+            )
+        signup.status = SignUp.Status.CONFIRMED
+        signup.confirmed_at = now
+        if full:
+            signup.over_capacity_at = now
+            signup.over_capacity_by = _user(by)
+        signup.attended = True
+        signup.checked_in_at = now
+        signup.checked_in_by = _user(by)
+        signup.full_clean()
+        _record_actor(signup, by)
+        signup.save()
         return signup
 
 
@@ -345,14 +494,29 @@ def undo_check_in(*, signup: SignUp | int, by=None) -> SignUp:
         return signup
 
 
+def feedback_refusal(*, signup: SignUp, now=None) -> ValidationError | None:
+    """Why the resident may not rate the activity (None if they may): only attendees rate,
+    and only once the activity is over. /me/ asks it before offering the stars."""
+    if not signup.attended:
+        return ValidationError(_("只有参加了活动的居民才能评价。"), code="not_attended")
+    if not signup.activity.is_over(now):
+        return ValidationError(_("活动结束后才能评价。"), code="not_over")
+    return None
+
+
 def leave_feedback(
     *, signup: SignUp, rating: int, comment: str = "", may_publish: bool = False
 ) -> Feedback:
     """Record (or update) an attendee's rating of an activity they attended."""
     with transaction.atomic():
-        signup = SignUp.objects.select_for_update(of=("self",)).get(pk=signup.pk)
-        if not signup.attended:
-            raise ValidationError(_("只有参加了活动的居民才能评价。"), code="not_attended")
+        signup = (
+            SignUp.objects.select_for_update(of=("self",))
+            .select_related("activity")
+            .get(pk=signup.pk)
+        )
+        refusal = feedback_refusal(signup=signup)
+        if refusal is not None:
+            raise refusal
         feedback = Feedback.objects.filter(signup=signup).first() or Feedback(signup=signup)
         feedback.rating = rating
         feedback.comment = comment
@@ -507,3 +671,104 @@ def triage_need(
         _record_actor(need, by)
         need.save()
         return need
+
+
+# --- residents to phone (电话通知名单) ---------------------------------------------------
+
+
+def needs_a_call(resident: Resident) -> bool:
+    """A resident the site cannot reach: no login (cannot see /me/) or no e-mail address."""
+    return not resident.is_anonymised and (resident.user_id is None or not resident.email)
+
+
+def _put_on_call_list(signup: SignUp, *, reason: str, now, detail: str = "") -> None:
+    """Add the sign-up's resident to the call list if the site cannot reach them; one
+    entry still to call per activity, resident and reason (a new change updates it)."""
+    if not needs_a_call(signup.resident):
+        return
+    entry = (
+        CallListEntry.objects.select_for_update()
+        .filter(
+            activity_id=signup.activity_id,
+            resident_id=signup.resident_id,
+            reason=reason,
+            called_at__isnull=True,
+        )
+        .first()
+    )
+    if entry is None:
+        entry = CallListEntry(
+            activity_id=signup.activity_id, resident_id=signup.resident_id, reason=reason
+        )
+    entry.signup = signup
+    entry.detail = detail
+    entry.created_at = now
+    entry.full_clean()
+    entry.save()
+
+
+def _call_about_changes(activity: Activity, *, stored: Activity, now) -> None:
+    """After an activity was saved: residents who hold a seat or a place in the queue and
+    cannot be reached online go on the call list when it was cancelled or moved."""
+    if activity.is_cancelled and not stored.is_cancelled:
+        reason, detail = CallListEntry.Reason.CANCELLED, ""
+    elif not activity.is_cancelled and (
+        activity.starts_at != stored.starts_at or activity.ends_at != stored.ends_at
+    ):
+        reason = CallListEntry.Reason.TIME_CHANGED
+        detail = _("原定 %(old)s，改为 %(new)s") % {
+            "old": _local(stored.starts_at),
+            "new": _local(activity.starts_at),
+        }
+    else:
+        return
+    if activity.is_over(now) and reason != CallListEntry.Reason.CANCELLED:
+        return
+    for signup in activity.signups.active().select_related("resident"):
+        _put_on_call_list(signup, reason=reason, now=now, detail=detail)
+
+
+def save_activity(*, activity: Activity, by=None) -> Activity:
+    """Save staff's changes to an activity (the back office's form). Residents who cannot
+    be reached online go on the call list when it is cancelled or changes time."""
+    with transaction.atomic():
+        stored = _lock_activity(activity) if activity.pk else None
+        activity.full_clean()
+        _record_actor(activity, by)
+        activity.save()
+        if stored is not None:
+            _call_about_changes(activity, stored=stored, now=timezone.now())
+        return activity
+
+
+def cancel_activity(*, activity: Activity | int, by=None) -> Activity:
+    """Cancel an activity: sign-ups stay (in its history); residents who cannot be reached
+    online go on the call list."""
+    with transaction.atomic():
+        locked = _lock_activity(activity)
+        if locked.is_cancelled:
+            return locked
+        stored = Activity.objects.get(pk=locked.pk)
+        locked.status = Activity.Status.CANCELLED
+        _record_actor(locked, by)
+        locked.save()
+        _call_about_changes(locked, stored=stored, now=timezone.now())
+        return locked
+
+
+def mark_called(*, entry: CallListEntry | int, by=None, called: bool = True) -> CallListEntry:
+    """Staff tick "called" on a call-list entry (who and when are recorded), or untick it."""
+    pk = entry.pk if isinstance(entry, CallListEntry) else entry
+    with transaction.atomic():
+        entry = CallListEntry.objects.select_for_update().filter(pk=pk).first()
+        if entry is None:
+            raise ValidationError(_("找不到该通知记录。"), code="not_found")
+        if called and entry.called_at is None:
+            entry.called_at = timezone.now()
+            entry.called_by = _user(by)
+        elif not called:
+            entry.called_at = None
+            entry.called_by = None
+        _record_actor(entry, by)
+        entry.save(update_fields=["called_at", "called_by"])
+        return entry

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -294,8 +294,10 @@ def feedback(request, signup_id, *, resident):
         resident__in=cared_for(resident),
     )
     back = reverse("residents:me") + f"#signup-{signup.pk}"
-    if not signup.attended:
-        messages.error(request, _("只有参加了活动（已签到）的居民才能评价。"))
+    refusal = services.feedback_refusal(signup=signup)
+    if refusal is not None:
+        for message in refusal.messages:
+            messages.error(request, message)
         return redirect(back)
     existing = feedback_of(signup)
     if request.method == "POST":
@@ -334,5 +336,67 @@ def feedback(request, signup_id, *, resident):
             "stars": STARS,
             "existing": existing,
             "is_mine": signup.resident_id == resident.pk,
+        },
+    )
+
+
+def _may_check_in(user) -> bool:
+    """Staff at the door: a back-office user who may change sign-ups (not the secretary,
+    who only reads)."""
+    return bool(
+        user.is_authenticated
+        and user.is_active
+        and user.is_staff
+        and user.has_perm("activities.change_signup")
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def check_in_link(request, pk, code):
+    """What a resident's check-in QR code opens. A member of staff sees the resident and
+    one large button that checks them in (a POST; GET never changes anything); anyone else
+    is only told what the code is for, and learns nothing about the resident."""
+    activity = get_object_or_404(Activity.objects.select_related("complex"), pk=pk)
+    if not _may_check_in(request.user):
+        if request.method == "POST":
+            raise PermissionDenied
+        return render(
+            request, "activities/check_in_link.html", {"activity": activity, "staff": False}
+        )
+    if request.method == "POST":
+        try:
+            signup = services.check_in(activity=activity, code=code, by=request.user)
+        except ValidationError as error:
+            for message in error.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, _("签到成功：%(name)s") % {"name": signup.resident.name})
+        return redirect(request.path)
+    signup = (
+        activity.signups.filter(check_in_code=code)
+        .select_related("resident__household__building", "checked_in_by")
+        .first()
+    )
+    refusal = None
+    if signup is None:
+        refusal = _("签到码无效。")
+    elif signup.status == SignUp.Status.CANCELLED:
+        refusal = _("该报名已取消。")
+    elif signup.status == SignUp.Status.WAITLISTED:
+        refusal = _("该居民仍在候补名单上，尚未获得名额。")
+    elif not signup.attended:
+        error = services.check_in_refusal(activity=activity)
+        refusal = " ".join(error.messages) if error is not None else None
+    return render(
+        request,
+        "activities/check_in_link.html",
+        {
+            "activity": activity,
+            "staff": True,
+            "signup": signup,
+            "code": code,
+            "refusal": refusal,
+            "desk_url": reverse("admin:activities_activity_check_in", args=[activity.pk]),
         },
     )

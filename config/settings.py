@@ -214,3 +214,7 @@ LOGGING = {
 PRIVACY_POLICY_VERSION = "2026-11"
 # The community this deployment serves, shown in every page's header.
 COMMUNITY_NAME = env.str("COMMUNITY_NAME", default="小西坪社区")
+# The check-in window: the door opens this many minutes before an activity starts and
+# closes this many minutes after it ends (activities.services.check_in refuses outside it).
+CHECK_IN_OPENS_MINUTES_BEFORE = env.int("CHECK_IN_OPENS_MINUTES_BEFORE", default=120)
+CHECK_IN_GRACE_MINUTES_AFTER = env.int("CHECK_IN_GRACE_MINUTES_AFTER", default=30)

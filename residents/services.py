@@ -230,6 +230,37 @@ def add_household_member(*, guardian: Resident, name: str, birth_year: int) -> R
         return member
 
 
+def register_at_the_door(
+    *,
+    name: str,
+    phone: str = "",
+    building: Building | None = None,
+    unit: str = "",
+    room: str = "",
+) -> Resident:
+    """Staff register a resident who walked in (no login, often no smartphone): the one
+    already registered with this phone number if there is one, else a new resident in the
+    household at the address (if given)."""
+    name = " ".join((name or "").split())
+    phone = (phone or "").strip()
+    with transaction.atomic():
+        if phone:
+            existing = Resident.objects.select_for_update().active().filter(phone=phone).first()
+            if existing is not None:
+                return existing
+        if not name:
+            raise ValidationError({"name": ValidationError(_("请填写姓名。"), code="required")})
+        household = None
+        if building is not None:
+            household = _household_for(building=building, unit=unit, room=room)
+        resident = Resident(household=household, name=name, phone=phone)
+        resident.full_clean()
+        resident.save()
+        if household is not None:
+            _grow_household(household)
+        return resident
+
+
 def anonymise_resident(*, resident: Resident) -> Resident:
     """Delete a resident's personal data but keep the row, so past totals stay as they were.
 

@@ -10,6 +10,7 @@ from factory.django import DjangoModelFactory
 
 from activities.models import (
     Activity,
+    CallListEntry,
     Category,
     Feedback,
     Milestone,
@@ -175,6 +176,16 @@ class ActivityFactory(DjangoModelFactory):
     capacity = 10
     status = Activity.Status.OPEN
 
+    class Params:
+        # Starting within the hour: sign-up still open, the check-in desk already open.
+        at_the_door = factory.Trait(
+            starts_at=factory.LazyFunction(lambda: timezone.now() + dt.timedelta(minutes=60))
+        )
+        # Held: it ended an hour ago (attendees may rate it).
+        held = factory.Trait(
+            starts_at=factory.LazyFunction(lambda: timezone.now() - dt.timedelta(hours=3))
+        )
+
     @factory.post_generation
     def partners(self, create, extracted, **kwargs):
         if create and extracted:
@@ -198,6 +209,18 @@ class SignUpFactory(DjangoModelFactory):
     cancelled_at = factory.LazyAttribute(
         lambda o: timezone.now() if o.status == SignUp.Status.CANCELLED else None
     )
+
+
+class CallListEntryFactory(DjangoModelFactory):
+    """A resident to phone because their sign-up was confirmed from the waiting list."""
+
+    class Meta:
+        model = CallListEntry
+
+    signup = factory.SubFactory(SignUpFactory, resident__user=None)
+    activity = factory.LazyAttribute(lambda o: o.signup.activity)
+    resident = factory.LazyAttribute(lambda o: o.signup.resident)
+    reason = CallListEntry.Reason.PROMOTED
 
 
 class FeedbackFactory(DjangoModelFactory):
@@ -245,3 +268,13 @@ class NeedFactory(DjangoModelFactory):
     resolved_at = factory.LazyAttribute(
         lambda o: timezone.now() if o.status == Need.Status.RESOLVED else None
     )
+
+
+def hold(activity: Activity) -> Activity:
+    """Move the activity into the past (it ended an hour ago), as if it had been held."""
+    now = timezone.now()
+    Activity.objects.filter(pk=activity.pk).update(
+        starts_at=now - dt.timedelta(hours=3), ends_at=now - dt.timedelta(hours=1)
+    )
+    activity.refresh_from_db()
+    return activity

@@ -118,20 +118,38 @@ def _latest():
     return executor.loader.graph.leaf_nodes()
 
 
+def _old_signup(**fields):
+    """A sign-up written as the schema at `BEFORE` has it (later migrations add columns the
+    current model would insert), read back through the current model."""
+    old_apps = MigrationExecutor(connection).loader.project_state(BEFORE).apps
+    activity = ActivityFactory()
+    resident = fields.pop("resident")
+    row = old_apps.get_model("activities", "SignUp").objects.create(
+        activity_id=activity.pk,
+        resident_id=resident.pk,
+        household_id=resident.household_id,
+        status=fields.pop("status", SignUp.Status.CONFIRMED),
+        check_in_code=f"{SignUp.objects.count() + 100000:06d}",
+        confirmed_at=fields.pop("confirmed_at", timezone.now()),
+        **fields,
+    )
+    return SignUp.objects.only("pk").get(pk=row.pk)
+
+
 @pytest.mark.django_db(transaction=True)
 def test_the_migrations_repair_status_times_before_constraining_them():
     latest = _latest()
     _migrate(BEFORE)
     try:
         created = timezone.now() - timezone.timedelta(days=40)
-        cancelled = SignUpFactory(
+        cancelled = _old_signup(
             resident=no_login(),
             status=SignUp.Status.CANCELLED,
             created_at=created,
             confirmed_at=created,
             cancelled_at=None,
         )
-        stray_cancel = SignUpFactory(resident=no_login(), cancelled_at=timezone.now())
+        stray_cancel = _old_signup(resident=no_login(), cancelled_at=timezone.now())
         resolved = NeedFactory(resident=no_login(), status=Need.Status.RESOLVED, resolved_at=None)
         stray_resolve = NeedFactory(
             resident=no_login(), status=Need.Status.ACCEPTED, resolved_at=timezone.now()
@@ -140,8 +158,10 @@ def test_the_migrations_repair_status_times_before_constraining_them():
         stray_close = LeadFactory(
             offered_by=no_login(), stage=Lead.Stage.CONTACTED, closed_at=timezone.now()
         )
-        fine = SignUpFactory(resident=no_login(), status=SignUp.Status.CANCELLED)
-        fine_cancelled_at = fine.cancelled_at
+        fine_cancelled_at = timezone.now()
+        fine = _old_signup(
+            resident=no_login(), status=SignUp.Status.CANCELLED, cancelled_at=fine_cancelled_at
+        )
     finally:
         _migrate(latest)
 

@@ -35,6 +35,12 @@ def _messages(response):
     return [str(m) for m in get_messages(response.wsgi_request)]
 
 
+def _desk_says(response):
+    """The check-in desk's result, shown large on the page after an action."""
+    result = response.context["result"]
+    return [result["headline"]] if result else []
+
+
 def _desk(activity):
     return reverse("admin:activities_activity_check_in", args=[activity.pk])
 
@@ -285,7 +291,7 @@ def test_cancel_action_cancels_and_promotes_the_waiting_list(admin_client):
 
 
 def test_cancel_action_reports_a_refusal(admin_client):
-    signup = SignUpFactory(resident__user=None, resident__name="周凤英")
+    signup = SignUpFactory(activity__at_the_door=True, resident__user=None, resident__name="周凤英")
     services.check_in(activity=signup.activity, code=signup.check_in_code)
 
     response = admin_client.post(
@@ -300,7 +306,7 @@ def test_cancel_action_reports_a_refusal(admin_client):
 
 
 def test_check_in_and_undo_actions_go_through_the_services(admin_client):
-    signup = SignUpFactory(resident__user=None)
+    signup = SignUpFactory(activity__at_the_door=True, resident__user=None)
     data = {"_selected_action": [signup.pk]}
 
     admin_client.post(SIGNUP_CHANGELIST, {**data, "action": "check_in_signups"})
@@ -340,7 +346,7 @@ def test_sign_up_list_shows_waiting_list_order(admin_client):
 
 
 def test_check_in_desk_marks_the_resident_holding_the_code_present(admin_client):
-    signup = SignUpFactory(resident__user=None, resident__name="刘淑珍")
+    signup = SignUpFactory(activity__at_the_door=True, resident__user=None, resident__name="刘淑珍")
 
     response = admin_client.post(
         _desk(signup.activity), {"code": signup.check_in_code}, follow=True
@@ -348,13 +354,13 @@ def test_check_in_desk_marks_the_resident_holding_the_code_present(admin_client)
 
     signup.refresh_from_db()
     assert signup.attended
-    assert "签到成功：刘淑珍。" in _messages(response)
+    assert "签到成功：刘淑珍。" in _desk_says(response)
     assert [s.pk for s in response.context["checked_in"]] == [signup.pk]
     assert list(response.context["not_yet"]) == []
 
 
 def test_check_in_desk_takes_the_code_from_a_scanned_link(admin_client):
-    signup = SignUpFactory(resident__user=None, check_in_code="042137")
+    signup = SignUpFactory(activity__at_the_door=True, resident__user=None, check_in_code="042137")
 
     admin_client.post(_desk(signup.activity), {"code": "https://gongjian.example/me/?code=042137"})
 
@@ -364,16 +370,16 @@ def test_check_in_desk_takes_the_code_from_a_scanned_link(admin_client):
 
 @pytest.mark.parametrize(
     ("code", "message"),
-    [("999999", "签到码无效。"), ("12", "请输入六位数字签到码。")],
+    [("999999", "签到码无效。"), ("12", "“12”不是六位数字签到码，请核对后重新输入。")],
 )
 def test_check_in_desk_refuses_a_bad_code_with_a_message(admin_client, code, message):
-    signup = SignUpFactory(resident__user=None, check_in_code="042137")
+    signup = SignUpFactory(activity__at_the_door=True, resident__user=None, check_in_code="042137")
 
     response = admin_client.post(_desk(signup.activity), {"code": code}, follow=True)
 
     signup.refresh_from_db()
     assert not signup.attended
-    assert message in _messages(response)
+    assert message in _desk_says(response)
 
 
 def test_check_in_desk_refuses_a_waitlisted_resident(admin_client):
@@ -383,23 +389,23 @@ def test_check_in_desk_refuses_a_waitlisted_resident(admin_client):
 
     waiting.refresh_from_db()
     assert not waiting.attended
-    assert "该居民仍在候补名单上，尚未获得名额。" in _messages(response)
+    assert "该居民仍在候补名单上，尚未获得名额。" in _desk_says(response)
 
 
 def test_check_in_desk_says_when_a_resident_is_already_checked_in(admin_client):
-    signup = SignUpFactory(resident__user=None, resident__name="刘淑珍")
+    signup = SignUpFactory(activity__at_the_door=True, resident__user=None, resident__name="刘淑珍")
     services.check_in(activity=signup.activity, code=signup.check_in_code)
 
     response = admin_client.post(
         _desk(signup.activity), {"code": signup.check_in_code}, follow=True
     )
 
-    assert any("刘淑珍 已于" in m and "无需重复签到" in m for m in _messages(response))
+    assert any("刘淑珍 已于" in m and "无需重复签到" in m for m in _desk_says(response))
 
 
 def test_check_in_desk_buttons_check_in_and_undo_by_name(admin_client):
-    signup = SignUpFactory(resident__user=None)
-    other = SignUpFactory(resident__user=None)
+    signup = SignUpFactory(activity__at_the_door=True, resident__user=None)
+    other = SignUpFactory(activity__at_the_door=True, resident__user=None)
     desk = _desk(signup.activity)
 
     admin_client.post(desk, {"action": "check_in", "signup": signup.pk})
@@ -413,13 +419,13 @@ def test_check_in_desk_buttons_check_in_and_undo_by_name(admin_client):
     response = admin_client.post(desk, {"action": "check_in", "signup": other.pk}, follow=True)
     other.refresh_from_db()
     assert not other.attended
-    assert "找不到该报名记录。" in _messages(response)
+    assert "找不到该报名记录。" in _desk_says(response)
 
 
 def test_check_in_desk_page_costs_the_same_queries_for_many_residents(
     admin_client, django_assert_max_num_queries
 ):
-    activity = ActivityFactory(capacity=None)
+    activity = ActivityFactory(capacity=None, at_the_door=True)
     for i in range(30):
         signup = SignUpFactory(activity=activity, resident__user=None)
         if i % 2:
@@ -508,8 +514,10 @@ def test_withdraw_action_unpublishes_feedback(admin_client):
 
 
 def test_staff_record_a_paper_rating_through_the_service(admin_client):
-    signup = SignUpFactory(resident__user=None, attended=True, checked_in_at=timezone.now())
-    absent = SignUpFactory(resident__user=None)
+    signup = SignUpFactory(
+        activity__held=True, resident__user=None, attended=True, checked_in_at=timezone.now()
+    )
+    absent = SignUpFactory(activity__held=True, resident__user=None)
     url = reverse("admin:activities_feedback_add")
 
     refused = admin_client.post(url, {"signup": absent.pk, "rating": "5", "comment": "好"})
@@ -522,7 +530,9 @@ def test_staff_record_a_paper_rating_through_the_service(admin_client):
 
 
 def test_a_rating_out_of_range_is_refused_on_its_field(admin_client):
-    signup = SignUpFactory(resident__user=None, attended=True, checked_in_at=timezone.now())
+    signup = SignUpFactory(
+        activity__held=True, resident__user=None, attended=True, checked_in_at=timezone.now()
+    )
 
     response = admin_client.post(
         reverse("admin:activities_feedback_add"), {"signup": signup.pk, "rating": "9"}
@@ -655,12 +665,12 @@ def test_staff_can_still_revert_a_need_to_an_old_version(staff_client):
     "signup_id", ["abc", "1.5", "", "-1", "0", "١٢", "99999999999999999999999"]
 )
 def test_check_in_desk_refuses_a_sign_up_id_that_is_not_one(admin_client, signup_id):
-    signup = SignUpFactory(resident__user=None)
+    signup = SignUpFactory(activity__at_the_door=True, resident__user=None)
 
     response = admin_client.post(_desk(signup.activity), {"action": "check", "signup": signup_id})
 
     assert response.status_code == 302
-    assert _messages(response) == ["找不到该报名记录。"]
+    assert _desk_says(admin_client.get(_desk(signup.activity))) == ["找不到该报名记录。"]
     signup.refresh_from_db()
     assert not signup.attended
 

@@ -184,7 +184,7 @@ def test_a_need_action_reports_a_refusal_and_does_the_others(admin_client, monke
 
 
 def test_a_sign_ups_page_shows_who_checked_in_and_who_cancelled(staff_client, staff_user):
-    signup = SignUpFactory(resident__user=None)
+    signup = SignUpFactory(activity__at_the_door=True, resident__user=None)
     staff_client.post(
         reverse("admin:activities_signup_changelist"),
         {"action": "check_in_signups", "_selected_action": [signup.pk]},

@@ -18,6 +18,7 @@ from tests.factories import (
     ResidentFactory,
     SignUpFactory,
     StaffUserFactory,
+    hold,
 )
 
 pytestmark = pytest.mark.django_db
@@ -527,7 +528,7 @@ def test_fill_free_seats_promotes_nobody_after_the_activity_ended():
 
 
 def test_check_in_with_a_valid_code_marks_the_resident_present():
-    activity = ActivityFactory()
+    activity = ActivityFactory(at_the_door=True)
     signup = services.sign_up(activity=activity, resident=someone()).signup
     before = timezone.now()
     checked = services.check_in(activity=activity, code=f" {signup.check_in_code} ")
@@ -537,7 +538,7 @@ def test_check_in_with_a_valid_code_marks_the_resident_present():
 
 
 def test_checking_in_twice_keeps_the_first_check_in_time():
-    activity = ActivityFactory()
+    activity = ActivityFactory(at_the_door=True)
     signup = services.sign_up(activity=activity, resident=someone()).signup
     first = services.check_in(activity=activity, code=signup.check_in_code)
     second = services.check_in(activity=activity.pk, code=signup.check_in_code)
@@ -608,9 +609,13 @@ def test_undo_check_in_takes_the_check_in_back():
 
 
 def attended_signup():
-    activity = ActivityFactory()
+    """A resident who signed up, was checked in at the door, and the activity is over."""
+    activity = ActivityFactory(at_the_door=True)
     signup = services.sign_up(activity=activity, resident=someone()).signup
-    return services.check_in(activity=activity, code=signup.check_in_code)
+    signup = services.check_in(activity=activity, code=signup.check_in_code)
+    hold(activity)
+    signup.refresh_from_db()
+    return signup
 
 
 def test_feedback_is_refused_to_a_resident_who_did_not_attend():
