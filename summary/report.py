@@ -16,7 +16,9 @@ How each figure is counted (the page's footnotes say the same in Chinese):
   month*, whenever the check-in was recorded; so the attendance of an activity always
   counts in the month the activity was held, with its confirmed sign-ups.
 - **Attendance rate**: attendance ÷ confirmed sign-ups of those activities.
-- **Seats filled**: confirmed sign-ups ÷ seats, over held activities that have a capacity.
+- **Seats filled**: confirmed sign-ups (at most the seats: walk-ins let in over capacity
+  count as attended, not as more than a full house) ÷ seats, over held activities that have
+  a capacity.
 - **Unmet demand**: sign-ups left on the waiting list of the activities held in the month.
 - **Residents / households reached**: distinct residents, and distinct households, with an
   attended sign-up of an activity held in the month (or in the year up to the end of the
@@ -876,7 +878,9 @@ def _totals(rows: tuple[ActivityRow, ...]) -> dict:
         "attended": sum(a.attended for a in rows),
         "confirmed": sum(a.confirmed for a in rows),
         "waitlisted": sum(a.waitlisted for a in rows),
-        "confirmed_capped": sum(a.confirmed for a in capped),
+        # Walk-ins staff let in over capacity count as attended, but a full activity is
+        # 100 % of its seats, never more.
+        "confirmed_capped": sum(min(a.confirmed, a.capacity) for a in capped),
         "seats": sum(a.capacity for a in capped),
         "ratings": ratings,
         "rating": round(sum(a.rating_sum for a in rows) / ratings, 2) if ratings else None,
