@@ -37,6 +37,7 @@ from django.utils import timezone
 from activities import services
 from activities.models import (
     Activity,
+    CallListEntry,
     Category,
     Feedback,
     Milestone,
@@ -1260,6 +1261,7 @@ class DemoBuilder:
             self.activities()
             self.past_signups()
             self.upcoming_signups()
+            self.elders_without_smartphones()
         return self.report()
 
     # places ---------------------------------------------------------------------------
@@ -1827,10 +1829,11 @@ class DemoBuilder:
             for n, (spec, a) in enumerate(self.activity_plan)
             if spec.status == A.OPEN and spec.turnout[0]
         ]
+        # Cancelled ones count too: a resident who gave their seat back stays so.
         signed_up = set(
-            SignUp.objects.filter(activity__in=[a for _n, _spec, a in planned])
-            .active()
-            .values_list("activity_id", "resident_id")
+            SignUp.objects.filter(activity__in=[a for _n, _spec, a in planned]).values_list(
+                "activity_id", "resident_id"
+            )
         )
         for number, spec, activity in planned:
             rng = random.Random(f"{SEED}:upcoming:{spec.title}:{number}")
@@ -1844,6 +1847,63 @@ class DemoBuilder:
                     guardian = self.guardian.get(resident.pk)
                     by = guardian.user if guardian else self.staff
                 services.sign_up(activity=activity, resident=resident, by=by)
+
+    # elderly residents without a smartphone --------------------------------------------
+
+    def elders_without_smartphones(self) -> None:
+        """Elderly residents with a feature phone (老人机) and no login, registered by staff
+        and signed up by staff for the smartphone class, where they wait for a seat; two
+        seats are given back so that the first two of them are promoted and land on the
+        call list (电话通知名单). A second run finds all of it there and changes nothing."""
+        households = list(
+            Household.objects.filter(building__complex=self.complex).order_by("pk")[
+                : len(ELDERS_WITHOUT_SMARTPHONES) * 7 : 7
+            ]
+        )
+        elders = []
+        for (name, birth_year, phone), household in zip(
+            ELDERS_WITHOUT_SMARTPHONES, households, strict=False
+        ):
+            elder, _created = Resident.objects.get_or_create(
+                phone=phone,
+                defaults={
+                    "name": name,
+                    "birth_year": birth_year,
+                    "household": household,
+                    "is_verified": True,
+                    "consent_version": settings.PRIVACY_POLICY_VERSION,
+                    "consent_at": timezone.now(),
+                },
+            )
+            elders.append(elder)
+        class_ = next(
+            (
+                a
+                for spec, a in self.activity_plan
+                if spec.title == SMARTPHONE_CLASS and spec.status == A.OPEN
+            ),
+            None,
+        )
+        if class_ is None or not elders:
+            return
+        # Fill the class (a confirmed seat for every elderly resident with a login first).
+        seated = class_.signups.filter(status=SignUp.Status.CONFIRMED)
+        for resident in self.elderly:
+            if class_.capacity is None or seated.count() >= class_.capacity:
+                break
+            services.sign_up(activity=class_, resident=resident, by=resident.user)
+        for elder in elders:
+            services.sign_up(activity=class_, resident=elder, by=self.staff)
+        if not CallListEntry.objects.filter(activity=class_).exists():
+            # Two residents with a login cannot come after all: the first two elders on the
+            # waiting list get their seats, and staff must phone them.
+            leaving = list(
+                seated.filter(resident__user__isnull=False).order_by("-created_at", "-pk")[
+                    :SEATS_GIVEN_BACK
+                ]
+            )
+            for signup in leaving:
+                services.cancel(signup=signup, by=signup.resident.user)
 
     # report ---------------------------------------------------------------------------
 
@@ -1861,6 +1921,20 @@ class DemoBuilder:
                 "projects": ServiceProject.objects.filter(complex=self.complex).count(),
             }
         )
+
+
+#: Elderly residents with a feature phone (老人机) and no login: name, birth year, phone.
+ELDERS_WITHOUT_SMARTPHONES = [
+    ("马兰英", 1941, "13700000001"),
+    ("杨守业", 1939, "13700000002"),
+    ("何桂珍", 1944, "13700000003"),
+    ("魏德福", 1946, "13700000004"),
+    ("牛秀芳", 1948, "13700000005"),
+    ("冯玉兰", 1943, "13700000006"),
+]
+#: The class they wait for a seat in, and how many seats are given back to them.
+SMARTPHONE_CLASS = "智能手机使用课"
+SEATS_GIVEN_BACK = 2
 
 
 def load_demo(*, today: dt.date | None = None) -> DemoReport:

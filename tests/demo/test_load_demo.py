@@ -271,3 +271,18 @@ def test_demo_residents_are_the_same_on_every_run():
     ]
     assert sum(len(h.adults) for h in first) == 300
     assert sum(p.is_party_member for h in first for p in h.adults) == 36
+
+
+@pytest.mark.django_db
+def test_demo_has_elderly_residents_without_smartphones_waiting_and_on_the_call_list(demo_db):
+    from activities.models import CallListEntry
+
+    this_year = timezone.localdate().year
+    elders = Resident.objects.filter(user__isnull=True).exclude(phone="")
+    assert elders.count() >= 5
+    assert all(this_year - e.birth_year >= 75 for e in elders)
+    assert SignUp.objects.filter(resident__in=elders, status="waitlisted").exists()
+    calls = CallListEntry.objects.to_call().filter(resident__in=elders)
+    assert calls.count() >= 2
+    assert {c.reason for c in calls} == {"promoted"}
+    assert all(c.signup.status == "confirmed" for c in calls)
