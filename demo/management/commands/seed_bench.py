@@ -408,6 +408,7 @@ class Command(BaseCommand):
             "cancelled_at",
             "attended",
             "checked_in_at",
+            "walk_in",
         ]
         next_id = first_id
 
@@ -468,6 +469,7 @@ class Command(BaseCommand):
                         cancelled_at,
                         attended,
                         checked_in_at,
+                        False,
                     )
                     next_id += 1
 
