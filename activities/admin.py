@@ -14,7 +14,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Case, Count, Q, Value, When
+from django.db.models import Case, Count, F, Q, Value, When
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -632,6 +632,21 @@ class SignUpAdmin(ServiceAddMixin, GuardedHistoryAdmin):
         )
 
 
+class CalledFilter(admin.SimpleListFilter):
+    title = _("是否已通知")
+    parameter_name = "called"
+
+    def lookups(self, request, model_admin):
+        return (("no", _("待通知")), ("yes", _("已通知")))
+
+    def queryset(self, request, queryset):
+        if self.value() == "no":
+            return queryset.to_call()
+        if self.value() == "yes":
+            return queryset.filter(called_at__isnull=False)
+        return queryset
+
+
 @admin.register(CallListEntry)
 class CallListEntryAdmin(GuardedHistoryAdmin):
     """电话通知名单: residents without a login or an e-mail address whom staff must phone
@@ -650,7 +665,9 @@ class CallListEntryAdmin(GuardedHistoryAdmin):
         "called_at",
         "called_by",
     )
-    list_filter = (("called_at", admin.EmptyFieldListFilter), "reason")
+    list_filter = (CalledFilter, "reason")
+    # Those still to call first, the newest on top.
+    ordering = (F("called_at").desc(nulls_first=True), "-created_at", "-pk")
     search_fields = ("resident__name", "resident__phone", "activity__title")
     autocomplete_fields = ("activity", "resident")
     list_select_related = ("resident__household__building", "activity", "called_by")
