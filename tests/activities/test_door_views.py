@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from activities import services
-from activities.models import CallListEntry, SignUp
+from activities.models import CallListEntry, Feedback, SignUp
 from tests.factories import (
     ActivityFactory,
     BuildingFactory,
@@ -340,3 +340,22 @@ def test_cancelling_an_activity_in_the_back_office_fills_the_call_list(staff_cli
     entry = CallListEntry.objects.get()
     assert (entry.resident_id, entry.reason) == (signup.resident_id, "cancelled")
     assert SignUp.objects.get(pk=signup.pk).status == "confirmed"  # kept, in its history
+
+
+def test_me_offers_the_stars_only_once_the_activity_is_over(resident_client):
+    from tests.factories import hold
+
+    activity = ActivityFactory(at_the_door=True)
+    signup = services.sign_up(activity=activity, resident=resident_client.resident).signup
+    services.check_in(activity=activity, code=signup.check_in_code)
+    rate = reverse("activities:feedback", args=[signup.pk])
+
+    during = resident_client.get(reverse("residents:me")).content.decode()
+    refused = resident_client.post(rate, {"rating": "5"})
+    hold(activity)
+    after = resident_client.get(reverse("residents:me")).content.decode()
+
+    assert 'class="feedback-form"' not in during
+    assert refused.status_code == 302
+    assert not Feedback.objects.filter(signup=signup).exists()
+    assert 'class="feedback-form"' in after
