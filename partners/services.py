@@ -3,6 +3,8 @@ its close, and a partner is deleted only when nothing in the past months' figure
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -10,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from residents.models import Resident
 
-from .models import CLOSED_LEAD_STAGES, Lead, Partner
+from .models import CLOSED_LEAD_STAGES, Agreement, Lead, Partner, ResourceCommitment
 
 
 def submit_lead(
@@ -139,3 +141,115 @@ def delete_partner(*, partner: Partner) -> None:
                 code="protected",
                 params={"name": partner.name},
             ) from None
+
+
+# --- agreements ------------------------------------------------------------------------
+
+
+def _locked_agreement(agreement: Agreement | int) -> Agreement:
+    pk = agreement.pk if isinstance(agreement, Agreement) else agreement
+    locked = Agreement.objects.select_for_update().filter(pk=pk).first()
+    if locked is None:
+        raise ValidationError(_("找不到该协议。"), code="not_found")
+    return locked
+
+
+def renewal_refusal(*, agreement: Agreement) -> ValidationError | None:
+    """Why `agreement` may not be renewed now (None if it may)."""
+    if agreement.status == Agreement.Status.DRAFT:
+        return ValidationError(_("草拟中的协议尚未签订，不能续签。"), code="draft")
+    if agreement.status == Agreement.Status.TERMINATED:
+        return ValidationError(_("已终止的协议不能续签。"), code="terminated")
+    if agreement.renewals.exists():
+        return ValidationError(
+            _("该协议已有续签协议，请在续签协议上继续办理。"), code="already_renewed"
+        )
+    return None
+
+
+def renew_agreement(*, agreement: Agreement | int, by=None) -> Agreement:
+    """Renew in one step: a draft successor (`renews` = this agreement) for the same partner
+    and complex, starting the day after this one ends (today if it has no end date) and
+    running as long, with copies of this agreement's active commitments. Staff then sign it.
+    """
+    with transaction.atomic():
+        old = _locked_agreement(agreement)
+        refusal = renewal_refusal(agreement=old)
+        if refusal is not None:
+            raise refusal
+        if old.ends_on is not None:
+            starts_on = old.ends_on + dt.timedelta(days=1)
+            ends_on = starts_on + (old.ends_on - old.starts_on)
+        else:
+            starts_on, ends_on = timezone.localdate(), None
+        new = Agreement(
+            partner=old.partner,
+            complex=old.complex,
+            title=old.title,
+            status=Agreement.Status.DRAFT,
+            starts_on=starts_on,
+            ends_on=ends_on,
+            renews=old,
+            note=_("续签自“%(title)s”（%(starts)s 起）。")
+            % {"title": old.title, "starts": old.starts_on.isoformat()},
+        )
+        new.full_clean()
+        if by is not None and getattr(by, "is_authenticated", False):
+            new._history_user = by
+        new.save()
+        for commitment in old.commitments.filter(is_active=True).order_by("pk"):
+            copy = ResourceCommitment(
+                partner=old.partner,
+                agreement=new,
+                title=commitment.title,
+                description=commitment.description,
+                frequency=commitment.frequency,
+                promise=commitment.promise,
+                times=commitment.times,
+            )
+            copy.full_clean()
+            copy.save()
+        return new
+
+
+def termination_refusal(
+    *, agreement: Agreement, on: dt.date | None, reason: str
+) -> ValidationError | None:
+    """Why `agreement` may not be terminated on `on` for `reason` (None if it may)."""
+    if agreement.status == Agreement.Status.DRAFT:
+        return ValidationError(
+            _("草拟中的协议尚未签订，无需终止；如不再需要请直接删除。"), code="draft"
+        )
+    if agreement.status == Agreement.Status.TERMINATED:
+        return ValidationError(_("该协议已终止。"), code="already_terminated")
+    if not (reason or "").strip():
+        return ValidationError(_("请填写终止原因。"), code="reason_required")
+    if on is None:
+        return ValidationError(_("请填写终止日期。"), code="date_required")
+    if agreement.ends_on is not None and on > agreement.ends_on:
+        return ValidationError(
+            _("终止日期不能晚于协议的到期日期（%(ends)s）。"),
+            code="after_end",
+            params={"ends": agreement.ends_on.isoformat()},
+        )
+    return None
+
+
+def terminate_agreement(
+    *, agreement: Agreement | int, on: dt.date, reason: str, by=None
+) -> Agreement:
+    """End a signed agreement early: `on` is its last day in force; the reason is kept."""
+    with transaction.atomic():
+        agreement = _locked_agreement(agreement)
+        refusal = termination_refusal(agreement=agreement, on=on, reason=reason)
+        if refusal is not None:
+            raise refusal
+        agreement.status = Agreement.Status.TERMINATED
+        agreement.terminated_on = on
+        agreement.termination_reason = reason.strip()
+        agreement.full_clean()
+        if by is not None and getattr(by, "is_authenticated", False):
+            agreement._history_user = by
+        agreement._change_reason = _("终止协议")
+        agreement.save()
+        return agreement
