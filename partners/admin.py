@@ -10,8 +10,8 @@ import datetime as dt
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.auth import get_user_model
 from django.contrib.admin.utils import unquote
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.db.models import Count, F, Q
@@ -320,9 +320,7 @@ class AgreementAdmin(GuardedHistoryAdmin):
         return agreement.get_state_display()
 
     def _change_page(self, agreement):
-        return HttpResponseRedirect(
-            reverse("admin:partners_agreement_change", args=[agreement.pk])
-        )
+        return HttpResponseRedirect(reverse("admin:partners_agreement_change", args=[agreement.pk]))
 
     def renew_view(self, request, object_id):
         """POST only: renew in one step and open the draft successor."""
@@ -355,9 +353,7 @@ class AgreementAdmin(GuardedHistoryAdmin):
             raise Http404
         if not self.has_change_permission(request, agreement):
             raise PermissionDenied
-        form = TerminateForm(
-            request.POST or None, initial={"terminated_on": timezone.localdate()}
-        )
+        form = TerminateForm(request.POST or None, initial={"terminated_on": timezone.localdate()})
         if request.method == "POST" and form.is_valid():
             try:
                 services.terminate_agreement(

@@ -62,10 +62,7 @@ class AgreementQuerySet(models.QuerySet):
             | _prefixed(prefix, status__in=RAN_STATUSES, ends_on__gte=day)
             | (
                 _prefixed(prefix, status=AgreementStatus.TERMINATED, terminated_on__gte=day)
-                & (
-                    _prefixed(prefix, ends_on__isnull=True)
-                    | _prefixed(prefix, ends_on__gte=day)
-                )
+                & (_prefixed(prefix, ends_on__isnull=True) | _prefixed(prefix, ends_on__gte=day))
             )
         )
 
@@ -82,17 +79,13 @@ class AgreementQuerySet(models.QuerySet):
     @staticmethod
     def renewed_exists(ref: str = "pk") -> Exists:
         """A signed later agreement renews it (`Agreement.renews`)."""
-        return Exists(
-            Agreement.objects.filter(renews=OuterRef(ref), status__in=SIGNED_STATUSES)
-        )
+        return Exists(Agreement.objects.filter(renews=OuterRef(ref), status__in=SIGNED_STATUSES))
 
     @classmethod
     def ending_q(cls, first, last, *, renewed: str = "renewed") -> Q:
         """Runs its term, ends between `first` and `last` (both included), and no signed
         agreement renews it yet. Needs the `renewed` annotation (`renewed_exists`)."""
-        return Q(
-            status__in=RAN_STATUSES, ends_on__gte=first, ends_on__lte=last, **{renewed: False}
-        )
+        return Q(status__in=RAN_STATUSES, ends_on__gte=first, ends_on__lte=last, **{renewed: False})
 
     @classmethod
     def state_case(cls, day) -> Case:
@@ -116,9 +109,7 @@ class AgreementQuerySet(models.QuerySet):
     def with_state(self, day=None):
         """Annotate `renewed` and `state` (an `AgreementState` value) on `day` (today)."""
         day = day or timezone.localdate()
-        return self.annotate(renewed=self.renewed_exists()).annotate(
-            state=self.state_case(day)
-        )
+        return self.annotate(renewed=self.renewed_exists()).annotate(state=self.state_case(day))
 
     def in_state(self, state: str, day=None):
         return self.with_state(day).filter(state=state)
@@ -440,7 +431,7 @@ class ResourceCommitment(models.Model):
         return None
 
     def get_promise_label(self) -> str:
-        """"每月 2 次", "一次性", "按需提供", or "未设定统计方式"."""
+        """ "每月 2 次", "一次性", "按需提供", or "未设定统计方式"."""
         if self.promise in COUNTED_PROMISES:
             return _("%(per)s %(times)s 次") % {
                 "per": self.get_promise_display(),

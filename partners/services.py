@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.periods import add_months
 from residents.models import Resident
 
 from .models import CLOSED_LEAD_STAGES, Agreement, Lead, Partner, ResourceCommitment
@@ -154,6 +155,20 @@ def _locked_agreement(agreement: Agreement | int) -> Agreement:
     return locked
 
 
+def _same_term(first: dt.date, last: dt.date, new_first: dt.date) -> dt.date:
+    """The last day of a term starting on `new_first` as long as [first, last]: in whole
+    months when the old term was (1 March – 28 February is a year), else in days."""
+    after = last + dt.timedelta(days=1)
+    if after.day == first.day and new_first.day == first.day:
+        months = (after.year - first.year) * 12 + after.month - first.month
+        year, month = add_months(new_first.year, new_first.month, months)
+        try:
+            return dt.date(year, month, new_first.day) - dt.timedelta(days=1)
+        except ValueError:
+            pass
+    return new_first + (last - first)
+
+
 def renewal_refusal(*, agreement: Agreement) -> ValidationError | None:
     """Why `agreement` may not be renewed now (None if it may)."""
     if agreement.status == Agreement.Status.DRAFT:
@@ -179,7 +194,7 @@ def renew_agreement(*, agreement: Agreement | int, by=None) -> Agreement:
             raise refusal
         if old.ends_on is not None:
             starts_on = old.ends_on + dt.timedelta(days=1)
-            ends_on = starts_on + (old.ends_on - old.starts_on)
+            ends_on = _same_term(old.starts_on, old.ends_on, starts_on)
         else:
             starts_on, ends_on = timezone.localdate(), None
         new = Agreement(
