@@ -8,6 +8,8 @@ a need's triage. An activity residents signed up for cannot be deleted (see
 templates/admin/activities/activity/ for what the page says to do instead).
 """
 
+import datetime as dt
+
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -28,11 +30,13 @@ from core.admin import (
     ServiceRefused,
     titled_filter,
 )
+from partners import admin as partners_admin
+from partners.models import Partner, ResourceCommitment
 from residents.models import Building
 
-from . import services
+from . import selectors, services
 from .forms_admin import ActivityAdminForm, CheckInForm, NeedAdminForm
-from .models import Activity, Feedback, Milestone, Need, ServiceProject, SignUp
+from .models import Activity, ActivityQuerySet, Feedback, Milestone, Need, ServiceProject, SignUp
 
 
 def report_each(request, model_admin, signups, act, done_message):
@@ -722,3 +726,45 @@ class FeedbackAdmin(ServiceAddMixin, admin.ModelAdmin):
                 else _gettext("已撤回 %(count)d 条评价。")
             )
             self.message_user(request, message % {"count": done}, messages.SUCCESS)
+
+
+# --- partners' commitments (资源清单), measured with the activities held ----------------------
+# partners/ cannot read activities (the layers); the partner's page and the commitment list
+# are completed here, with the activities' own rule for "held".
+
+
+class PartnerWithDeliveryAdmin(partners_admin.PartnerAdmin):
+    """The partner's page, with each commitment's promised vs delivered per agreement term
+    (`selectors.commitment_delivery`)."""
+
+    change_form_template = "admin/partners/partner/change_form_delivery.html"
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        partner = self.get_object(request, unquote(object_id)) if object_id else None
+        extra_context = {**(extra_context or {})}
+        if partner is not None:
+            extra_context["delivery"] = selectors.commitment_delivery(partner=partner)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+
+class CommitmentWithDeliveryAdmin(partners_admin.ResourceCommitmentAdmin):
+    """ "已兑现活动" counts only the activities held (not the planned or cancelled ones)."""
+
+    def get_queryset(self, request):
+        now = timezone.now()
+        held = ActivityQuerySet.held_q(
+            dt.datetime(1970, 1, 1, tzinfo=dt.UTC), now + dt.timedelta(days=1), now, "activities__"
+        )
+        return (
+            super(partners_admin.ResourceCommitmentAdmin, self)
+            .get_queryset(request)
+            .annotate(activity_total=Count("activities", filter=held))
+        )
+
+
+for _model, _admin_class in (
+    (Partner, PartnerWithDeliveryAdmin),
+    (ResourceCommitment, CommitmentWithDeliveryAdmin),
+):
+    admin.site.unregister(_model)
+    admin.site.register(_model, _admin_class)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.db.models import Case, Count, IntegerField, Prefetch, Q, Value, When
 from django.utils import timezone
@@ -16,7 +17,7 @@ from django.utils import timezone
 from partners.models import Partner, ResourceCommitment
 from residents.models import Resident
 
-from .models import LIVE_STATUSES, Activity, Feedback, ServiceProject, SignUp
+from .models import LIVE_STATUSES, Activity, Feedback, Need, ServiceProject, SignUp
 
 
 def visible_activities():
@@ -143,3 +144,144 @@ def partner_directory():
         )
         .order_by("name")
     )
+
+
+# --- commitments (资源清单): promised vs delivered ----------------------------------------
+
+
+def local_midnight(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+@dataclass(frozen=True)
+class CommitmentDelivery:
+    """One commitment over one agreement term: what was promised (so far, up to today, and
+    over the whole term) and what was delivered — held activities linked to it
+    (`Activity.commitment`, `ActivityQuerySet.held_q`) and, for "on request", the needs the
+    partner's projects resolved in the term."""
+
+    commitment: ResourceCommitment
+    first: dt.date
+    last: dt.date  # the last day counted: the term's last day, or today if sooner
+    promised: int | None  # up to `last`; None when not counted in times
+    promised_term: int | None  # over the whole term (None: open-ended or not counted)
+    delivered: int
+    needs_answered: int | None  # "on request" commitments only
+
+    @property
+    def is_measured(self) -> bool:
+        return self.commitment.is_measured
+
+    @property
+    def met(self) -> bool | None:
+        if self.promised is None:
+            return None
+        return self.delivered >= self.promised
+
+
+@dataclass(frozen=True)
+class TermDelivery:
+    """The commitments of one agreement term (or, for commitments outside any agreement,
+    the current year)."""
+
+    agreement: object  # partners.Agreement | None
+    first: dt.date
+    last: dt.date | None
+    rows: tuple[CommitmentDelivery, ...]
+
+    @property
+    def promised(self) -> int:
+        return sum(r.promised or 0 for r in self.rows)
+
+    @property
+    def delivered(self) -> int:
+        return sum(r.delivered for r in self.rows if r.promised is not None)
+
+    @property
+    def met_count(self) -> int:
+        return sum(1 for r in self.rows if r.met)
+
+    @property
+    def counted_count(self) -> int:
+        return sum(1 for r in self.rows if r.promised is not None)
+
+
+def commitment_delivery(
+    *, partner: Partner, today: dt.date | None = None, year: int | None = None
+) -> list[TermDelivery]:
+    """Promised vs delivered for each of the partner's commitments, grouped by agreement
+    term (latest first), in three queries. With `year`, every term is cut to that calendar
+    year (the annual review)."""
+    today = today or timezone.localdate()
+    now = timezone.now()
+    commitments = list(
+        ResourceCommitment.objects.filter(partner=partner)
+        .select_related("agreement")
+        .order_by("title", "pk")
+    )
+    if not commitments:
+        return []
+    terms: dict[object, list[ResourceCommitment]] = {}
+    for c in commitments:
+        terms.setdefault(c.agreement, []).append(c)
+
+    def bounds(agreement) -> tuple[dt.date, dt.date | None]:
+        if agreement is None:
+            first, last = dt.date(today.year, 1, 1), dt.date(today.year, 12, 31)
+        else:
+            first, last = agreement.starts_on, agreement.last_day
+        if year is not None:
+            first = max(first, dt.date(year, 1, 1))
+            last = min(last, dt.date(year, 12, 31)) if last else dt.date(year, 12, 31)
+        return first, last
+
+    spans = {agreement: bounds(agreement) for agreement in terms}
+    earliest = min(first for first, _last in spans.values())
+    latest = max(min(last or today, today) for _first, last in spans.values())
+    start, end = local_midnight(earliest), local_midnight(latest + dt.timedelta(days=1))
+    held = list(
+        Activity.objects.held(start=start, end=end, now=now)
+        .filter(commitment__partner=partner)
+        .values_list("commitment_id", "ends_at")
+    )
+    answered = list(
+        Need.objects.filter(
+            status=Need.Status.RESOLVED,
+            project__partner=partner,
+            resolved_at__gte=start,
+            resolved_at__lt=end,
+        ).values_list("resolved_at", flat=True)
+    )
+
+    def within(moment, first, last) -> bool:
+        return first <= timezone.localdate(moment) <= last
+
+    result = []
+    for agreement, items in terms.items():
+        first, term_last = spans[agreement]
+        last = min(term_last or today, today)
+        rows = []
+        for c in items:
+            on_request = c.promise == ResourceCommitment.Promise.ON_REQUEST
+            rows.append(
+                CommitmentDelivery(
+                    commitment=c,
+                    first=first,
+                    last=last,
+                    promised=c.promised_in(first, last),
+                    promised_term=c.promised_in(first, term_last) if term_last else None,
+                    delivered=sum(
+                        1 for cid, ends in held if cid == c.pk and within(ends, first, last)
+                    ),
+                    needs_answered=(
+                        sum(1 for moment in answered if within(moment, first, last))
+                        if on_request
+                        else None
+                    ),
+                )
+            )
+        result.append(
+            TermDelivery(agreement=agreement, first=first, last=term_last, rows=tuple(rows))
+        )
+    result.sort(key=lambda t: t.first, reverse=True)
+    return result

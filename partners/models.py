@@ -283,6 +283,13 @@ class Agreement(models.Model):
             return self.status == self.Status.ACTIVE
         return self.status in RAN_STATUSES
 
+    @property
+    def last_day(self) -> dt.date | None:
+        """The last day of its term by its dates: the end date, or the termination date if
+        earlier (None: until further notice)."""
+        days = [d for d in (self.ends_on, self.terminated_on) if d is not None]
+        return min(days) if days else None
+
     def state_on(self, day=None) -> str:
         """The derived `AgreementState` (`AgreementQuerySet.with_state`): the annotated
         `state` when the agreement was read with it for today, else asked of the database."""
@@ -418,6 +425,8 @@ class ResourceCommitment(models.Model):
         """Times promised over the days [first, last] (None when not counted in times:
         unmeasured or on request). A monthly promise counts each calendar month the days
         touch; a yearly one each started twelve months."""
+        if self.promise not in (*COUNTED_PROMISES, Promise.ONCE):
+            return None
         if last < first:
             return 0
         months = (last.year - first.year) * 12 + last.month - first.month + 1
