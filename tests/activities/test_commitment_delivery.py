@@ -84,7 +84,7 @@ def test_yearly_one_off_on_request_and_unmeasured_commitments(yoga):
         times_per_month=None,
         promise=ResourceCommitment.Promise.ONCE,
     )
-    law = ResourceCommitmentFactory(
+    ResourceCommitmentFactory(
         partner=partner,
         agreement=agreement,
         title="法律咨询",
