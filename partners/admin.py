@@ -33,6 +33,7 @@ from .models import (
     AgreementState,
     AgreementStatus,
     Lead,
+    LeadNote,
     Partner,
     ResourceCommitment,
 )
@@ -490,6 +491,47 @@ class LeadAdminForm(forms.ModelForm):
         return cleaned
 
 
+class LeadNoteInline(admin.TabularInline):
+    """The lead's dated follow-up notes (who, when, what), stage changes included; a note
+    once written is not changed."""
+
+    model = LeadNote
+    fields = ("written_at", "written_by", "text", "stage_from", "stage_to")
+    readonly_fields = ("written_at", "written_by", "stage_from", "stage_to")
+    extra = 1
+    can_delete = False
+    verbose_name_plural = _("跟进记录")
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("written_by")
+
+
+class ConvertLeadForm(forms.Form):
+    partner = forms.ModelChoiceField(
+        label=_("关联已有共建单位"),
+        queryset=Partner.objects.order_by("name"),
+        required=False,
+        help_text=_("不选则按下面的名称新建共建单位。"),
+    )
+    partner_name = forms.CharField(label=_("新单位名称"), max_length=100, required=False)
+    category = forms.ChoiceField(
+        label=_("单位类别"), choices=Partner.Category.choices, initial=Partner.Category.OTHER
+    )
+    complex = forms.ModelChoiceField(label=_("小区"), queryset=None)
+    agreement_title = forms.CharField(
+        label=_("协议名称"), max_length=200, required=False, help_text=_("不填则自动命名。")
+    )
+
+    def __init__(self, *args, **kwargs):
+        from residents.models import Complex
+
+        super().__init__(*args, **kwargs)
+        self.fields["complex"].queryset = Complex.objects.order_by("name")
+
+
 @admin.register(Lead)
 class LeadAdmin(ServiceRefusalMixin, GuardedHistoryAdmin):
     """Leads by stage, with the next follow-up date; the overdue ones are flagged. The stage
@@ -522,11 +564,85 @@ class LeadAdmin(ServiceRefusalMixin, GuardedHistoryAdmin):
     ordering = (F("follow_up_on").asc(nulls_last=True), "-created_at")
     readonly_fields = ("created_at", "updated_at", "closed_at")
     actions = ("mark_dropped",)
+    inlines = (LeadNoteInline,)
     fieldsets = (
         (None, {"fields": ("organisation", "offer", "relationship", "contact", "offered_by")}),
         (_("跟进"), {"fields": ("stage", "follow_up_on", "assigned_to", "partner", "note")}),
         (_("时间"), {"fields": ("created_at", "updated_at", "closed_at")}),
     )
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/convert/",
+                self.admin_site.admin_view(self.convert_view),
+                name="partners_lead_convert",
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        lead = self.get_object(request, unquote(object_id))
+        extra_context = {**(extra_context or {})}
+        if (
+            lead is not None
+            and lead.stage not in CLOSED_LEAD_STAGES
+            and self.has_change_permission(request, lead)
+        ):
+            extra_context["convert_url"] = reverse("admin:partners_lead_convert", args=[lead.pk])
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not LeadNote:
+            return super().save_formset(request, form, formset, change)
+        for note in formset.save(commit=False):
+            if note.pk is None and note.text.strip():
+                services.add_lead_note(lead=form.instance, text=note.text, by=request.user)
+        return None
+
+    def convert_view(self, request, object_id):
+        """Convert in one step: partner (new or existing), draft agreement, lead signed."""
+        lead = self.get_object(request, unquote(object_id))
+        if lead is None:
+            raise Http404
+        if not self.has_change_permission(request, lead) or not request.user.has_perm(
+            "partners.add_agreement"
+        ):
+            raise PermissionDenied
+        form = ConvertLeadForm(request.POST or None, initial={"partner_name": lead.organisation})
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                agreement = services.convert_lead(
+                    lead=lead.pk,
+                    complex=data["complex"],
+                    partner=data["partner"],
+                    partner_name=data["partner_name"],
+                    category=data["category"],
+                    agreement_title=data["agreement_title"],
+                    by=request.user,
+                )
+            except ValidationError as error:
+                add_service_error(form, error)
+            else:
+                self.message_user(
+                    request,
+                    _gettext("线索已转为共建单位，并生成协议草稿；请补全协议后签订。"),
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(
+                    reverse("admin:partners_agreement_change", args=[agreement.pk])
+                )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _gettext("转为共建单位：%(name)s") % {"name": lead.organisation},
+            "opts": self.model._meta,
+            "object": lead,
+            "form": form,
+            "media": self.media + form.media,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/partners/lead/convert.html", context)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "assigned_to":

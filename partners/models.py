@@ -550,3 +550,32 @@ class Lead(models.Model):
 
     def __str__(self):
         return self.organisation
+
+
+class LeadNote(models.Model):
+    """A dated note on a lead's follow-up (who, when, what); a change of stage is recorded
+    as one too (`stage_from` → `stage_to`), by `partners.services.move_lead`."""
+
+    lead = models.ForeignKey(
+        Lead, on_delete=models.CASCADE, related_name="notes", verbose_name=_("资源线索")
+    )
+    written_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("记录人"),
+    )
+    written_at = models.DateTimeField(_("记录时间"), default=timezone.now)
+    text = models.TextField(_("跟进内容"))
+    stage_from = models.CharField(_("原进展"), max_length=20, choices=LeadStage.choices, blank=True)
+    stage_to = models.CharField(_("新进展"), max_length=20, choices=LeadStage.choices, blank=True)
+
+    class Meta:
+        verbose_name = _("跟进记录")
+        verbose_name_plural = pgettext_lazy("plural", "跟进记录")
+        ordering = ["-written_at", "-pk"]
+
+    def __str__(self):
+        return self.text[:50]

@@ -7,13 +7,22 @@ import datetime as dt
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.periods import add_months
-from residents.models import Resident
+from residents.models import Notification, Resident
+from residents.services import notify
 
-from .models import CLOSED_LEAD_STAGES, Agreement, Lead, Partner, ResourceCommitment
+from .models import (
+    CLOSED_LEAD_STAGES,
+    Agreement,
+    Lead,
+    LeadNote,
+    Partner,
+    ResourceCommitment,
+)
 
 
 def submit_lead(
@@ -98,7 +107,104 @@ def move_lead(*, lead: Lead | int, stage: str, partner: Partner | None = None, b
         if by is not None and getattr(by, "is_authenticated", False):
             lead._history_user = by
         lead.save()
+        if stored_stage is not None and stored_stage != stage:
+            LeadNote.objects.create(
+                lead=lead,
+                written_by=_staff(by),
+                text=_("进展：%(from)s → %(to)s")
+                % {"from": Lead.Stage(stored_stage).label, "to": Lead.Stage(stage).label},
+                stage_from=stored_stage,
+                stage_to=stage,
+            )
         return lead
+
+
+def _staff(by):
+    return by if by is not None and getattr(by, "is_authenticated", False) else None
+
+
+def add_lead_note(*, lead: Lead | int, text: str, by=None) -> LeadNote:
+    """Staff write down what happened in a lead's follow-up (dated, signed)."""
+    with transaction.atomic():
+        pk = lead.pk if isinstance(lead, Lead) else lead
+        lead = Lead.objects.select_for_update().filter(pk=pk).first()
+        if lead is None:
+            raise ValidationError(_("找不到该线索。"), code="not_found")
+        note = LeadNote(lead=lead, written_by=_staff(by), text=(text or "").strip())
+        note.full_clean()
+        note.save()
+        return note
+
+
+def convert_lead(
+    *,
+    lead: Lead | int,
+    complex,
+    partner: Partner | None = None,
+    partner_name: str = "",
+    category: str = "",
+    agreement_title: str = "",
+    by=None,
+) -> Agreement:
+    """The lead became a partner: in one transaction, create the partner (or link an
+    existing one), a draft agreement with it for `complex`, close the lead as signed (via
+    `move_lead`), and tell the resident who offered it — they are credited with it on /me/
+    and in the monthly summary. Returns the draft agreement. Any failure writes nothing."""
+    with transaction.atomic():
+        pk = lead.pk if isinstance(lead, Lead) else lead
+        stored = Lead.objects.select_for_update().filter(pk=pk).first()
+        if stored is None:
+            raise ValidationError(_("找不到该线索。"), code="not_found")
+        if stored.stage in CLOSED_LEAD_STAGES:
+            raise ValidationError(
+                _("该线索已结束（%(stage)s），不能再转为共建单位。"),
+                code="closed",
+                params={"stage": stored.get_stage_display()},
+            )
+        if partner is None:
+            name = (partner_name or stored.organisation).strip()
+            if Partner.objects.filter(name=name).exists():
+                raise ValidationError(
+                    _("已有名为“%(name)s”的共建单位，请选择关联该单位。"),
+                    code="partner_exists",
+                    params={"name": name},
+                )
+            partner = Partner(
+                name=name,
+                category=category or Partner.Category.OTHER,
+                description=stored.offer,
+                contact_phone=stored.contact[:30],
+                joined_on=timezone.localdate(),
+            )
+            partner.full_clean()
+            if _staff(by):
+                partner._history_user = by
+            partner.save()
+        agreement = Agreement(
+            partner=partner,
+            complex=complex,
+            title=(agreement_title or "").strip()
+            or _("%(partner)s共建协议") % {"partner": partner.name},
+            status=Agreement.Status.DRAFT,
+            starts_on=timezone.localdate(),
+            note=_("由居民提供的资源线索转化而来。"),
+        )
+        agreement.full_clean()
+        if _staff(by):
+            agreement._history_user = by
+        agreement.save()
+        lead = move_lead(lead=stored.pk, stage=Lead.Stage.SIGNED, partner=partner, by=by)
+        if lead.offered_by_id:
+            notify(
+                resident=lead.offered_by_id,
+                kind=Notification.Kind.LEAD_CONVERTED,
+                title=_("感谢您！您提供的线索“%(organisation)s”已促成共建")
+                % {"organisation": lead.organisation},
+                body=_("%(partner)s将入驻社区，成为共建单位。") % {"partner": partner.name},
+                url=reverse("residents:me") + "#leads",
+                dedupe_key=f"lead:{lead.pk}:converted",
+            )
+        return agreement
 
 
 def partner_deletion_refusal(*, partner: Partner) -> ValidationError | None:

@@ -32,7 +32,8 @@ How each figure is counted (the page's footnotes say the same in Chinese):
 - **Agreements signed**: signed in the month. **Expired**: end date in the month.
   **Expiring**: end date in the month or in the 60 days after it (the agreements' own
   "ending" window), and not yet renewed by a signed agreement.
-- **Leads**: received = offered in the month; converted = signed, closed in the month; in
+- **Leads**: received = offered in the month; converted = signed, closed in the month;
+  residents credited = distinct residents who offered a lead converted in the month; in
   follow-up = offered before the month's end and not closed by then.
 - **Needs**: received = reported in the month; resolved = resolved in the month; in
   progress = accepted or in a project at the month's end; pending = not yet looked at.
@@ -387,6 +388,7 @@ HEADLINE_GROUPS = (
         (
             ("leads_received", _("收到资源线索")),
             ("leads_converted", _("线索签约")),
+            ("leads_credited", _("促成签约的居民（人）")),
             ("leads_open", _("跟进中的线索")),
             ("needs_received", _("收到居民需求")),
             ("needs_in_progress", _("办理中的需求")),
@@ -448,6 +450,7 @@ class MonthlySummary:
     # leads and needs
     leads_received: Figure
     leads_converted: Figure
+    leads_credited: Figure
     leads_open: Figure
     needs_received: Figure
     needs_in_progress: Figure
@@ -990,6 +993,9 @@ def _monthly_summary(*, year: int, month: int, now: dt.datetime | None) -> Month
         received_prev=Count("pk", filter=last("created_at")),
         converted=Count("pk", filter=signed & this("closed_at")),
         converted_prev=Count("pk", filter=signed & last("closed_at")),
+        # The residents credited with a lead that became a partner (招募令).
+        credited=Count("offered_by", distinct=True, filter=signed & this("closed_at")),
+        credited_prev=Count("offered_by", distinct=True, filter=signed & last("closed_at")),
         open=Count("pk", filter=LeadQuerySet.open_q(end)),
         open_prev=Count("pk", filter=LeadQuerySet.open_q(start)),
     )
@@ -1086,6 +1092,7 @@ def _monthly_summary(*, year: int, month: int, now: dt.datetime | None) -> Month
         projects_done_total=project_counts["done_total"],
         leads_received=Figure(leads["received"], leads["received_prev"]),
         leads_converted=Figure(leads["converted"], leads["converted_prev"]),
+        leads_credited=Figure(leads["credited"], leads["credited_prev"]),
         leads_open=Figure(leads["open"], leads["open_prev"]),
         needs_received=Figure(needs["received"], needs["received_prev"]),
         needs_in_progress=Figure(needs["in_progress"], needs["in_progress_prev"]),
