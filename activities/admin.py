@@ -184,6 +184,12 @@ class ActivityAdmin(ServiceRefusalMixin, GuardedHistoryAdmin):
         return super().change_view(request, object_id, form_url, extra_context)
 
     def save_model(self, request, obj, form, change):
+        before = Activity.objects.filter(pk=obj.pk).first() if change else None
+        self._save_activity(request, obj, form, change)
+        # Residents signed up hear of a cancellation or a new time or place.
+        services.tell_activity_changed(activity=obj, before=before)
+
+    def _save_activity(self, request, obj, form, change):
         """A changed capacity goes through `services.change_capacity`: new seats go to the
         waiting list at once; lowered below the residents confirmed, they keep their seats."""
         if not change or "capacity" not in form.changed_data:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import zlib
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -191,7 +192,22 @@ def _promote(activity: Activity, *, now) -> list[SignUp]:
         signup.promotion_unseen = True
         signup.save(update_fields=["status", "confirmed_at", "promoted_at", "promotion_unseen"])
         transaction.on_commit(lambda s=signup: _tell_promoted(s))
+        _inbox_promoted(signup, activity)
     return promoted
+
+
+def _inbox_promoted(signup: SignUp, activity: Activity) -> None:
+    """The promotion in the resident's inbox (the e-mail is `_tell_promoted`'s)."""
+    notify(
+        resident=signup.resident_id,
+        kind=Notification.Kind.PROMOTED,
+        title=_("候补成功：%(title)s") % {"title": activity.title},
+        body=_("您候补的活动有了空位，您已报名成功。签到码：%(code)s")
+        % {"code": signup.check_in_code},
+        url=activity.get_absolute_url(),
+        dedupe_key=f"promoted:{signup.pk}:{signup.promoted_at.isoformat()}",
+        deliver=not signup.resident.email,
+    )
 
 
 def _tell_promoted(signup: SignUp) -> None:
@@ -246,6 +262,51 @@ def cancel(*, signup: SignUp | int, by=None) -> SignUp:
         if was_confirmed:
             _promote(activity, now=now)
         return signup
+
+
+def tell_activity_changed(*, activity: Activity, before: Activity | None) -> int:
+    """After staff saved an activity: residents holding a sign-up (confirmed or waiting)
+    are told when it was cancelled, or when its time or place changed — once per change.
+    Returns how many were told."""
+    if before is None:
+        return 0
+    cancelled = activity.is_cancelled and not before.is_cancelled
+    moved = (activity.starts_at, activity.ends_at, activity.place) != (
+        before.starts_at,
+        before.ends_at,
+        before.place,
+    )
+    if not cancelled and (not moved or activity.is_cancelled):
+        return 0
+    starts = timezone.localtime(activity.starts_at).strftime("%Y-%m-%d %H:%M")
+    if cancelled:
+        kind, key = Notification.Kind.ACTIVITY_CANCELLED, f"activity:{activity.pk}:cancelled"
+        title = _("活动取消：%(title)s") % {"title": activity.title}
+        body = _("很抱歉，您报名的活动（原定 %(starts)s）已取消。") % {"starts": starts}
+    else:
+        kind = Notification.Kind.ACTIVITY_CHANGED
+        key = f"activity:{activity.pk}:changed:{starts}:{zlib.crc32(activity.place.encode())}"
+        title = _("活动变更：%(title)s") % {"title": activity.title}
+        body = _("新的时间：%(starts)s\n地点：%(place)s") % {
+            "starts": starts,
+            "place": activity.place,
+        }
+    told = 0
+    for resident_id in (
+        activity.signups.active().values_list("resident_id", flat=True).order_by("pk")
+    ):
+        told += (
+            notify(
+                resident=resident_id,
+                kind=kind,
+                title=title,
+                body=body,
+                url=activity.get_absolute_url(),
+                dedupe_key=key,
+            )
+            is not None
+        )
+    return told
 
 
 def fill_free_seats(*, activity: Activity | int) -> list[SignUp]:

@@ -427,6 +427,7 @@ def notify(
     body: str = "",
     url: str = "",
     dedupe_key: str = "",
+    deliver: bool = True,
 ) -> Notification | None:
     """Put a message in the resident's inbox (/me/), and once the transaction commits
     e-mail it when they gave an address, else text it to their phone (`residents.sms`). The apps above call this; it knows nothing of them.
@@ -434,7 +435,8 @@ def notify(
     With a `dedupe_key`, the resident is told once per key, whatever the number of calls,
     runs or servers: the database's unique (resident, key) refuses the second row, and the
     refused caller sends nothing. Returns the new notification, or None when it was already
-    sent or the resident has no login or deleted their data.
+    sent or the resident has no login or deleted their data. `deliver=False` only puts it
+    in the inbox (the caller e-mails it its own way).
     """
     resident_id = getattr(resident, "pk", resident)
     with transaction.atomic():
@@ -459,7 +461,8 @@ def notify(
                 notification.save()
         except IntegrityError:
             return None
-        transaction.on_commit(lambda: _deliver(notification.pk))
+        if deliver:
+            transaction.on_commit(lambda: _deliver(notification.pk))
         return notification
 
 
