@@ -174,7 +174,8 @@ class CommitmentDelivery:
 
     @property
     def met(self) -> bool | None:
-        if self.promised is None:
+        """None when nothing is due yet (or it is not counted in times)."""
+        if not self.promised:
             return None
         return self.delivered >= self.promised
 
@@ -203,7 +204,7 @@ class TermDelivery:
 
     @property
     def counted_count(self) -> int:
-        return sum(1 for r in self.rows if r.promised is not None)
+        return sum(1 for r in self.rows if r.met is not None)
 
 
 def commitment_delivery(
@@ -212,18 +213,31 @@ def commitment_delivery(
     """Promised vs delivered for each of the partner's commitments, grouped by agreement
     term (latest first), in three queries. With `year`, every term is cut to that calendar
     year (the annual review)."""
+    return commitment_delivery_by_partner(partners=[partner], today=today, year=year).get(
+        partner.pk, []
+    )
+
+
+def commitment_delivery_by_partner(
+    *, partners, today: dt.date | None = None, year: int | None = None
+) -> dict[int, list[TermDelivery]]:
+    """`commitment_delivery` for several partners at once: {partner id: terms}, in three
+    queries whatever the number of partners."""
     today = today or timezone.localdate()
+    if year is not None:
+        today = min(today, dt.date(year, 12, 31))
     now = timezone.now()
+    partner_ids = [getattr(p, "pk", p) for p in partners]
     commitments = list(
-        ResourceCommitment.objects.filter(partner=partner)
+        ResourceCommitment.objects.filter(partner_id__in=partner_ids)
         .select_related("agreement")
         .order_by("title", "pk")
     )
     if not commitments:
-        return []
-    terms: dict[object, list[ResourceCommitment]] = {}
+        return {}
+    terms: dict[tuple[int, object], list[ResourceCommitment]] = {}
     for c in commitments:
-        terms.setdefault(c.agreement, []).append(c)
+        terms.setdefault((c.partner_id, c.agreement), []).append(c)
 
     def bounds(agreement) -> tuple[dt.date, dt.date | None]:
         if agreement is None:
@@ -235,30 +249,32 @@ def commitment_delivery(
             last = min(last, dt.date(year, 12, 31)) if last else dt.date(year, 12, 31)
         return first, last
 
-    spans = {agreement: bounds(agreement) for agreement in terms}
+    spans = {key: bounds(key[1]) for key in terms}
     earliest = min(first for first, _last in spans.values())
-    latest = max(min(last or today, today) for _first, last in spans.values())
+    latest = max(earliest, max(min(last or today, today) for _first, last in spans.values()))
     start, end = local_midnight(earliest), local_midnight(latest + dt.timedelta(days=1))
     held = list(
         Activity.objects.held(start=start, end=end, now=now)
-        .filter(commitment__partner=partner)
+        .filter(commitment__partner_id__in=partner_ids)
         .values_list("commitment_id", "ends_at")
     )
     answered = list(
         Need.objects.filter(
             status=Need.Status.RESOLVED,
-            project__partner=partner,
+            project__partner_id__in=partner_ids,
             resolved_at__gte=start,
             resolved_at__lt=end,
-        ).values_list("resolved_at", flat=True)
+        ).values_list("project__partner_id", "resolved_at")
     )
 
     def within(moment, first, last) -> bool:
         return first <= timezone.localdate(moment) <= last
 
-    result = []
-    for agreement, items in terms.items():
-        first, term_last = spans[agreement]
+    result: dict[int, list[TermDelivery]] = {}
+    for (partner_id, agreement), items in terms.items():
+        first, term_last = spans[(partner_id, agreement)]
+        if year is not None and term_last is not None and term_last < first:
+            continue  # the term lies outside the year
         last = min(term_last or today, today)
         rows = []
         for c in items:
@@ -274,14 +290,19 @@ def commitment_delivery(
                         1 for cid, ends in held if cid == c.pk and within(ends, first, last)
                     ),
                     needs_answered=(
-                        sum(1 for moment in answered if within(moment, first, last))
+                        sum(
+                            1
+                            for pid, moment in answered
+                            if pid == partner_id and within(moment, first, last)
+                        )
                         if on_request
                         else None
                     ),
                 )
             )
-        result.append(
+        result.setdefault(partner_id, []).append(
             TermDelivery(agreement=agreement, first=first, last=term_last, rows=tuple(rows))
         )
-    result.sort(key=lambda t: t.first, reverse=True)
+    for partner_terms in result.values():
+        partner_terms.sort(key=lambda t: t.first, reverse=True)
     return result
