@@ -18,7 +18,17 @@ def test_every_model_pointing_at_residents_is_registered():
 
 def test_the_registry_names_each_apps_records_in_page_order():
     keys = [data.key for data in privacy.registered()]
-    assert keys == ["profile", "signups", "feedback", "call_list", "household", "needs", "leads"]
+    assert keys == [
+        "profile",
+        "inbox",
+        "signups",
+        "feedback",
+        "call_list",
+        "household",
+        "works",
+        "needs",
+        "leads",
+    ]
     assert {"activities.signup", "activities.need", "partners.lead", "residents.resident"} <= (
         privacy.covered_models()
     )
