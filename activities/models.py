@@ -335,8 +335,12 @@ class SignUp(models.Model):
                 name="signup_one_active_per_resident",
                 violation_error_message=_("该居民已报名此活动。"),
             ),
+            # Among active sign-ups: a resident who cancels and signs up again keeps the
+            # code of the cancelled sign-up (see services._new_check_in_code).
             models.UniqueConstraint(
-                fields=["activity", "check_in_code"], name="signup_unique_check_in_code"
+                fields=["activity", "check_in_code"],
+                condition=~Q(status=SignUpStatus.CANCELLED),
+                name="signup_unique_active_check_in_code",
             ),
             models.CheckConstraint(
                 condition=Q(status__in=SignUpStatus.values), name="signup_status_valid"

@@ -57,8 +57,19 @@ def _lock_activity(activity: Activity | int) -> Activity:
         raise ValidationError(_("找不到该活动。"), code="not_found") from None
 
 
-def _new_check_in_code(activity: Activity) -> str:
-    """A six-digit code, unique within the activity, to show at the door."""
+def _new_check_in_code(activity: Activity, resident: Resident | None = None) -> str:
+    """A six-digit code, unique within the activity, to show at the door. A resident who
+    cancelled and signs up again keeps the code they had (it may be written down or
+    printed): no one else is ever given a code once used in the activity."""
+    if resident is not None:
+        kept = (
+            activity.signups.filter(resident=resident, status=SignUp.Status.CANCELLED)
+            .order_by("-cancelled_at", "-pk")
+            .values_list("check_in_code", flat=True)
+            .first()
+        )
+        if kept:
+            return kept
     taken = set(activity.signups.values_list("check_in_code", flat=True))
     while True:
         code = f"{secrets.randbelow(1_000_000):06d}"
@@ -150,7 +161,7 @@ def sign_up(*, activity: Activity | int, resident: Resident, by=None) -> SignUpR
             household_id=resident.household_id,
             status=SignUp.Status.CONFIRMED if has_seat else SignUp.Status.WAITLISTED,
             signed_up_by=by,
-            check_in_code=_new_check_in_code(activity),
+            check_in_code=_new_check_in_code(activity, resident),
             created_at=now,
             confirmed_at=now if has_seat else None,
         )
@@ -302,12 +313,14 @@ def check_in(*, activity: Activity | int, code: str, by=None) -> SignUp:
     code = (code or "").strip()
     with transaction.atomic():
         activity = _lock_activity(activity)
-        signup = (
+        holders = (
             activity.signups.select_for_update(of=("self",))
             .filter(check_in_code=code)
             .select_related("resident")
-            .first()
         )
+        # A resident who cancelled and signed up again holds the same code twice: the
+        # active sign-up answers, the cancelled one only when there is no other.
+        signup = holders.active().first() or holders.first()
         if signup is None:
             raise ValidationError(_("签到码无效。"), code="invalid_code")
         if signup.status == SignUp.Status.CANCELLED:

@@ -19,6 +19,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from core.http import safe_next
+from core.templatetags.site_tags import when
 from partners import selectors as partner_selectors
 from residents.decorators import resident_required
 from residents.selectors import cared_for
@@ -104,6 +105,17 @@ def _action_for(activity: Activity, signup: SignUp | None, resident, now) -> dic
     return {"kind": "waitlist", "position": activity.waitlisted_count + 1}
 
 
+#: Refusals of `services.check_eligibility` that are about the person, not the moment: a
+#: family member refused for one of these is not offered on the activity's page at all.
+PERSONAL_REFUSALS = frozenset(
+    {"party_members_only", "too_young", "too_old", "age_unknown", "anonymised"}
+)
+
+
+def _cannot_join(action: dict) -> bool:
+    return action["kind"] == "closed" and action.get("code") in PERSONAL_REFUSALS
+
+
 @require_safe
 def activity_detail(request, pk):
     activity = get_object_or_404(selectors.visible_activities(), pk=pk)
@@ -121,11 +133,11 @@ def activity_detail(request, pk):
         }
         action = _action_for(activity, signups.get(resident.pk), resident, now)
         members = [
-            {
-                "resident": member,
-                "action": _action_for(activity, signups.get(member.pk), member, now),
-            }
+            {"resident": member, "action": action_for_member}
             for member in family
+            if not _cannot_join(
+                action_for_member := _action_for(activity, signups.get(member.pk), member, now)
+            )
         ]
     return render(
         request,
@@ -188,12 +200,13 @@ def sign_up(request, pk):
     signup = result.signup
     name = _who(actor, target)
     if signup.status == SignUp.Status.CONFIRMED:
+        details = {"when": when(activity.starts_at), "place": activity.place, "name": name}
         if not result.created:
-            text = _("已报名（此前已报过名）。")
+            text = _("您此前已报过名：%(when)s，%(place)s。") % details
         elif name:
-            text = _("已为%(name)s报名。") % {"name": name}
+            text = _("已为%(name)s报名成功！%(when)s，%(place)s。签到码在“我的”页面。") % details
         else:
-            text = _("已报名。")
+            text = _("报名成功！%(when)s，%(place)s。签到码在“我的”页面。") % details
         messages.success(request, text)
     else:
         position = services.waitlist_position(signup)
@@ -226,10 +239,13 @@ def cancel(request, pk):
             messages.error(request, message)
         return _back(request, activity)
     name = _who(actor, target)
-    if name:
-        messages.success(request, _("已取消%(name)s的报名。") % {"name": name})
+    if signup.status == SignUp.Status.WAITLISTED:
+        text = _("%(name)s已退出候补。") % {"name": name} if name else _("已退出候补。")
+    elif name:
+        text = _("已取消%(name)s的报名，名额已让出。") % {"name": name}
     else:
-        messages.success(request, _("已取消报名。"))
+        text = _("已取消报名，名额已让出。")
+    messages.success(request, text)
     return _back(request, activity)
 
 
