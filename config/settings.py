@@ -214,3 +214,8 @@ LOGGING = {
 PRIVACY_POLICY_VERSION = "2026-11"
 # The community this deployment serves, shown in every page's header.
 COMMUNITY_NAME = env.str("COMMUNITY_NAME", default="小西坪社区")
+# How residents reach the community office (footer, login, posters, error pages; the phone
+# as a tel: link). Empty values are simply not shown.
+COMMUNITY_PHONE = env.str("COMMUNITY_PHONE", default="")
+COMMUNITY_ADDRESS = env.str("COMMUNITY_ADDRESS", default="铁建丽苑小区党员阵地")
+COMMUNITY_HOURS = env.str("COMMUNITY_HOURS", default="")
