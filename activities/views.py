@@ -6,11 +6,12 @@ Views are thin: reads come from `activities.selectors`, writes go through
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -24,11 +25,12 @@ from partners import selectors as partner_selectors
 from residents.decorators import resident_required
 from residents.selectors import cared_for
 
-from . import calendar, selectors, services
+from . import calendar, selectors, services, share
 from .filters import ActivityFilter
 from .forms import ActingForForm, FeedbackForm
 from .models import Activity, ServiceProject, SignUp
 from .privacy import STARS, feedback_of
+from .templatetags.activity_tags import time_range
 
 PAGE_SIZE = 12
 HOME_ACTIVITIES = 8
@@ -152,6 +154,7 @@ def activity_detail(request, pk):
             "absolute_url": request.build_absolute_uri(activity.get_absolute_url()),
             "now": now,
             "is_over": activity.is_over(now),
+            "in_wechat": in_wechat(request),
         },
     )
 
@@ -252,11 +255,34 @@ def cancel(request, pk):
 @require_safe
 def activity_ics(request, pk):
     activity = get_object_or_404(selectors.visible_activities(), pk=pk)
+    if in_wechat(request):
+        # WeChat's browser cannot open a calendar file: say how to get it instead.
+        return render(request, "activities/calendar_in_wechat.html", {"activity": activity})
     body = calendar.activity_calendar(
         activity, url=request.build_absolute_uri(activity.get_absolute_url())
     )
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="activity-{activity.pk}.ics"'
+    return response
+
+
+def in_wechat(request) -> bool:
+    """WeChat's own browser (it cannot open .ics files)."""
+    return "MicroMessenger" in request.headers.get("User-Agent", "")
+
+
+@require_safe
+def share_image(request, pk):
+    """The activity's share picture (title, time, place, QR), drawn once per version."""
+    activity = get_object_or_404(selectors.visible_activities(), pk=pk)
+    path = share.cached_image(
+        activity,
+        url=request.build_absolute_uri(activity.get_absolute_url()),
+        when=time_range(activity),
+        community=settings.COMMUNITY_NAME,
+    )
+    response = FileResponse(path.open("rb"), content_type="image/png")
+    response["Cache-Control"] = "public, max-age=3600"
     return response
 
 
@@ -281,6 +307,7 @@ def poster(request, pk):
         "activities/poster.html",
         {
             "activity": activity,
+            "in_wechat": in_wechat(request),
             "partners": list(activity.partners.all()),
             "absolute_url": request.build_absolute_uri(activity.get_absolute_url()),
         },
