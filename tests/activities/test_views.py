@@ -190,7 +190,7 @@ def test_a_full_activity_card_offers_the_waiting_list(client):
     activity = ActivityFactory(capacity=1)
     SignUpFactory(activity=activity)
     html = client.get(reverse("activities:list")).content.decode()
-    assert "已满 · 可候补" in html
+    assert "已满·可候补" in html
 
 
 def test_activity_list_shows_the_residents_own_status(resident_client):
@@ -241,7 +241,8 @@ def test_detail_has_open_graph_tags_for_sharing_in_wechat(client):
     html = client.get(detail_url(activity)).content.decode()
     assert '<meta property="og:title" content="小区音乐节">' in html
     assert "邻里同台唱歌" in re.search(r'og:description" content="([^"]*)"', html).group(1)
-    assert re.search(r'og:image" content="http://testserver/static/img/share.png"', html)
+    image = reverse("activities:share_image", args=[activity.pk])
+    assert re.search(rf'og:image" content="http://testserver{image}"', html)
 
 
 def test_detail_asks_a_logged_out_visitor_to_log_in_first(client):
