@@ -109,7 +109,7 @@ def share_dir() -> Path:
 def cached_image(activity: Activity, *, url: str, when: str, community: str) -> Path:
     """The share image's file, drawn if this version of the activity has none yet."""
     folder = share_dir()
-    stamp = int(activity.updated_at.timestamp()) if activity.updated_at else 0
+    stamp = int(activity.updated_at.timestamp() * 1_000_000) if activity.updated_at else 0
     language = (get_language() or settings.LANGUAGE_CODE).replace("-", "_")
     path = folder / f"activity-{activity.pk}-{stamp}-{language}.png"
     if path.exists():
