@@ -507,3 +507,86 @@ def triage_need(
         _record_actor(need, by)
         need.save()
         return need
+
+
+# --- planning: copies and cancellations of activities ------------------------------------
+
+#: The fields a copy of an activity takes over (not its status, sign-ups or series).
+COPIED_FIELDS = (
+    "title",
+    "category",
+    "commitment_id",
+    "complex_id",
+    "place",
+    "summary",
+    "description",
+    "starts_at",
+    "ends_at",
+    "capacity",
+    "signup_opens_at",
+    "signup_closes_at",
+    "min_age",
+    "max_age",
+    "party_members_only",
+)
+
+
+def duplicate_activity(*, activity: Activity | int, by=None) -> Activity:
+    """A new draft (筹备中, not public) with the activity's details and partners, for staff
+    to change the date and publish; no sign-ups and no series go with it."""
+    with transaction.atomic():
+        original = _lock_activity(activity)
+        copy = Activity(
+            **{name: getattr(original, name) for name in COPIED_FIELDS},
+            status=Activity.Status.PLANNED,
+            is_public=False,
+        )
+        copy.full_clean()
+        _record_actor(copy, by)
+        copy.save()
+        copy.partners.set(original.partners.all())
+        return copy
+
+
+def cancel_activity(*, activity: Activity | int, by=None) -> Activity:
+    """Cancel an activity that has not ended. Its sign-ups are kept as they were (the
+    history shows who had signed up); residents see "活动已取消" on /me/ and the activity's
+    page, and those who gave an e-mail address are told. Cancelling twice changes nothing."""
+    with transaction.atomic():
+        activity = _lock_activity(activity)
+        if activity.is_cancelled:
+            return activity
+        now = timezone.now()
+        if activity.is_over(now):
+            raise ValidationError(_("已结束的活动不能取消。"), code="over")
+        activity.status = Activity.Status.CANCELLED
+        activity.full_clean()
+        _record_actor(activity, by)
+        activity.save()
+        for signup in activity.signups.active().select_related("resident"):
+            transaction.on_commit(lambda s=signup: _tell_cancelled(s))
+        return activity
+
+
+def _tell_cancelled(signup: SignUp) -> None:
+    """E-mail a resident whose activity was cancelled, if they gave an address."""
+    email = signup.resident.email
+    if not email:
+        return
+    activity = signup.activity
+    with override(settings.LANGUAGE_CODE):
+        subject = _("活动取消：%(title)s") % {"title": activity.title}
+        starts = timezone.localtime(activity.starts_at).strftime("%Y-%m-%d %H:%M")
+        body = _(
+            "%(name)s，您好：\n\n您报名的活动“%(title)s”（%(starts)s，%(place)s）已取消。\n"
+            "给您带来不便，敬请谅解。"
+        ) % {
+            "name": signup.resident.name,
+            "title": activity.title,
+            "starts": starts,
+            "place": activity.place,
+        }
+    try:
+        send_mail(subject, body, None, [email])
+    except Exception:  # noqa: BLE001 - a mail failure must not undo a cancellation
+        logger.exception("Could not e-mail cancellation of sign-up %s", signup.pk)

@@ -151,6 +151,25 @@ class CommitmentOfAgreementInline(admin.TabularInline):
     show_change_link = True
 
 
+class RenewalFilter(admin.SimpleListFilter):
+    """Agreements ending soon that nobody has renewed yet (`ending_without_renewal`)."""
+
+    title = _("续签")
+    parameter_name = "renewal"
+    #: How far ahead staff look for agreements to renew.
+    WITHIN_DAYS = 60
+
+    def lookups(self, request, model_admin):
+        return (("due", _("60天内到期且未续签")), ("renewed", _("已续签")))
+
+    def queryset(self, request, queryset):
+        if self.value() == "due":
+            return queryset.ending_without_renewal(within_days=self.WITHIN_DAYS)
+        if self.value() == "renewed":
+            return queryset.renewed()
+        return queryset
+
+
 @admin.register(Agreement)
 class AgreementAdmin(GuardedHistoryAdmin):
     list_display = (
@@ -163,7 +182,12 @@ class AgreementAdmin(GuardedHistoryAdmin):
         "ends_on",
         "in_force",
     )
-    list_filter = ("status", "complex", ("partner__category", titled_filter(_("单位类别"))))
+    list_filter = (
+        "status",
+        RenewalFilter,
+        "complex",
+        ("partner__category", titled_filter(_("单位类别"))),
+    )
     search_fields = ("title", "number", "partner__name")
     autocomplete_fields = ("partner", "complex", "renews")
     list_select_related = ("partner", "complex")
@@ -218,6 +242,7 @@ class FollowUpFilter(admin.SimpleListFilter):
 
     def lookups(self, request, model_admin):
         return (
+            ("due", _("今天或已逾期")),
             ("overdue", _("已逾期")),
             ("today", _("今天跟进")),
             ("week", _("七天内跟进")),
@@ -228,6 +253,8 @@ class FollowUpFilter(admin.SimpleListFilter):
         today = timezone.localdate()
         open_leads = queryset.exclude(stage__in=self.CLOSED)
         match self.value():
+            case "due":
+                return queryset.follow_up_due(today)
             case "overdue":
                 return open_leads.filter(follow_up_on__lt=today)
             case "today":

@@ -1,5 +1,7 @@
 """Partner organisations stationed at the service site, their agreements and commitments."""
 
+import datetime as dt
+
 from django.conf import settings
 from django.core.validators import FileExtensionValidator
 from django.db import models
@@ -52,6 +54,28 @@ class AgreementQuerySet(models.QuerySet):
     def in_force(self, on=None):
         """Agreements in force on the day (today by default)."""
         return self.filter(self.in_force_q(on or timezone.localdate()))
+
+    def renewed(self):
+        """Agreements with a renewal (续签) that is not a terminated one."""
+        return self.filter(
+            models.Exists(
+                Agreement.objects.filter(renews_id=models.OuterRef("pk")).exclude(
+                    status=AgreementStatus.TERMINATED
+                )
+            )
+        )
+
+    def ending_without_renewal(self, *, within_days: int = 60, on=None):
+        """In force on the day, ending within `within_days` days of it, and not renewed:
+        the agreements staff must renew or let end on purpose. Soonest ending first."""
+        day = on or timezone.localdate()
+        renewed = self.renewed().values("pk")
+        return (
+            self.in_force(day)
+            .filter(ends_on__lte=day + dt.timedelta(days=within_days))
+            .exclude(pk__in=renewed)
+            .order_by("ends_on", "pk")
+        )
 
 
 class PartnerCategory(models.TextChoices):
@@ -262,6 +286,11 @@ class LeadQuerySet(models.QuerySet):
 
     def open_at(self, moment=None):
         return self.filter(self.open_q(moment or timezone.now()))
+
+    def follow_up_due(self, on=None):
+        """Open leads whose follow-up date is the day (today by default) or has passed."""
+        day = on or timezone.localdate()
+        return self.open_at().filter(follow_up_on__lte=day).order_by("follow_up_on", "pk")
 
 
 class Lead(models.Model):

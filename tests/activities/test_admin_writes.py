@@ -144,7 +144,9 @@ def test_need_actions_name_the_member_of_staff_and_decline_clears_resolved_at(
     need = NeedFactory(resident__user=None, status=Need.Status.RESOLVED)
 
     response = staff_client.post(
-        NEED_CHANGELIST, {"action": "decline", "_selected_action": [need.pk]}, follow=True
+        f"{NEED_CHANGELIST}?status=resolved",
+        {"action": "decline", "_selected_action": [need.pk]},
+        follow=True,
     )
 
     need.refresh_from_db()
