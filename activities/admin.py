@@ -9,25 +9,30 @@ templates/admin/activities/activity/ for what the page says to do instead).
 """
 
 import datetime as dt
+from urllib.parse import quote
 
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Case, Count, Q, Value, When
-from django.http import HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.translation import gettext as _gettext, gettext_lazy as _
+from import_export.admin import ExportMixin, ImportExportMixin
+from import_export.formats import base_formats
 
 from core.admin import (
+    ColumnNamedExportForm,
     GuardedHistoryAdmin,
     ReadOnlyInline,
     ServiceAddMixin,
     ServiceRefusalMixin,
     ServiceRefused,
+    StaffImportExportMixin,
     titled_filter,
 )
 from core.forms import add_service_error
@@ -36,6 +41,7 @@ from residents.models import Building
 from . import series as series_services, services
 from .forms_admin import ActivityAdminForm, CheckInForm, NeedAdminForm, SeriesRuleForm
 from .models import Activity, Feedback, Milestone, Need, Series, ServiceProject, SignUp
+from .resources import ActivityResource, SignUpResource
 
 
 def report_each(request, model_admin, signups, act, done_message):
@@ -191,10 +197,15 @@ class CheckInFilter(admin.SimpleListFilter):
 
 
 @admin.register(Activity)
-class ActivityAdmin(ServiceRefusalMixin, GuardedHistoryAdmin):
+class ActivityAdmin(
+    StaffImportExportMixin, ImportExportMixin, ServiceRefusalMixin, GuardedHistoryAdmin
+):
     """Activities with their seats taken, waiting list and check-in desk. A change of
-    capacity goes through `services.change_capacity`."""
+    capacity goes through `services.change_capacity`. Exported to and imported from
+    Excel (`activities.resources.ActivityResource`); an activity's sign-ups are exported
+    by the action "导出报名名单"."""
 
+    resource_classes = [ActivityResource]
     form = ActivityAdminForm
     list_display = (
         "title",
@@ -228,6 +239,7 @@ class ActivityAdmin(ServiceRefusalMixin, GuardedHistoryAdmin):
         "fill_waiting_list",
         "duplicate_as_draft",
         "cancel_rest_of_series",
+        "export_signups",
     )
     #: The fields of the first occurrence on the "create a series" page.
     series_fields = (
@@ -419,6 +431,10 @@ class ActivityAdmin(ServiceRefusalMixin, GuardedHistoryAdmin):
             messages.SUCCESS,
         )
 
+    @admin.action(description=_("导出所选活动的报名名单（Excel）"), permissions=("change",))
+    def export_signups(self, request, queryset):
+        return signups_workbook(SignUp.objects.filter(activity__in=queryset))
+
     @admin.action(description=_("取消所选系列活动此次及以后各次"), permissions=("change",))
     def cancel_rest_of_series(self, request, queryset):
         cancelled, refused = 0, []
@@ -599,8 +615,20 @@ class SeriesAdmin(admin.ModelAdmin):
         )
 
 
+def signups_workbook(queryset):
+    """The sign-ups as an Excel download with Chinese headers."""
+    data = SignUpResource().export(queryset=queryset)
+    response = HttpResponse(
+        data.export("xlsx"),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    name = _gettext("报名名单-%(day)s.xlsx") % {"day": timezone.localdate().isoformat()}
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
+    return response
+
+
 @admin.register(SignUp)
-class SignUpAdmin(ServiceAddMixin, GuardedHistoryAdmin):
+class SignUpAdmin(ExportMixin, ServiceAddMixin, GuardedHistoryAdmin):
     """Sign-ups. Staff sign up residents without a smartphone on the add page; the status
     changes only through the actions (cancel, check in, undo a check-in), and the history
     shows who did what and when."""
@@ -635,6 +663,9 @@ class SignUpAdmin(ServiceAddMixin, GuardedHistoryAdmin):
     date_hierarchy = "created_at"
     actions = ("cancel_signups", "check_in_signups", "undo_check_ins")
     add_form_fields = ("activity", "resident")
+    resource_classes = [SignUpResource]
+    export_formats = [base_formats.XLSX, base_formats.CSV]
+    export_form_class = ColumnNamedExportForm
     fields = (
         "activity",
         "resident",
@@ -667,6 +698,10 @@ class SignUpAdmin(ServiceAddMixin, GuardedHistoryAdmin):
     def has_delete_permission(self, request, obj=None):
         # Deleting would skip the waiting list; cancel instead.
         return False
+
+    def has_export_permission(self, request):
+        # Residents' phone numbers: staff only, not the secretary who reads.
+        return self.has_change_permission(request)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = {

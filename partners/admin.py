@@ -19,11 +19,19 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _gettext, gettext_lazy as _
+from import_export.admin import ImportExportMixin
 
-from core.admin import GuardedHistoryAdmin, ServiceRefusalMixin, ServiceRefused, titled_filter
+from core.admin import (
+    GuardedHistoryAdmin,
+    ServiceRefusalMixin,
+    ServiceRefused,
+    StaffImportExportMixin,
+    titled_filter,
+)
 
 from . import services
 from .models import CLOSED_LEAD_STAGES, Agreement, Lead, Partner, ResourceCommitment
+from .resources import PartnerResource
 
 
 # Shared with activities.admin; they belong in core.admin (being changed elsewhere now).
@@ -44,7 +52,11 @@ class ResourceCommitmentInline(admin.TabularInline):
 
 
 @admin.register(Partner)
-class PartnerAdmin(GuardedHistoryAdmin):
+class PartnerAdmin(StaffImportExportMixin, ImportExportMixin, GuardedHistoryAdmin):
+    """Partners; exported to Excel with their agreements and commitments, imported from
+    the template (`partners.resources.PartnerResource`)."""
+
+    resource_classes = [PartnerResource]
     # A website typed without a scheme is taken as https:// (Django 6's default).
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = (
