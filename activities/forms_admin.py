@@ -4,6 +4,7 @@ need's triage."""
 import re
 
 from django import forms
+from django.contrib.admin.widgets import AdminDateWidget
 from django.utils.translation import gettext as _, gettext_lazy
 
 from . import series, services
@@ -69,6 +70,7 @@ class SeriesRuleForm(forms.Form):
     until = forms.DateField(
         label=gettext_lazy("结束日期"),
         required=False,
+        widget=AdminDateWidget,
         help_text=gettext_lazy("最后一次活动不晚于这一天。与“重复次数”二选一。"),
     )
     count = forms.IntegerField(

@@ -155,25 +155,25 @@ def yesterday_without_check_ins(ctx: Today) -> Item | None:
 
 def residents_to_call(ctx: Today) -> Item | None:
     """Residents without a smartphone to phone (候补转正、活动变更或取消): shown only when
-    the call list (`activities.CallListEntry`) is installed."""
+    the call list (`activities.CallListEntry`, with `called_at` and `created_at`) is
+    installed. Looked up by name, not imported, so that this page works without it."""
     try:
         model = apps.get_model("activities", "CallListEntry")
     except LookupError:
         return None
     if not ctx.may_view(model):
         return None
-    names = {f.name for f in model._meta.get_fields()}
-    if "called_at" in names:
-        queryset = model._default_manager.filter(called_at__isnull=True)
-    elif "is_called" in names:
-        queryset = model._default_manager.filter(is_called=False)
-    else:
-        queryset = model._default_manager.all()
+    # Still to call: nobody has ticked "called" (`called_at`) yet.
+    queryset = (
+        model._default_manager.filter(called_at__isnull=True)
+        .select_related("resident", "activity")
+        .order_by("created_at", "pk")
+    )
     return _item(
         "call",
         _("需要电话通知的居民"),
         queryset,
-        url=_changelist(model),
+        url=_changelist(model, called_at__isempty=1),
         empty=_("没有需要电话通知的居民。"),
         template="admin/includes/today_rows.html",
     )
