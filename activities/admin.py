@@ -223,7 +223,7 @@ class ActivityAdmin(
         WhenFilter,
         "status",
         CheckInFilter,
-        ("series", admin.EmptyFieldListFilter),
+        ("series", titled_filter(_("系列活动（空 = 单次活动）"), admin.EmptyFieldListFilter)),
         "category",
         "complex",
         "partners",
@@ -317,7 +317,15 @@ class ActivityAdmin(
             name: self.formfield_for_dbfield(Activity._meta.get_field(name), request=request)
             for name in self.series_fields
         }
-        form_class = type("SeriesAddForm", (SeriesRuleForm,), fields)
+        form_class = type(
+            "SeriesAddForm",
+            (SeriesRuleForm,),
+            {
+                **fields,
+                # The first occurrence, then how it repeats.
+                "field_order": [*self.series_fields, *SeriesRuleForm.base_fields],
+            },
+        )
         if request.method == "POST":
             form = form_class(request.POST)
             if form.is_valid():
