@@ -36,11 +36,30 @@ from core.admin import (
     titled_filter,
 )
 from core.forms import add_service_error
+from partners import admin as partners_admin
+from partners.models import Partner, ResourceCommitment
 from residents.models import Building
 
-from . import series as series_services, services
-from .forms_admin import ActivityAdminForm, CheckInForm, NeedAdminForm, SeriesRuleForm
-from .models import Activity, Feedback, Milestone, Need, Series, ServiceProject, SignUp
+from . import selectors, series as series_services, services
+from .forms_admin import (
+    AcceptNeedsForm,
+    ActivityAdminForm,
+    CheckInForm,
+    DeclineNeedsForm,
+    NeedAdminForm,
+    SeriesRuleForm,
+    ServiceProjectAdminForm,
+)
+from .models import (
+    Activity,
+    ActivityQuerySet,
+    Feedback,
+    Milestone,
+    Need,
+    Series,
+    ServiceProject,
+    SignUp,
+)
 from .resources import ActivityResource, SignUpResource
 
 
@@ -382,6 +401,12 @@ class ActivityAdmin(
         return super().change_view(request, object_id, form_url, extra_context)
 
     def save_model(self, request, obj, form, change):
+        before = Activity.objects.filter(pk=obj.pk).first() if change else None
+        self._save_activity(request, obj, form, change)
+        # Residents signed up hear of a cancellation or a new time or place.
+        services.tell_activity_changed(activity=obj, before=before)
+
+    def _save_activity(self, request, obj, form, change):
         """A changed capacity goes through `services.change_capacity`: new seats go to the
         waiting list at once; lowered below the residents confirmed, they keep their seats.
         An occurrence of a series changed "this and the following" goes through
@@ -807,7 +832,13 @@ class NeedOfProjectInline(ReadOnlyInline):
 
 
 @admin.register(ServiceProject)
-class ServiceProjectAdmin(GuardedHistoryAdmin):
+class ServiceProjectAdmin(ServiceRefusalMixin, GuardedHistoryAdmin):
+    """Projects answering residents' needs. Marking one done goes through
+    `services.complete_project` (milestones done, or a reason to override), which resolves
+    its needs in the same transaction and tells their residents."""
+
+    form = ServiceProjectAdminForm
+    actions = ("mark_done",)
     list_display = (
         "title",
         "partner",
@@ -867,6 +898,42 @@ class ServiceProjectAdmin(GuardedHistoryAdmin):
     @admin.display(description=_("对应需求"), ordering="need_total")
     def need_count(self, project):
         return project.need_total
+
+    def save_model(self, request, obj, form, change):
+        stored_status = (
+            ServiceProject.objects.filter(pk=obj.pk).values_list("status", flat=True).first()
+            if change
+            else None
+        )
+        if obj.status != ServiceProject.Status.DONE or stored_status == ServiceProject.Status.DONE:
+            super().save_model(request, obj, form, change)
+            return
+        if not change:
+            # A project recorded as already done: saved first, then completed.
+            obj.status = ServiceProject.Status.PLANNED
+            super().save_model(request, obj, form, change)
+        try:
+            services.complete_project(
+                project=obj, override_reason=obj.completion_note, by=request.user
+            )
+        except ValidationError as error:
+            raise ServiceRefused(error) from error
+
+    @admin.action(description=_("标记为已完成（同时解决对应需求）"), permissions=("change",))
+    def mark_done(self, request, queryset):
+        done, refused = 0, []
+        for project in queryset.exclude(status=ServiceProject.Status.DONE):
+            try:
+                services.complete_project(project=project.pk, by=request.user)
+            except ValidationError as error:
+                refused.append(f"{project.title}：{'；'.join(error.messages)}")
+            else:
+                done += 1
+        self.message_user(
+            request, _gettext("已完成 %(count)d 个项目。") % {"count": done}, messages.SUCCESS
+        )
+        for line in refused:
+            self.message_user(request, line, messages.ERROR)
 
 
 @admin.register(Milestone)
@@ -980,17 +1047,88 @@ class NeedAdmin(ServiceRefusalMixin, GuardedHistoryAdmin):
         for line in refused:
             self.message_user(request, line, messages.ERROR)
 
-    @admin.action(description=_("受理所选需求"), permissions=("change",))
+    def _action_form(self, request, queryset, form_class, action, title):
+        """An action's intermediate page: a form applied to every selected need."""
+        form = form_class(request.POST if "apply" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            return form
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "opts": self.model._meta,
+            "form": form,
+            "queryset": queryset,
+            "action": action,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            "media": self.media + form.media,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/activities/need/action_form.html", context)
+
+    def _each(self, request, queryset, act, done_message):
+        done, refused = 0, []
+        for need in queryset:
+            try:
+                act(need)
+            except ValidationError as error:
+                refused.append(f"{need.title}：{'；'.join(error.messages)}")
+            else:
+                done += 1
+        self.message_user(request, done_message % {"count": done}, messages.SUCCESS)
+        for line in refused:
+            self.message_user(request, line, messages.ERROR)
+
+    @admin.action(description=_("受理所选需求（可纳入项目）"), permissions=("change",))
     def accept(self, request, queryset):
-        self._set_status(request, queryset, Need.Status.ACCEPTED)
+        form = self._action_form(request, queryset, AcceptNeedsForm, "accept", _gettext("受理需求"))
+        if isinstance(form, TemplateResponse):
+            return form
+        data = form.cleaned_data
+        # A new project is created once, for all the selected needs.
+        project = data["project"]
+        title = (data["new_project_title"] or "").strip()
+        state = {"project": project, "title": title}
+
+        def act(need):
+            accepted = services.accept_need(
+                need=need.pk,
+                project=state["project"],
+                new_project_title=state["title"],
+                staff_reply=data["staff_reply"] or None,
+                by=request.user,
+            )
+            if state["title"]:
+                state["project"], state["title"] = accepted.project, ""
+
+        self._each(
+            request,
+            queryset.exclude(status__in=[Need.Status.IN_PROJECT, Need.Status.RESOLVED]),
+            act,
+            _gettext("已受理 %(count)d 条需求。"),
+        )
+        return None
 
     @admin.action(description=_("标记为已解决"), permissions=("change",))
     def resolve(self, request, queryset):
         self._set_status(request, queryset, Need.Status.RESOLVED)
 
-    @admin.action(description=_("暂不受理所选需求"), permissions=("change",))
+    @admin.action(description=_("暂不受理所选需求（需写明原因）"), permissions=("change",))
     def decline(self, request, queryset):
-        self._set_status(request, queryset, Need.Status.DECLINED)
+        form = self._action_form(
+            request, queryset, DeclineNeedsForm, "decline", _gettext("暂不受理需求")
+        )
+        if isinstance(form, TemplateResponse):
+            return form
+        reply = form.cleaned_data["staff_reply"]
+        self._each(
+            request,
+            queryset.exclude(status=Need.Status.DECLINED),
+            lambda need: services.triage_need(
+                need=need.pk, status=Need.Status.DECLINED, staff_reply=reply, by=request.user
+            ),
+            _gettext("已将 %(count)d 条需求标记为“暂不受理”。"),
+        )
+        return None
 
 
 @admin.register(Feedback)
@@ -1079,3 +1217,45 @@ class FeedbackAdmin(ServiceAddMixin, admin.ModelAdmin):
                 else _gettext("已撤回 %(count)d 条评价。")
             )
             self.message_user(request, message % {"count": done}, messages.SUCCESS)
+
+
+# --- partners' commitments (资源清单), measured with the activities held ----------------------
+# partners/ cannot read activities (the layers); the partner's page and the commitment list
+# are completed here, with the activities' own rule for "held".
+
+
+class PartnerWithDeliveryAdmin(partners_admin.PartnerAdmin):
+    """The partner's page, with each commitment's promised vs delivered per agreement term
+    (`selectors.commitment_delivery`)."""
+
+    change_form_template = "admin/partners/partner/change_form_delivery.html"
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        partner = self.get_object(request, unquote(object_id)) if object_id else None
+        extra_context = {**(extra_context or {})}
+        if partner is not None:
+            extra_context["delivery"] = selectors.commitment_delivery(partner=partner)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+
+class CommitmentWithDeliveryAdmin(partners_admin.ResourceCommitmentAdmin):
+    """ "已兑现活动" counts only the activities held (not the planned or cancelled ones)."""
+
+    def get_queryset(self, request):
+        now = timezone.now()
+        held = ActivityQuerySet.held_q(
+            dt.datetime(1970, 1, 1, tzinfo=dt.UTC), now + dt.timedelta(days=1), now, "activities__"
+        )
+        return (
+            super(partners_admin.ResourceCommitmentAdmin, self)
+            .get_queryset(request)
+            .annotate(activity_total=Count("activities", filter=held))
+        )
+
+
+for _model, _admin_class in (
+    (Partner, PartnerWithDeliveryAdmin),
+    (ResourceCommitment, CommitmentWithDeliveryAdmin),
+):
+    admin.site.unregister(_model)
+    admin.site.register(_model, _admin_class)

@@ -8,7 +8,7 @@ from django.contrib.admin.widgets import AdminDateWidget
 from django.utils.translation import gettext as _, gettext_lazy
 
 from . import series, services
-from .models import Activity, Need
+from .models import Activity, Need, ServiceProject
 
 #: Six digits standing alone: a typed code, or the code inside a scanned link or text.
 CHECK_IN_CODE = re.compile(r"(?<!\d)\d{6}(?!\d)")
@@ -139,10 +139,87 @@ class NeedAdminForm(forms.ModelForm):
             # self.instance still holds the need as stored: the form's values are put on it
             # only after clean().
             refusal = services.need_triage_refusal(
-                need=self.instance, status=status, project=cleaned.get("project")
+                need=self.instance,
+                status=status,
+                project=cleaned.get("project"),
+                staff_reply=cleaned.get("staff_reply", ""),
             )
             if refusal is not None:
-                self.add_error(
-                    "project" if refusal.code == "project_required" else "status", refusal
-                )
+                field = {"project_required": "project", "reason_required": "staff_reply"}
+                self.add_error(field.get(refusal.code, "status"), refusal)
+        return cleaned
+
+
+class DeclineNeedsForm(forms.Form):
+    """The reason residents will read on /me/ when their need is declined."""
+
+    staff_reply = forms.CharField(
+        label=gettext_lazy("暂不受理的原因"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=gettext_lazy("提出需求的居民会在“我的”页面看到这段答复。"),
+    )
+
+
+class AcceptNeedsForm(forms.Form):
+    """Accept needs with the project that answers them: an existing one or a new one."""
+
+    project = forms.ModelChoiceField(
+        label=gettext_lazy("纳入已有项目"),
+        queryset=ServiceProject.objects.exclude(status=ServiceProject.Status.DONE).order_by(
+            "title"
+        ),
+        required=False,
+    )
+    new_project_title = forms.CharField(
+        label=gettext_lazy("或新建项目"), max_length=200, required=False
+    )
+    staff_reply = forms.CharField(
+        label=gettext_lazy("答复居民（可不填）"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("project") and (cleaned.get("new_project_title") or "").strip():
+            raise forms.ValidationError(_("请选择已有项目或填写新项目名称，二者选一。"))
+        return cleaned
+
+
+class ServiceProjectAdminForm(forms.ModelForm):
+    """Marking a project done goes through `services.complete_project`: refused while
+    milestones are open unless a reason to override is given."""
+
+    class Meta:
+        model = ServiceProject
+        fields = (
+            "title",
+            "category",
+            "partner",
+            "complex",
+            "buildings",
+            "description",
+            "status",
+            "progress",
+            "starts_on",
+            "due_on",
+            "finished_on",
+            "completion_note",
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        becomes_done = cleaned.get("status") == ServiceProject.Status.DONE and (
+            self.instance.pk is None or self.instance.status != ServiceProject.Status.DONE
+        )
+        if becomes_done and self.instance.pk is not None:
+            stored = ServiceProject.objects.get(pk=self.instance.pk)
+            refusal = services.project_completion_refusal(
+                project=stored, override_reason=cleaned.get("completion_note", "")
+            )
+            if refusal is not None:
+                self.add_error("completion_note", refusal)
+        if becomes_done and "progress" in cleaned:
+            cleaned["progress"] = 100
+            self.instance.progress = 100
         return cleaned

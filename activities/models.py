@@ -429,9 +429,22 @@ class SignUp(models.Model):
         return self.status != self.Status.CANCELLED
 
 
+#: A finished project still shows to the residents of its buildings for this many days.
+WORKS_SHOWN_AFTER_DONE_DAYS = 30
+
+
 class ServiceProjectQuerySet(models.QuerySet):
     def in_progress(self):
         return self.filter(status=ServiceProject.Status.IN_PROGRESS)
+
+    def affecting(self, building, *, today=None):
+        """Works in this building that residents should know of: planned or under way, or
+        finished within the last 30 days."""
+        today = today or timezone.localdate()
+        recent = today - dt.timedelta(days=WORKS_SHOWN_AFTER_DONE_DAYS)
+        return self.filter(buildings=building).filter(
+            ~Q(status=ProjectStatus.DONE) | Q(finished_on__gte=recent)
+        )
 
 
 class ProjectStatus(models.TextChoices):
@@ -476,6 +489,11 @@ class ServiceProject(models.Model):
     starts_on = models.DateField(_("开始日期"), null=True, blank=True)
     due_on = models.DateField(_("计划完成日期"), null=True, blank=True)
     finished_on = models.DateField(_("完成日期"), null=True, blank=True)
+    completion_note = models.TextField(
+        _("提前完成的原因"),
+        blank=True,
+        help_text=_("进度节点未全部完成就标记为已完成时，必须说明原因。"),
+    )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 

@@ -16,6 +16,7 @@ a translated `ValidationError` carrying a `code`.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from dataclasses import dataclass
 
@@ -217,7 +218,8 @@ def change_following(
     """Change this occurrence and the following ones of its series (not those ended or
     cancelled): each moves by as many days as this one, to the new time of day, and keeps
     the new duration; `place` and `capacity` (None: no limit), when given, are set on each.
-    New seats go to each occurrence's waiting list at once, as `change_capacity` does."""
+    New seats go to each occurrence's waiting list at once, as `change_capacity` does, and
+    residents signed up are told of a new time or place (`tell_activity_changed`)."""
     pk = activity.pk if isinstance(activity, Activity) else activity
     with transaction.atomic():
         this = services._lock_activity(pk)
@@ -235,6 +237,7 @@ def change_following(
         duration = ends_at - starts_at
         changed, promoted = [], []
         for occurrence in _this_and_following(this, now):
+            before = copy.copy(occurrence)
             day = timezone.localtime(occurrence.starts_at, zone).date() + shift
             start = timezone.make_aware(dt.datetime.combine(day, new_local.time()), zone)
             delta = start - occurrence.starts_at
@@ -251,6 +254,8 @@ def change_following(
             occurrence.full_clean()
             services._record_actor(occurrence, by)
             occurrence.save()
+            # Residents signed up hear of the new time or place, as from the change form.
+            services.tell_activity_changed(activity=occurrence, before=before)
             promoted += services._promote(occurrence, now=now)
             changed.append(occurrence)
         return FollowingChange(changed=changed, promoted=promoted)
@@ -258,7 +263,8 @@ def change_following(
 
 def cancel_rest(*, activity: Activity | int, by=None) -> list[Activity]:
     """Cancel this occurrence and the following ones of its series (those not ended), each
-    through `services.cancel_activity`: residents are told, sign-ups kept in the history."""
+    through `services.cancel_activity`: residents are told (their inbox, and e-mail or SMS
+    where they gave one), sign-ups kept in the history."""
     pk = activity.pk if isinstance(activity, Activity) else activity
     with transaction.atomic():
         this = services._lock_activity(pk)

@@ -79,6 +79,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
                 "core.context_processors.site",
+                "residents.context_processors.inbox",
             ],
         },
     },
@@ -157,6 +158,11 @@ EMAIL_CONFIG = env.email("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="gongjian@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Text messages to residents without an e-mail address (residents/sms.py): the console by
+# default; a provider such as residents.sms.HttpSmsBackend in production.
+SMS_BACKEND = env.str("SMS_BACKEND", default="residents.sms.ConsoleBackend")
+SMS_GATEWAY_URL = env.str("SMS_GATEWAY_URL", default="")
+SMS_API_KEY = env.str("SMS_API_KEY", default="")
 
 # --- Forms ----------------------------------------------------------------------------
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"

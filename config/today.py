@@ -2,7 +2,7 @@
 
 It composes every app, so it lives here, at the top; each item's rule is a QuerySet method
 of the app that owns it (`Activity.objects.starting_between()`, `.without_check_ins()`,
-`Agreement.objects.ending_without_renewal()`, `Lead.objects.follow_up_due()`,
+`Agreement.objects.in_state(AgreementState.ENDING)`, `Lead.objects.follow_up_due()`,
 `Need.objects.untriaged()`), and each item links to the filtered admin list that resolves
 it (the same filters, see the list filters named below).
 
@@ -27,8 +27,8 @@ from activities.admin import NeedStatusFilter, WhenFilter, local_day_start, this
 from activities.models import Activity, Need
 from core.periods import month_label
 from core.roles import reads_summary
-from partners.admin import RenewalFilter
-from partners.models import Agreement, Lead
+from partners.admin import AgreementStateFilter
+from partners.models import ENDING_WINDOW_DAYS, Agreement, AgreementState, Lead
 
 #: Rows listed per item; the link leads to all of them.
 ROWS = 8
@@ -180,17 +180,19 @@ def residents_to_call(ctx: Today) -> Item | None:
 
 
 def agreements_to_renew(ctx: Today) -> Item | None:
+    """In force and ending within 60 days, with no signed renewal (`AgreementState.ENDING`)."""
     if not ctx.may_view(Agreement):
         return None
-    days = RenewalFilter.WITHIN_DAYS
-    queryset = Agreement.objects.ending_without_renewal(
-        within_days=days, on=ctx.today
-    ).select_related("partner")
+    queryset = (
+        Agreement.objects.in_state(AgreementState.ENDING, ctx.today)
+        .select_related("partner")
+        .order_by("ends_on", "pk")
+    )
     return _item(
         "agreements",
-        _("%(days)d天内到期、尚未续签的协议") % {"days": days},
+        _("%(days)d天内到期、尚未续签的协议") % {"days": ENDING_WINDOW_DAYS},
         queryset,
-        url=_changelist(Agreement, **{RenewalFilter.parameter_name: "due"}),
+        url=_changelist(Agreement, **{AgreementStateFilter.parameter_name: AgreementState.ENDING}),
         empty=_("近期没有需要续签的协议。"),
         template="admin/includes/today_agreements.html",
     )

@@ -1517,7 +1517,11 @@ class DemoBuilder:
                         "agreement": agreement,
                         "description": commitment.description,
                         "frequency": commitment.frequency,
-                        "times_per_month": commitment.times_per_month,
+                        # A monthly promise (资源清单 measured), or not measured.
+                        "promise": ResourceCommitment.Promise.MONTHLY
+                        if commitment.times_per_month
+                        else "",
+                        "times": commitment.times_per_month or None,
                         "is_active": True,
                     },
                 )

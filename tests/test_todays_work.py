@@ -136,8 +136,8 @@ def _build(n):
             title=f"续签协议{next(_serial)}",
             partner=old.partner,
             renews=old,
-            status=Agreement.Status.DRAFT,
-            signed_on=None,
+            status=Agreement.Status.ACTIVE,
+            signed_on=today,
             starts_on=today + dt.timedelta(days=31),
             ends_on=today + dt.timedelta(days=400),
         )
@@ -295,22 +295,6 @@ def test_need_list_opens_on_untriaged(staff_client):
     assert list(response.context["cl"].result_list) == [new]
     everything = staff_client.get(reverse("admin:activities_need_changelist"), {"status": "all"})
     assert everything.context["cl"].result_count == 2
-
-
-def test_agreement_ending_without_renewal_rule():
-    today = timezone.localdate()
-    due = AgreementFactory(ends_on=today + dt.timedelta(days=60))
-    AgreementFactory(ends_on=today + dt.timedelta(days=61))
-    AgreementFactory(ends_on=None)
-    renewed = AgreementFactory(ends_on=today + dt.timedelta(days=10))
-    AgreementFactory(partner=renewed.partner, renews=renewed)
-    terminated_renewal = AgreementFactory(ends_on=today + dt.timedelta(days=10))
-    AgreementFactory(renews=terminated_renewal, status=Agreement.Status.TERMINATED)
-
-    assert list(Agreement.objects.ending_without_renewal(within_days=60)) == [
-        terminated_renewal,
-        due,
-    ]
 
 
 def test_activity_without_check_ins_rule():

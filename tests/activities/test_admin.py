@@ -551,7 +551,9 @@ def test_need_actions_accept_and_resolve(admin_client):
     need = NeedFactory(resident__user=None)
     url = reverse("admin:activities_need_changelist")
 
-    admin_client.post(url, {"action": "accept", "_selected_action": [need.pk]})
+    form = admin_client.post(url, {"action": "accept", "_selected_action": [need.pk]})
+    assert form.status_code == 200 and "纳入已有项目" in form.content.decode()
+    admin_client.post(url, {"action": "accept", "_selected_action": [need.pk], "apply": "1"})
     need.refresh_from_db()
     assert need.status == Need.Status.ACCEPTED
 

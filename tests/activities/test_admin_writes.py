@@ -145,7 +145,7 @@ def test_need_actions_name_the_member_of_staff_and_decline_clears_resolved_at(
 
     response = staff_client.post(
         f"{NEED_CHANGELIST}?status=resolved",
-        {"action": "decline", "_selected_action": [need.pk]},
+        {"action": "decline", "_selected_action": [need.pk], "apply": "1", "staff_reply": "不属实"},
         follow=True,
     )
 
@@ -170,7 +170,7 @@ def test_a_need_action_reports_a_refusal_and_does_the_others(admin_client, monke
     monkeypatch.setattr(services, "triage_need", refuse_one)
     response = admin_client.post(
         NEED_CHANGELIST,
-        {"action": "accept", "_selected_action": [refused.pk, fine.pk]},
+        {"action": "accept", "_selected_action": [refused.pk, fine.pk], "apply": "1"},
         follow=True,
     )
 
@@ -178,7 +178,7 @@ def test_a_need_action_reports_a_refusal_and_does_the_others(admin_client, monke
     fine.refresh_from_db()
     assert (refused.status, fine.status) == (Need.Status.NEW, Need.Status.ACCEPTED)
     messages = _messages(response)
-    assert "已将 1 条需求标记为“已受理”。" in messages
+    assert "已受理 1 条需求。" in messages
     assert "楼道灯坏了：找不到该需求。" in messages
 
 

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from activities import series as series_services, services
 from activities.models import Activity, Series, SignUp
+from residents.models import Notification
 from tests.factories import (
     ActivityFactory,
     ComplexFactory,
@@ -227,11 +228,16 @@ def test_this_and_following_move_time_place_and_capacity_and_fill_new_seats():
 def test_this_and_following_can_move_to_another_weekday():
     series = _weekly(count=3)
     first, second, third = series.activities.order_by("starts_at")
+    signed_up = SignUpFactory(activity=third)
     new_start = timezone.localtime(second.starts_at) + dt.timedelta(days=1)
 
     series_services.change_following(
         activity=second, starts_at=new_start, ends_at=new_start + dt.timedelta(hours=1)
     )
+
+    # The resident signed up for a moved occurrence is told of its new time.
+    [notice] = Notification.objects.filter(resident=signed_up.resident)
+    assert notice.kind == Notification.Kind.ACTIVITY_CHANGED
 
     third.refresh_from_db()
     assert timezone.localtime(third.starts_at).weekday() == new_start.weekday()
@@ -273,7 +279,7 @@ def test_cancel_the_rest_of_a_series_keeps_sign_ups_and_tells_residents(
 ):
     series = _weekly(count=4)
     first, second, third, fourth = series.activities.order_by("starts_at")
-    told = SignUpFactory(activity=third, resident__user=None, resident__email="a@example.cn")
+    told = SignUpFactory(activity=third, resident__email="a@example.cn")
 
     with django_capture_on_commit_callbacks(execute=True):
         cancelled = series_services.cancel_rest(activity=second)
@@ -283,6 +289,9 @@ def test_cancel_the_rest_of_a_series_keeps_sign_ups_and_tells_residents(
     assert statuses == ["open", "cancelled", "cancelled", "cancelled"]
     told.refresh_from_db()
     assert told.status == SignUp.Status.CONFIRMED  # kept as it was, in the history
+    # Told as from the change form: in the inbox on /me/, and by e-mail.
+    [notice] = Notification.objects.filter(resident=told.resident)
+    assert notice.kind == Notification.Kind.ACTIVITY_CANCELLED
     assert [m.to for m in mail.outbox] == [["a@example.cn"]]
     assert "取消" in mail.outbox[0].subject
 

@@ -166,7 +166,7 @@ def test_demo_has_ten_partners_each_with_an_agreement_in_force(demo_db):
     assert renewal.status == Agreement.Status.ACTIVE
     assert renewal.renews.status == Agreement.Status.EXPIRED
     assert renewal.renews.ends_on < today
-    yoga = Partner.objects.get(name="徐婕瑜伽").commitments.get(times_per_month=2)
+    yoga = Partner.objects.get(name="徐婕瑜伽").commitments.get(promise="monthly", times=2)
     assert yoga.title == "每月两次公益瑜伽课"
 
 

@@ -8,7 +8,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("activities", "0007_need_project_protected"),
+        ("activities", "0008_project_completion_note"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
