@@ -11,6 +11,7 @@ transactions with `BEGIN IMMEDIATE` (see settings), which serialises writers jus
 
 from __future__ import annotations
 
+import copy
 import logging
 import secrets
 import zlib
@@ -719,3 +720,62 @@ def complete_project(
         for need_id in list(needs):
             triage_need(need=need_id, status=Need.Status.RESOLVED, by=by)
         return stored
+
+
+# --- planning: copies and cancellations of activities ------------------------------------
+
+#: The fields a copy of an activity takes over (not its status, sign-ups or series).
+COPIED_FIELDS = (
+    "title",
+    "category",
+    "commitment_id",
+    "complex_id",
+    "place",
+    "summary",
+    "description",
+    "starts_at",
+    "ends_at",
+    "capacity",
+    "signup_opens_at",
+    "signup_closes_at",
+    "min_age",
+    "max_age",
+    "party_members_only",
+)
+
+
+def duplicate_activity(*, activity: Activity | int, by=None) -> Activity:
+    """A new draft (筹备中, not public) with the activity's details and partners, for staff
+    to change the date and publish; no sign-ups and no series go with it."""
+    with transaction.atomic():
+        original = _lock_activity(activity)
+        draft = Activity(
+            **{name: getattr(original, name) for name in COPIED_FIELDS},
+            status=Activity.Status.PLANNED,
+            is_public=False,
+        )
+        draft.full_clean()
+        _record_actor(draft, by)
+        draft.save()
+        draft.partners.set(original.partners.all())
+        return draft
+
+
+def cancel_activity(*, activity: Activity | int, by=None) -> Activity:
+    """Cancel an activity that has not ended. Its sign-ups are kept as they were (the
+    history shows who had signed up); residents holding one are told as when staff cancel
+    it on its page (`tell_activity_changed`). Cancelling twice changes nothing."""
+    with transaction.atomic():
+        activity = _lock_activity(activity)
+        if activity.is_cancelled:
+            return activity
+        now = timezone.now()
+        if activity.is_over(now):
+            raise ValidationError(_("已结束的活动不能取消。"), code="over")
+        before = copy.copy(activity)
+        activity.status = Activity.Status.CANCELLED
+        activity.full_clean()
+        _record_actor(activity, by)
+        activity.save()
+        tell_activity_changed(activity=activity, before=before)
+        return activity
