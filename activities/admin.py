@@ -9,13 +9,14 @@ templates/admin/activities/activity/ for what the page says to do instead).
 """
 
 import datetime as dt
+from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Case, Count, F, Q, Value, When
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -23,28 +24,34 @@ from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _gettext, gettext_lazy as _
+from import_export.admin import ExportMixin, ImportExportMixin
+from import_export.formats import base_formats
 
 from core.admin import (
+    ColumnNamedExportForm,
     GuardedHistoryAdmin,
     ReadOnlyInline,
     ServiceAddMixin,
     ServiceRefusalMixin,
     ServiceRefused,
+    StaffImportExportMixin,
     titled_filter,
 )
+from core.forms import add_service_error
 from core.pinyin import by_pinyin
 from partners import admin as partners_admin
 from partners.models import Partner, ResourceCommitment
 from residents.models import Building, Resident
 from residents.services import register_at_the_door
 
-from . import selectors, services
+from . import selectors, series as series_services, services
 from .forms_admin import (
     AcceptNeedsForm,
     ActivityAdminForm,
     CheckInForm,
     DeclineNeedsForm,
     NeedAdminForm,
+    SeriesRuleForm,
     ServiceProjectAdminForm,
     WalkInForm,
 )
@@ -55,9 +62,11 @@ from .models import (
     Feedback,
     Milestone,
     Need,
+    Series,
     ServiceProject,
     SignUp,
 )
+from .resources import ActivityResource, SignUpResource
 
 
 def report_each(request, model_admin, signups, act, done_message):
@@ -126,27 +135,102 @@ class SignUpInline(ReadOnlyInline):
         return signup.waitlist_position or ""
 
 
-class WhenFilter(admin.SimpleListFilter):
+class DefaultChoiceFilter(admin.SimpleListFilter):
+    """A list filter that opens on `default` (instead of everything) and offers "全部"
+    as a choice of its own (`?<parameter>=all`)."""
+
+    default = ""
+
+    def value(self):
+        return super().value() or self.default
+
+    def choices(self, changelist):
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": self.value() == str(lookup),
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+
+def local_day_start(day: dt.date) -> dt.datetime:
+    """Local midnight (Asia/Shanghai) at the start of `day`, as an aware datetime."""
+    return timezone.make_aware(dt.datetime.combine(day, dt.time()))
+
+
+def this_week(today: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """Monday 00:00 to next Monday 00:00 (local) of the week holding `today`."""
+    monday = today - dt.timedelta(days=today.weekday())
+    return local_day_start(monday), local_day_start(monday + dt.timedelta(days=7))
+
+
+class WhenFilter(DefaultChoiceFilter):
+    """When an activity takes place; the list opens on those not ended, soonest first."""
+
     title = _("时间")
     parameter_name = "when"
+    default = "upcoming"
+    #: The choices listed soonest first (the others newest first).
+    SOONEST_FIRST = ("upcoming", "today", "week")
 
     def lookups(self, request, model_admin):
-        return (("upcoming", _("未结束")), ("past", _("已结束")))
+        return (
+            ("upcoming", _("未结束")),
+            ("today", _("今天")),
+            ("week", _("本周")),
+            ("yesterday", _("昨天")),
+            ("past", _("已结束")),
+            ("all", _("全部")),
+        )
 
     def queryset(self, request, queryset):
         now = timezone.now()
-        if self.value() == "upcoming":
-            return queryset.filter(ends_at__gte=now)
-        if self.value() == "past":
-            return queryset.filter(ends_at__lt=now)
+        today = timezone.localdate()
+        match self.value():
+            case "upcoming":
+                return queryset.filter(ends_at__gte=now)
+            case "today":
+                return queryset.starting_between(
+                    local_day_start(today), local_day_start(today + dt.timedelta(days=1))
+                )
+            case "week":
+                return queryset.starting_between(*this_week(today))
+            case "yesterday":
+                return queryset.held(
+                    start=local_day_start(today - dt.timedelta(days=1)),
+                    end=local_day_start(today),
+                    now=now,
+                )
+            case "past":
+                return queryset.filter(ends_at__lt=now)
+        return queryset
+
+
+class CheckInFilter(admin.SimpleListFilter):
+    title = _("签到")
+    parameter_name = "check_ins"
+
+    def lookups(self, request, model_admin):
+        return (("none", _("无人签到")), ("some", _("有人签到")))
+
+    def queryset(self, request, queryset):
+        if self.value() == "none":
+            return queryset.without_check_ins()
+        if self.value() == "some":
+            return queryset.exclude(pk__in=queryset.without_check_ins().values("pk"))
         return queryset
 
 
 @admin.register(Activity)
-class ActivityAdmin(ServiceRefusalMixin, GuardedHistoryAdmin):
+class ActivityAdmin(
+    StaffImportExportMixin, ImportExportMixin, ServiceRefusalMixin, GuardedHistoryAdmin
+):
     """Activities with their seats taken, waiting list and check-in desk. A change of
-    capacity goes through `services.change_capacity`."""
+    capacity goes through `services.change_capacity`. Exported to and imported from
+    Excel (`activities.resources.ActivityResource`); an activity's sign-ups are exported
+    by the action "导出报名名单"."""
 
+    resource_classes = [ActivityResource]
     form = ActivityAdminForm
     list_display = (
         "title",
@@ -158,14 +242,49 @@ class ActivityAdmin(ServiceRefusalMixin, GuardedHistoryAdmin):
         "seats",
         "waitlisted",
         "is_public",
+        "check_ins",
     )
-    list_filter = ("status", WhenFilter, "category", "complex", "partners", "is_public")
+    list_filter = (
+        WhenFilter,
+        "status",
+        CheckInFilter,
+        ("series", titled_filter(_("系列活动（空 = 单次活动）"), admin.EmptyFieldListFilter)),
+        "category",
+        "complex",
+        "partners",
+        "is_public",
+    )
     search_fields = ("title", "place", "partners__name")
     autocomplete_fields = ("partners", "commitment", "complex")
     list_select_related = ("complex",)
     date_hierarchy = "starts_at"
     inlines = (SignUpInline,)
-    actions = ("open_check_in_desk", "fill_waiting_list")
+    actions = (
+        "open_check_in_desk",
+        "fill_waiting_list",
+        "duplicate_as_draft",
+        "cancel_rest_of_series",
+        "export_signups",
+    )
+    #: The fields of the first occurrence on the "create a series" page.
+    series_fields = (
+        "title",
+        "category",
+        "partners",
+        "commitment",
+        "complex",
+        "place",
+        "summary",
+        "description",
+        "starts_at",
+        "ends_at",
+        "capacity",
+        "min_age",
+        "max_age",
+        "party_members_only",
+        "status",
+        "is_public",
+    )
     fieldsets = (
         (None, {"fields": ("title", "category", "summary", "description")}),
         (_("承办"), {"fields": ("partners", "commitment", "complex", "place")}),
@@ -175,7 +294,22 @@ class ActivityAdmin(ServiceRefusalMixin, GuardedHistoryAdmin):
     )
 
     def get_queryset(self, request):
-        return super().get_queryset(request).with_seat_counts().prefetch_related("partners")
+        return (
+            super()
+            .get_queryset(request)
+            .with_seat_counts()
+            .with_check_in_counts()
+            .prefetch_related("partners")
+        )
+
+    def get_ordering(self, request):
+        """Soonest first while looking ahead (the list opens on "not ended"), newest
+        first when looking back."""
+        if request.GET.get(WhenFilter.parameter_name, WhenFilter.default) in (
+            WhenFilter.SOONEST_FIRST
+        ):
+            return ("starts_at", "pk")
+        return ("-starts_at", "pk")
 
     def get_urls(self):
         check_in = path(
@@ -183,12 +317,87 @@ class ActivityAdmin(ServiceRefusalMixin, GuardedHistoryAdmin):
             self.admin_site.admin_view(self.check_in_view),
             name="activities_activity_check_in",
         )
+        add_series = path(
+            "series/add/",
+            self.admin_site.admin_view(self.add_series_view),
+            name="activities_activity_add_series",
+        )
         sheet = path(
             "<path:object_id>/sign-in-sheet/",
             self.admin_site.admin_view(self.sign_in_sheet_view),
             name="activities_activity_sign_in_sheet",
         )
-        return [check_in, sheet, *super().get_urls()]
+        return [check_in, sheet, add_series, *super().get_urls()]
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is not None and obj.series_id and self.has_change_permission(request, obj):
+            fieldsets = (
+                *fieldsets,
+                (_("系列活动"), {"fields": ("series_scope",)}),
+            )
+        return fieldsets
+
+    def add_series_view(self, request):
+        """创建系列活动: the first occurrence and how it repeats; every occurrence is created
+        at once through `activities.series.create_series`."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        fields = {
+            name: self.formfield_for_dbfield(Activity._meta.get_field(name), request=request)
+            for name in self.series_fields
+        }
+        form_class = type(
+            "SeriesAddForm",
+            (SeriesRuleForm,),
+            {
+                **fields,
+                # The first occurrence, then how it repeats.
+                "field_order": [*self.series_fields, *SeriesRuleForm.base_fields],
+            },
+        )
+        if request.method == "POST":
+            form = form_class(request.POST)
+            if form.is_valid():
+                data = form.cleaned_data
+                activity = Activity(
+                    **{name: data[name] for name in self.series_fields if name != "partners"}
+                )
+                try:
+                    series = series_services.create_series(
+                        activity=activity,
+                        rule=form.rule(),
+                        partners=data["partners"],
+                        by=request.user,
+                    )
+                except ValidationError as error:
+                    add_service_error(form, error)
+                else:
+                    count = series.activities.count()
+                    self.message_user(
+                        request,
+                        _gettext("已创建系列活动“%(title)s”（%(rule)s），共 %(count)d 次。")
+                        % {"title": series.title, "rule": series.description, "count": count},
+                        messages.SUCCESS,
+                    )
+                    changelist = reverse("admin:activities_activity_changelist")
+                    return HttpResponseRedirect(
+                        f"{changelist}?series__id__exact={series.pk}&when=all"
+                    )
+        else:
+            form = form_class(initial={"interval": 1, "frequency": "weekly"})
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _gettext("创建系列活动"),
+            "subtitle": None,
+            "form": form,
+            "opts": self.opts,
+            "media": self.media + form.media,
+            "has_view_permission": self.has_view_permission(request),
+            "is_popup": False,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/service_add_form.html", context)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = {
@@ -220,16 +429,14 @@ class ActivityAdmin(ServiceRefusalMixin, GuardedHistoryAdmin):
 
     def _save_activity(self, request, obj, form, change):
         """A changed capacity goes through `services.change_capacity`: new seats go to the
-        waiting list at once; lowered below the residents confirmed, they keep their seats."""
-        if not change:
+        waiting list at once; lowered below the residents confirmed, they keep their seats.
+        An occurrence of a series changed "this and the following" goes through
+        `activities.series.change_following` first."""
+        following = form.cleaned_data.get("series_scope") == series_services.Scope.FOLLOWING
+        if change and obj.series_id and following:
+            self._change_following(request, obj, form)
+        if not change or "capacity" not in form.changed_data:
             super().save_model(request, obj, form, change)
-            return
-        if "capacity" not in form.changed_data:
-            # Cancelled or moved: residents who cannot be reached online go on the call list.
-            try:
-                services.save_activity(activity=obj, by=request.user)
-            except ValidationError as error:
-                raise ServiceRefused(error) from error
             return
         try:
             result = services.change_capacity(activity=obj, capacity=obj.capacity, by=request.user)
@@ -256,6 +463,49 @@ class ActivityAdmin(ServiceRefusalMixin, GuardedHistoryAdmin):
                 messages.WARNING,
             )
 
+    def _change_following(self, request, obj, form):
+        changed = set(form.changed_data) & {"starts_at", "ends_at", "place", "capacity"}
+        if not changed:
+            return
+        try:
+            result = series_services.change_following(
+                activity=obj.pk,
+                starts_at=obj.starts_at,
+                ends_at=obj.ends_at,
+                place=obj.place,
+                capacity=obj.capacity,
+                by=request.user,
+            )
+        except ValidationError as error:
+            raise ServiceRefused(error) from error
+        self.message_user(
+            request,
+            _gettext("已同时修改本系列此次及以后的 %(count)d 次活动。")
+            % {"count": len(result.changed)},
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("导出所选活动的报名名单（Excel）"), permissions=("change",))
+    def export_signups(self, request, queryset):
+        return signups_workbook(SignUp.objects.filter(activity__in=queryset))
+
+    @admin.action(description=_("取消所选系列活动此次及以后各次"), permissions=("change",))
+    def cancel_rest_of_series(self, request, queryset):
+        cancelled, refused = 0, []
+        for activity in queryset.filter(series__isnull=False).order_by("starts_at"):
+            try:
+                cancelled += len(series_services.cancel_rest(activity=activity, by=request.user))
+            except ValidationError as error:
+                refused.append(f"{activity.title}：{'；'.join(error.messages)}")
+        self.message_user(
+            request,
+            _gettext("已取消 %(count)d 次系列活动；已报名的居民会看到“活动已取消”。")
+            % {"count": cancelled},
+            messages.SUCCESS if cancelled else messages.WARNING,
+        )
+        for line in refused:
+            self.message_user(request, line, messages.ERROR)
+
     @admin.display(description=_("共建单位"))
     def partner_names(self, activity):
         return "、".join(p.display_name for p in activity.partners.all())
@@ -268,6 +518,32 @@ class ActivityAdmin(ServiceRefusalMixin, GuardedHistoryAdmin):
     @admin.display(description=_("候补"), ordering="waitlisted_count")
     def waitlisted(self, activity):
         return activity.waitlisted_count
+
+    @admin.display(description=_("签到/已报名"), ordering="checked_in_count")
+    def check_ins(self, activity):
+        return f"{activity.checked_in_count}/{activity.confirmed_count}"
+
+    @admin.action(description=_("复制为新的草稿活动"), permissions=("add",))
+    def duplicate_as_draft(self, request, queryset):
+        copies = [
+            services.duplicate_activity(activity=activity, by=request.user)
+            for activity in queryset.order_by("starts_at", "pk")
+        ]
+        if len(copies) == 1:
+            self.message_user(
+                request,
+                _gettext("已复制为新的草稿活动，请修改时间后发布。"),
+                messages.SUCCESS,
+            )
+            return HttpResponseRedirect(
+                reverse("admin:activities_activity_change", args=[copies[0].pk])
+            )
+        self.message_user(
+            request,
+            _gettext("已复制 %(count)d 个活动为草稿（筹备中、不公开）。") % {"count": len(copies)},
+            messages.SUCCESS,
+        )
+        return None
 
     @admin.action(description=_("打开签到台"), permissions=("change",))
     def open_check_in_desk(self, request, queryset):
@@ -495,8 +771,49 @@ def _checked_in_result(signup, *, started, typed) -> dict:
     )
 
 
+@admin.register(Series)
+class SeriesAdmin(admin.ModelAdmin):
+    """Repeating activities; created from the activity list ("创建系列活动"), each
+    occurrence changed there like any activity."""
+
+    list_display = ("title", "description", "occurrences", "created_by", "created_at")
+    search_fields = ("title",)
+    list_select_related = ("created_by",)
+    fields = ("title", "description", "rule", "created_by", "created_at", "occurrences")
+    readonly_fields = ("description", "rule", "created_by", "created_at", "occurrences")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(occurrence_total=Count("activities"))
+
+    def add_view(self, request, form_url="", extra_context=None):
+        # A series is created with its occurrences, on the activities' "创建系列活动" page.
+        return self.admin_site._registry[Activity].add_series_view(request)
+
+    @admin.display(description=_("活动"), ordering="occurrence_total")
+    def occurrences(self, series):
+        url = reverse("admin:activities_activity_changelist")
+        return format_html(
+            '<a href="{}?series__id__exact={}&amp;when=all">{}</a>',
+            url,
+            series.pk,
+            _gettext("%(count)d 次") % {"count": series.occurrence_total},
+        )
+
+
+def signups_workbook(queryset):
+    """The sign-ups as an Excel download with Chinese headers."""
+    data = SignUpResource().export(queryset=queryset)
+    response = HttpResponse(
+        data.export("xlsx"),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    name = _gettext("报名名单-%(day)s.xlsx") % {"day": timezone.localdate().isoformat()}
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
+    return response
+
+
 @admin.register(SignUp)
-class SignUpAdmin(ServiceAddMixin, GuardedHistoryAdmin):
+class SignUpAdmin(ExportMixin, ServiceAddMixin, GuardedHistoryAdmin):
     """Sign-ups. Staff sign up residents without a smartphone on the add page; the status
     changes only through the actions (cancel, check in, undo a check-in), and the history
     shows who did what and when."""
@@ -531,6 +848,9 @@ class SignUpAdmin(ServiceAddMixin, GuardedHistoryAdmin):
     date_hierarchy = "created_at"
     actions = ("cancel_signups", "check_in_signups", "undo_check_ins")
     add_form_fields = ("activity", "resident")
+    resource_classes = [SignUpResource]
+    export_formats = [base_formats.XLSX, base_formats.CSV]
+    export_form_class = ColumnNamedExportForm
     fields = (
         "activity",
         "resident",
@@ -566,6 +886,10 @@ class SignUpAdmin(ServiceAddMixin, GuardedHistoryAdmin):
     def has_delete_permission(self, request, obj=None):
         # Deleting would skip the waiting list; cancel instead.
         return False
+
+    def has_export_permission(self, request):
+        # Residents' phone numbers: staff only, not the secretary who reads.
+        return self.has_change_permission(request)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = {
@@ -961,6 +1285,32 @@ URGENCY_FIRST = Case(
 )
 
 
+class NeedStatusFilter(DefaultChoiceFilter):
+    """A need's status; the list opens on those nobody has looked at yet (待处理)."""
+
+    title = _("状态")
+    parameter_name = "status"
+    default = Need.Status.NEW.value
+    #: Untriaged for longer than this many days: late (on the index's today's work).
+    LATE_AFTER_DAYS = 7
+
+    def lookups(self, request, model_admin):
+        return (
+            (Need.Status.NEW.value, _("待处理")),
+            ("late", _("待处理超过7天")),
+            *[(value, label) for value, label in Need.Status.choices if value != Need.Status.NEW],
+            ("all", _("全部")),
+        )
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "late":
+            return queryset.untriaged(for_days=self.LATE_AFTER_DAYS)
+        if value in Need.Status.values:
+            return queryset.filter(status=value)
+        return queryset
+
+
 @admin.register(Need)
 class NeedAdmin(ServiceRefusalMixin, GuardedHistoryAdmin):
     """Residents' needs to triage: the newest urgent ones first. Status, project and reply
@@ -977,7 +1327,7 @@ class NeedAdmin(ServiceRefusalMixin, GuardedHistoryAdmin):
         "project",
         "created_at",
     )
-    list_filter = ("status", "urgency", "category", "complex")
+    list_filter = (NeedStatusFilter, "urgency", "category", "complex")
     search_fields = ("title", "description", "location", "resident__name", "resident__phone")
     autocomplete_fields = ("resident", "complex", "project")
     list_select_related = ("resident", "complex", "project")

@@ -2,12 +2,13 @@
 need's triage."""
 
 from django import forms
+from django.contrib.admin.widgets import AdminDateWidget
 from django.utils.translation import gettext as _, gettext_lazy
 
 from residents.models import Building
 from residents.validators import phone_validator
 
-from . import services
+from . import series, services
 from .models import Activity, Need, ServiceProject
 
 
@@ -35,11 +36,56 @@ class ActivityAdminForm(forms.ModelForm):
             "is_public",
         )
 
+    series_scope = forms.ChoiceField(
+        label=gettext_lazy("修改范围"),
+        choices=series.Scope.choices,
+        initial=series.Scope.ONE,
+        required=False,
+        widget=forms.RadioSelect,
+        help_text=gettext_lazy(
+            "选择“此次及以后各次”时，时间（按相同的天数平移）、地点和名额的修改也用于本系列以后的活动。"
+        ),
+    )
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if "capacity" in self.fields:
             # The same words as the model's constraint, instead of Django's generic ones.
             self.fields["capacity"].error_messages["min_value"] = _("名额不能为负数。")
+
+
+class SeriesRuleForm(forms.Form):
+    """How a series repeats (the first occurrence's fields are added by the admin)."""
+
+    frequency = forms.ChoiceField(label=gettext_lazy("重复方式"), choices=series.Frequency.choices)
+    interval = forms.IntegerField(
+        label=gettext_lazy("间隔"),
+        min_value=1,
+        max_value=12,
+        initial=1,
+        help_text=gettext_lazy("1 表示每周（或每月），2 表示隔一周，以此类推。"),
+    )
+    until = forms.DateField(
+        label=gettext_lazy("结束日期"),
+        required=False,
+        widget=AdminDateWidget,
+        help_text=gettext_lazy("最后一次活动不晚于这一天。与“重复次数”二选一。"),
+    )
+    count = forms.IntegerField(
+        label=gettext_lazy("重复次数"),
+        required=False,
+        min_value=1,
+        max_value=series.MAX_OCCURRENCES,
+    )
+
+    def rule(self) -> series.Rule:
+        data = self.cleaned_data
+        return series.Rule(
+            frequency=data["frequency"],
+            interval=data["interval"],
+            until=data.get("until"),
+            count=data.get("count"),
+        )
 
 
 class CheckInForm(forms.Form):

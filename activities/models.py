@@ -69,6 +69,22 @@ class ActivityQuerySet(models.QuerySet):
     def past(self, now=None):
         return self.filter(ends_at__lt=now or timezone.now()).order_by("-starts_at", "-pk")
 
+    def starting_between(self, start, end):
+        """Activities starting in [start, end), soonest first."""
+        return self.filter(starts_at__gte=start, starts_at__lt=end).order_by("starts_at", "pk")
+
+    def with_check_in_counts(self):
+        """Annotate `checked_in_count`: residents checked in (attended) so far."""
+        return self.annotate(
+            checked_in_count=Count("signups", filter=Q(signups__attended=True), distinct=True)
+        )
+
+    def without_check_ins(self):
+        """Activities for which nobody has been checked in (a forgotten desk, or nobody came)."""
+        return self.exclude(
+            models.Exists(SignUp.objects.filter(activity_id=OuterRef("pk"), attended=True))
+        )
+
     def with_seat_counts(self):
         """Annotate `confirmed_count` and `waitlisted_count` in the same query."""
         return self.annotate(
@@ -90,6 +106,34 @@ class ActivityStatus(models.TextChoices):
 
 #: Statuses of activities that take place (all but cancelled).
 LIVE_STATUSES = (ActivityStatus.PLANNED, ActivityStatus.OPEN, ActivityStatus.HELD)
+
+
+class Series(models.Model):
+    """A repeating activity ("yoga every Wednesday 9:30 until June"): its occurrences are
+    ordinary activities linked to it, created in one step by `activities.series`."""
+
+    title = models.CharField(_("系列名称"), max_length=200)
+    rule = models.TextField(
+        _("重复规则"), help_text=_("RFC 5545 重复规则（DTSTART 与 RRULE），由系统生成。")
+    )
+    description = models.CharField(_("重复方式"), max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("创建人"),
+    )
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("系列活动")
+        verbose_name_plural = pgettext_lazy("plural", "系列活动")
+        ordering = ["-created_at", "pk"]
+
+    def __str__(self):
+        return self.title
 
 
 class Activity(models.Model):
@@ -137,6 +181,14 @@ class Activity(models.Model):
     )
     is_public = models.BooleanField(
         _("对居民公开"), default=True, help_text=_("不公开的筹备中活动只在后台可见。")
+    )
+    series = models.ForeignKey(
+        Series,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="activities",
+        verbose_name=_("所属系列"),
     )
     min_age = models.PositiveSmallIntegerField(_("最小年龄"), null=True, blank=True)
     max_age = models.PositiveSmallIntegerField(_("最大年龄"), null=True, blank=True)
@@ -350,8 +402,12 @@ class SignUp(models.Model):
                 name="signup_one_active_per_resident",
                 violation_error_message=_("该居民已报名此活动。"),
             ),
+            # Among active sign-ups: a resident who cancels and signs up again keeps the
+            # code of the cancelled sign-up (see services._new_check_in_code).
             models.UniqueConstraint(
-                fields=["activity", "check_in_code"], name="signup_unique_check_in_code"
+                fields=["activity", "check_in_code"],
+                condition=~Q(status=SignUpStatus.CANCELLED),
+                name="signup_unique_active_check_in_code",
             ),
             models.CheckConstraint(
                 condition=Q(status__in=SignUpStatus.values), name="signup_status_valid"
@@ -620,6 +676,11 @@ class NeedQuerySet(models.QuerySet):
 
     def open_at(self, moment=None):
         return self.filter(self.open_q(moment or timezone.now()))
+
+    def untriaged(self, *, for_days: int = 0, now=None):
+        """Needs nobody has looked at, reported more than `for_days` days ago."""
+        moment = (now or timezone.now()) - dt.timedelta(days=for_days)
+        return self.filter(self.untriaged_q(moment))
 
 
 class Need(models.Model):

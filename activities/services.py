@@ -11,6 +11,7 @@ transactions with `BEGIN IMMEDIATE` (see settings), which serialises writers jus
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import logging
 import re
@@ -62,8 +63,19 @@ def _lock_activity(activity: Activity | int) -> Activity:
         raise ValidationError(_("找不到该活动。"), code="not_found") from None
 
 
-def _new_check_in_code(activity: Activity) -> str:
-    """A six-digit code, unique within the activity, to show at the door."""
+def _new_check_in_code(activity: Activity, resident: Resident | None = None) -> str:
+    """A six-digit code, unique within the activity, to show at the door. A resident who
+    cancelled and signs up again keeps the code they had (it may be written down or
+    printed): no one else is ever given a code once used in the activity."""
+    if resident is not None:
+        kept = (
+            activity.signups.filter(resident=resident, status=SignUp.Status.CANCELLED)
+            .order_by("-cancelled_at", "-pk")
+            .values_list("check_in_code", flat=True)
+            .first()
+        )
+        if kept:
+            return kept
     taken = set(activity.signups.values_list("check_in_code", flat=True))
     while True:
         code = f"{secrets.randbelow(1_000_000):06d}"
@@ -155,7 +167,7 @@ def sign_up(*, activity: Activity | int, resident: Resident, by=None) -> SignUpR
             household_id=resident.household_id,
             status=SignUp.Status.CONFIRMED if has_seat else SignUp.Status.WAITLISTED,
             signed_up_by=by,
-            check_in_code=_new_check_in_code(activity),
+            check_in_code=_new_check_in_code(activity, resident),
             created_at=now,
             confirmed_at=now if has_seat else None,
         )
@@ -273,6 +285,8 @@ def tell_activity_changed(*, activity: Activity, before: Activity | None) -> int
     Returns how many were told."""
     if before is None:
         return 0
+    # Those the site cannot reach (no login or no e-mail) go on the call list as well.
+    _call_about_changes(activity, stored=before, now=timezone.now())
     cancelled = activity.is_cancelled and not before.is_cancelled
     moved = (activity.starts_at, activity.ends_at, activity.place) != (
         before.starts_at,
@@ -357,7 +371,6 @@ def change_capacity(*, activity: Activity | int, capacity: int | None, by=None) 
         _record_actor(activity, by)
         activity.save()
         now = timezone.now()
-        _call_about_changes(activity, stored=locked, now=now)
         promoted = _promote(activity, now=now)
         return CapacityChange(
             activity=activity, promoted=promoted, confirmed=_confirmed_count(activity)
@@ -440,14 +453,14 @@ def check_in(*, activity: Activity | int, code: str, by=None, now=None) -> SignU
                 code="other_activity",
                 params={"title": other.title if other else "?"},
             )
-        signup = (
+        holders = (
             activity.signups.select_for_update(of=("self",))
             .filter(check_in_code=scanned.code)
             .select_related("resident")
-            .first()
-            if scanned.code
-            else None
         )
+        # A resident who cancelled and signed up again holds the same code twice: the
+        # active sign-up answers, the cancelled one only when there is no other.
+        signup = (holders.active().first() or holders.first()) if scanned.code else None
         if signup is None:
             raise ValidationError(_("签到码无效。"), code="invalid_code")
         if signup.status == SignUp.Status.CANCELLED:
@@ -872,6 +885,65 @@ def complete_project(
         return stored
 
 
+# --- planning: copies and cancellations of activities ------------------------------------
+
+#: The fields a copy of an activity takes over (not its status, sign-ups or series).
+COPIED_FIELDS = (
+    "title",
+    "category",
+    "commitment_id",
+    "complex_id",
+    "place",
+    "summary",
+    "description",
+    "starts_at",
+    "ends_at",
+    "capacity",
+    "signup_opens_at",
+    "signup_closes_at",
+    "min_age",
+    "max_age",
+    "party_members_only",
+)
+
+
+def duplicate_activity(*, activity: Activity | int, by=None) -> Activity:
+    """A new draft (筹备中, not public) with the activity's details and partners, for staff
+    to change the date and publish; no sign-ups and no series go with it."""
+    with transaction.atomic():
+        original = _lock_activity(activity)
+        draft = Activity(
+            **{name: getattr(original, name) for name in COPIED_FIELDS},
+            status=Activity.Status.PLANNED,
+            is_public=False,
+        )
+        draft.full_clean()
+        _record_actor(draft, by)
+        draft.save()
+        draft.partners.set(original.partners.all())
+        return draft
+
+
+def cancel_activity(*, activity: Activity | int, by=None) -> Activity:
+    """Cancel an activity that has not ended. Its sign-ups are kept as they were (the
+    history shows who had signed up); residents holding one are told as when staff cancel
+    it on its page (`tell_activity_changed`). Cancelling twice changes nothing."""
+    with transaction.atomic():
+        activity = _lock_activity(activity)
+        if activity.is_cancelled:
+            return activity
+        now = timezone.now()
+        if activity.is_over(now):
+            raise ValidationError(_("已结束的活动不能取消。"), code="over")
+        before = copy.copy(activity)
+        activity.status = Activity.Status.CANCELLED
+        activity.full_clean()
+        _record_actor(activity, by)
+        activity.save()
+        tell_activity_changed(activity=activity, before=before)
+        return activity
+
+
 # --- residents to phone (电话通知名单) ---------------------------------------------------
 
 
@@ -928,32 +1000,15 @@ def _call_about_changes(activity: Activity, *, stored: Activity, now) -> None:
 
 
 def save_activity(*, activity: Activity, by=None) -> Activity:
-    """Save staff's changes to an activity (the back office's form). Residents who cannot
-    be reached online go on the call list when it is cancelled or changes time."""
+    """Save staff's changes to an activity (the back office's form); the caller then tells
+    residents what changed (`tell_activity_changed`, which also fills the call list)."""
     with transaction.atomic():
-        stored = _lock_activity(activity) if activity.pk else None
+        if activity.pk:
+            _lock_activity(activity)
         activity.full_clean()
         _record_actor(activity, by)
         activity.save()
-        if stored is not None:
-            _call_about_changes(activity, stored=stored, now=timezone.now())
         return activity
-
-
-def cancel_activity(*, activity: Activity | int, by=None) -> Activity:
-    """Cancel an activity: sign-ups stay (in its history); residents who cannot be reached
-    online go on the call list."""
-    with transaction.atomic():
-        locked = _lock_activity(activity)
-        if locked.is_cancelled:
-            return locked
-        stored = Activity.objects.get(pk=locked.pk)
-        locked.status = Activity.Status.CANCELLED
-        _record_actor(locked, by)
-        locked.save()
-        tell_activity_changed(activity=locked, before=stored)
-        _call_about_changes(locked, stored=stored, now=timezone.now())
-        return locked
 
 
 def mark_called(*, entry: CallListEntry | int, by=None, called: bool = True) -> CallListEntry:

@@ -24,7 +24,7 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "config.apps.GongjianAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -220,6 +220,11 @@ LOGGING = {
 PRIVACY_POLICY_VERSION = "2026-11"
 # The community this deployment serves, shown in every page's header.
 COMMUNITY_NAME = env.str("COMMUNITY_NAME", default="小西坪社区")
+# How residents reach the community office (footer, login, posters, error pages; the phone
+# as a tel: link). Empty values are simply not shown.
+COMMUNITY_PHONE = env.str("COMMUNITY_PHONE", default="")
+COMMUNITY_ADDRESS = env.str("COMMUNITY_ADDRESS", default="铁建丽苑小区党员阵地")
+COMMUNITY_HOURS = env.str("COMMUNITY_HOURS", default="")
 # The check-in window: the door opens this many minutes before an activity starts and
 # closes this many minutes after it ends (activities.services.check_in refuses outside it).
 CHECK_IN_OPENS_MINUTES_BEFORE = env.int("CHECK_IN_OPENS_MINUTES_BEFORE", default=120)

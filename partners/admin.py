@@ -22,8 +22,15 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _gettext, gettext_lazy as _
+from import_export.admin import ImportExportMixin
 
-from core.admin import GuardedHistoryAdmin, ServiceRefusalMixin, ServiceRefused, titled_filter
+from core.admin import (
+    GuardedHistoryAdmin,
+    ServiceRefusalMixin,
+    ServiceRefused,
+    StaffImportExportMixin,
+    titled_filter,
+)
 from core.forms import add_service_error
 
 from . import services
@@ -37,6 +44,7 @@ from .models import (
     Partner,
     ResourceCommitment,
 )
+from .resources import PartnerResource
 
 
 # Shared with activities.admin; they belong in core.admin (being changed elsewhere now).
@@ -74,7 +82,11 @@ class ResourceCommitmentInline(admin.TabularInline):
 
 
 @admin.register(Partner)
-class PartnerAdmin(GuardedHistoryAdmin):
+class PartnerAdmin(StaffImportExportMixin, ImportExportMixin, GuardedHistoryAdmin):
+    """Partners; exported to Excel with their agreements and commitments, imported from
+    the template (`partners.resources.PartnerResource`)."""
+
+    resource_classes = [PartnerResource]
     # A website typed without a scheme is taken as https:// (Django 6's default).
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = (
@@ -435,6 +447,7 @@ class FollowUpFilter(admin.SimpleListFilter):
 
     def lookups(self, request, model_admin):
         return (
+            ("due", _("今天或已逾期")),
             ("overdue", _("已逾期")),
             ("today", _("今天跟进")),
             ("week", _("七天内跟进")),
@@ -445,6 +458,8 @@ class FollowUpFilter(admin.SimpleListFilter):
         today = timezone.localdate()
         open_leads = queryset.exclude(stage__in=self.CLOSED)
         match self.value():
+            case "due":
+                return queryset.follow_up_due(today)
             case "overdue":
                 return open_leads.filter(follow_up_on__lt=today)
             case "today":

@@ -476,6 +476,11 @@ class LeadQuerySet(models.QuerySet):
     def open_at(self, moment=None):
         return self.filter(self.open_q(moment or timezone.now()))
 
+    def follow_up_due(self, on=None):
+        """Open leads whose follow-up date is the day (today by default) or has passed."""
+        day = on or timezone.localdate()
+        return self.open_at().filter(follow_up_on__lte=day).order_by("follow_up_on", "pk")
+
 
 class Lead(models.Model):
     """A resident's offer of a connection (资源线索), answering the recruitment call (招募令).

@@ -109,8 +109,14 @@ class Household(models.Model):
         ]
 
     def __str__(self):
-        unit = _("%(unit)s单元") % {"unit": self.unit} if self.unit else ""
-        return f"{self.building.number}{unit}{self.room}"
+        # One sentence per language: "2号楼1单元702" reads "2号楼 Unit 1, Room 702" in English.
+        if self.unit:
+            return _("%(building)s%(unit)s单元%(room)s") % {
+                "building": self.building.number,
+                "unit": self.unit,
+                "room": self.room,
+            }
+        return _("%(building)s%(room)s") % {"building": self.building.number, "room": self.room}
 
 
 class ResidentQuerySet(models.QuerySet):

@@ -20,7 +20,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from core.periods import add_months, month_label
-from core.roles import SECRETARY_GROUP, STAFF_GROUP
+from core.roles import reads_summary
 from partners.models import Partner
 
 from . import export as summary_export, scorecard as partner_scorecards
@@ -34,11 +34,7 @@ _MONTH_INPUT = re.compile(r"^\s*(\d{4})-(\d{1,2})\s*$")
 
 def can_read_summary(user) -> bool:
     """The secretary, staff and superusers read the summary; residents do not."""
-    if not user.is_authenticated or not user.is_active:
-        return False
-    if user.is_superuser:
-        return True
-    return user.groups.filter(name__in=[STAFF_GROUP, SECRETARY_GROUP]).exists()
+    return reads_summary(user)
 
 
 def summary_access(view):

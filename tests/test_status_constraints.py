@@ -139,17 +139,22 @@ def _old_signup(**fields):
 @pytest.mark.django_db(transaction=True)
 def test_the_migrations_repair_status_times_before_constraining_them():
     latest = _latest()
+    # Made with today's model, before going back: later migrations add columns to it.
+    activity = ActivityFactory()
     _migrate(BEFORE)
     try:
         created = timezone.now() - timezone.timedelta(days=40)
-        cancelled = _old_signup(
+        cancelled = SignUpFactory(
+            activity=activity,
             resident=no_login(),
             status=SignUp.Status.CANCELLED,
             created_at=created,
             confirmed_at=created,
             cancelled_at=None,
         )
-        stray_cancel = _old_signup(resident=no_login(), cancelled_at=timezone.now())
+        stray_cancel = SignUpFactory(
+            activity=activity, resident=no_login(), cancelled_at=timezone.now()
+        )
         resolved = NeedFactory(resident=no_login(), status=Need.Status.RESOLVED, resolved_at=None)
         stray_resolve = NeedFactory(
             resident=no_login(), status=Need.Status.ACCEPTED, resolved_at=timezone.now()
@@ -158,10 +163,8 @@ def test_the_migrations_repair_status_times_before_constraining_them():
         stray_close = LeadFactory(
             offered_by=no_login(), stage=Lead.Stage.CONTACTED, closed_at=timezone.now()
         )
-        fine_cancelled_at = timezone.now()
-        fine = _old_signup(
-            resident=no_login(), status=SignUp.Status.CANCELLED, cancelled_at=fine_cancelled_at
-        )
+        fine = SignUpFactory(activity=activity, resident=no_login(), status=SignUp.Status.CANCELLED)
+        fine_cancelled_at = fine.cancelled_at
     finally:
         _migrate(latest)
 

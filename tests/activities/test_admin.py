@@ -567,7 +567,10 @@ def test_need_actions_accept_and_resolve(admin_client):
     need.refresh_from_db()
     assert need.status == Need.Status.ACCEPTED
 
-    admin_client.post(url, {"action": "resolve", "_selected_action": [need.pk]})
+    # From the list of accepted needs (the list opens on the untriaged ones).
+    admin_client.post(
+        f"{url}?status=accepted", {"action": "resolve", "_selected_action": [need.pk]}
+    )
     need.refresh_from_db()
     assert need.status == Need.Status.RESOLVED
     assert need.resolved_at is not None

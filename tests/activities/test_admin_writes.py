@@ -144,7 +144,7 @@ def test_need_actions_name_the_member_of_staff_and_decline_clears_resolved_at(
     need = NeedFactory(resident__user=None, status=Need.Status.RESOLVED)
 
     response = staff_client.post(
-        NEED_CHANGELIST,
+        f"{NEED_CHANGELIST}?status=resolved",
         {"action": "decline", "_selected_action": [need.pk], "apply": "1", "staff_reply": "不属实"},
         follow=True,
     )

@@ -29,6 +29,6 @@ def grant(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("activities", "0009_door_walk_ins_and_call_list")]
+    dependencies = [("activities", "0011_door_walk_ins_and_call_list")]
 
     operations = [migrations.RunPython(grant, migrations.RunPython.noop)]
