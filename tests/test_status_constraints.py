@@ -122,7 +122,7 @@ def _old_signup(**fields):
     """A sign-up written as the schema at `BEFORE` has it (later migrations add columns the
     current model would insert), read back through the current model."""
     old_apps = MigrationExecutor(connection).loader.project_state(BEFORE).apps
-    activity = ActivityFactory()
+    activity = fields.pop("activity")
     resident = fields.pop("resident")
     row = old_apps.get_model("activities", "SignUp").objects.create(
         activity_id=activity.pk,
@@ -144,7 +144,7 @@ def test_the_migrations_repair_status_times_before_constraining_them():
     _migrate(BEFORE)
     try:
         created = timezone.now() - timezone.timedelta(days=40)
-        cancelled = SignUpFactory(
+        cancelled = _old_signup(
             activity=activity,
             resident=no_login(),
             status=SignUp.Status.CANCELLED,
@@ -152,7 +152,7 @@ def test_the_migrations_repair_status_times_before_constraining_them():
             confirmed_at=created,
             cancelled_at=None,
         )
-        stray_cancel = SignUpFactory(
+        stray_cancel = _old_signup(
             activity=activity, resident=no_login(), cancelled_at=timezone.now()
         )
         resolved = NeedFactory(resident=no_login(), status=Need.Status.RESOLVED, resolved_at=None)
@@ -163,8 +163,13 @@ def test_the_migrations_repair_status_times_before_constraining_them():
         stray_close = LeadFactory(
             offered_by=no_login(), stage=Lead.Stage.CONTACTED, closed_at=timezone.now()
         )
-        fine = SignUpFactory(activity=activity, resident=no_login(), status=SignUp.Status.CANCELLED)
-        fine_cancelled_at = fine.cancelled_at
+        fine_cancelled_at = timezone.now()
+        fine = _old_signup(
+            activity=activity,
+            resident=no_login(),
+            status=SignUp.Status.CANCELLED,
+            cancelled_at=fine_cancelled_at,
+        )
     finally:
         _migrate(latest)
 
