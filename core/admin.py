@@ -15,6 +15,7 @@ from import_export.forms import SelectableFieldsExportForm
 from simple_history.admin import SimpleHistoryAdmin
 
 from .forms import add_service_error
+from .spreadsheets import neutralise_dataset
 
 
 class ColumnNamedExportForm(SelectableFieldsExportForm):
@@ -43,6 +44,11 @@ class StaffImportExportMixin:
 
     def has_export_permission(self, request):
         return self.has_change_permission(request)
+
+    def get_data_for_export(self, request, queryset, **kwargs):
+        # Every export (every resource, every format, the export page and the action) goes
+        # through here: no text a resident or partner typed comes out as a live formula.
+        return neutralise_dataset(super().get_data_for_export(request, queryset, **kwargs))
 
     def get_import_data_kwargs(self, **kwargs):
         kwargs = super().get_import_data_kwargs(**kwargs)
