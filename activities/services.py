@@ -348,12 +348,21 @@ def undo_check_in(*, signup: SignUp | int, by=None) -> SignUp:
 def leave_feedback(
     *, signup: SignUp, rating: int, comment: str = "", may_publish: bool = False
 ) -> Feedback:
-    """Record (or update) an attendee's rating of an activity they attended."""
+    """Record (or update) an attendee's rating of an activity they attended.
+
+    A published quote that the resident changes (rating or words) is unpublished until
+    staff publish it again (`publish_feedback`).
+    """
     with transaction.atomic():
         signup = SignUp.objects.select_for_update(of=("self",)).get(pk=signup.pk)
         if not signup.attended:
             raise ValidationError(_("只有参加了活动的居民才能评价。"), code="not_attended")
-        feedback = Feedback.objects.filter(signup=signup).first() or Feedback(signup=signup)
+        feedback = Feedback.objects.select_for_update().filter(signup=signup).first() or Feedback(
+            signup=signup
+        )
+        if feedback.is_published and (feedback.rating, feedback.comment) != (rating, comment):
+            # Staff published the words they read: changed words wait for their review again.
+            feedback.is_published = False
         feedback.rating = rating
         feedback.comment = comment
         feedback.may_publish = may_publish
