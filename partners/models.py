@@ -8,6 +8,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _, pgettext_lazy
 from simple_history.models import HistoricalRecords
 
+from core.uploads import ContentMatchesExtension, MaxUploadSize, RandomName
+
+from .storage import agreement_storage
+
 
 class PartnerQuerySet(models.QuerySet):
     def active(self):
@@ -159,9 +163,14 @@ class Agreement(models.Model):
     )
     document = models.FileField(
         _("协议扫描件"),
-        upload_to="agreements/%Y/",
+        upload_to=RandomName("agreements"),
+        storage=agreement_storage,
         blank=True,
-        validators=[FileExtensionValidator(["pdf", "jpg", "jpeg", "png"])],
+        validators=[
+            FileExtensionValidator(["pdf", "jpg", "jpeg", "png"]),
+            MaxUploadSize("AGREEMENT_DOCUMENT_MAX_BYTES"),
+            ContentMatchesExtension(["pdf", "jpg", "png"]),
+        ],
     )
     note = models.TextField(_("备注"), blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
