@@ -118,14 +118,19 @@ LOGIN_REDIRECT_URL = "residents:me"
 LOGOUT_REDIRECT_URL = "home"
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=10)
 AXES_COOLOFF_TIME = 1  # hours
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Locked per (account, client) after AXES_FAILURE_LIMIT wrong passwords, and per client
+# across all accounts after as many (password spraying: one password tried on many phones).
+AXES_LOCKOUT_PARAMETERS = ["ip_address", ["username", "ip_address"]]
+AXES_LOCKOUT_CALLABLE = "core.lockout.lockout_response"
 AXES_RESET_ON_SUCCESS = True
 # A failure during a lockout does not extend it: nobody can keep an account locked forever.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 # The real client address behind the reverse proxy (see core/http.py).
 AXES_CLIENT_IP_CALLABLE = "core.http.client_ip"
-#: Proxies whose X-Real-IP / X-Forwarded-For headers are believed.
+#: Proxies whose client-IP header is believed.
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=["127.0.0.1", "::1"])
+#: The one header, set by the proxy, that names the client (X-Real-IP or X-Forwarded-For).
+CLIENT_IP_HEADER = env.str("CLIENT_IP_HEADER", default="X-Real-IP")
 
 # --- Language and time ----------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
@@ -216,3 +221,5 @@ LOGGING = {
 PRIVACY_POLICY_VERSION = "2026-11"
 # The community this deployment serves, shown in every page's header.
 COMMUNITY_NAME = env.str("COMMUNITY_NAME", default="小西坪社区")
+#: The service station's telephone, shown where residents are told to call (lockouts).
+COMMUNITY_PHONE = env.str("COMMUNITY_PHONE", default="")
