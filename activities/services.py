@@ -87,11 +87,21 @@ def check_eligibility(*, activity: Activity, resident: Resident, now=None) -> No
         raise ValidationError(_("报名已截止。"), code="window_closed")
     if activity.party_members_only and not resident.is_party_member:
         raise ValidationError(_("该活动仅限党员报名。"), code="party_members_only")
+    if activity.party_members_only and not resident.party_member_confirmed:
+        raise ValidationError(
+            _("该活动仅限党员报名，请先请社区工作人员核实党员身份。"),
+            code="party_unconfirmed",
+        )
     if activity.min_age is not None or activity.max_age is not None:
         age = resident.age_on(timezone.localtime(activity.starts_at).date())
         if age is None:
             raise ValidationError(
                 _("该活动有年龄要求，请先请工作人员登记出生年份。"), code="age_unknown"
+            )
+        if not resident.birth_year_confirmed:
+            raise ValidationError(
+                _("该活动有年龄要求，请先请社区工作人员核实出生年份。"),
+                code="age_unconfirmed",
             )
         if activity.min_age is not None and age < activity.min_age:
             raise ValidationError(

@@ -59,6 +59,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Pages for a logged-in person are never cached; back-office sessions are short.
+    "core.middleware.PrivateResponsesMiddleware",
+    "core.middleware.StaffSessionMiddleware",
     # Axes last, as its docs ask: it answers locked-out logins with HTTP 429.
     "axes.middleware.AxesMiddleware",
 ]
@@ -208,13 +211,23 @@ CONTENT_SECURITY_POLICY = {
 }
 
 # --- Logging --------------------------------------------------------------------------
+# Every handler masks mobile numbers (core/logfilters.py); runserver's request log too.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"mask_phones": {"()": "core.logfilters.MaskPhoneNumbers"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["mask_phones"]},
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
 }
+#: Back-office sessions (staff, the secretary) end when the browser closes and, at the
+#: latest, this many seconds after login; residents keep Django's two weeks.
+STAFF_SESSION_SECONDS = env.int("STAFF_SESSION_SECONDS", default=8 * 60 * 60)
 
 # --- Product --------------------------------------------------------------------------
 # The version of the privacy notice a resident consents to at registration.

@@ -10,4 +10,4 @@ class CoreConfig(AppConfig):
     verbose_name = _("公共")
 
     def ready(self):
-        from . import checks  # noqa: F401 - registers the deployment checks
+        from . import checks, middleware  # noqa: F401 - deployment checks, login signal

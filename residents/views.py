@@ -281,11 +281,12 @@ def export(request, *, resident):
 
 
 @never_cache
+@sensitive_post_parameters("password")
 @require_http_methods(["GET", "POST"])
 @resident_required
 def delete(request, *, resident):
     """Delete my data: GET asks for confirmation, POST anonymises me and logs me out."""
-    form = DeleteMyDataForm(request.POST if request.method == "POST" else None)
+    form = DeleteMyDataForm(request.POST if request.method == "POST" else None, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             services.anonymise_resident(resident=resident)
