@@ -578,7 +578,7 @@ class NeedAdmin(ServiceRefusalMixin, GuardedHistoryAdmin):
         "project",
         "created_at",
     )
-    list_filter = ("status", "urgency", "category", "complex")
+    list_filter = ("status", "urgency", "category", "complex", "is_invalid")
     search_fields = ("title", "description", "location", "resident__name", "resident__phone")
     autocomplete_fields = ("resident", "complex", "project")
     list_select_related = ("resident", "complex", "project")
@@ -589,7 +589,7 @@ class NeedAdmin(ServiceRefusalMixin, GuardedHistoryAdmin):
     fieldsets = (
         (None, {"fields": ("title", "description", "location", "category", "urgency")}),
         (_("提出人"), {"fields": ("resident", "complex")}),
-        (_("处理"), {"fields": ("status", "project", "staff_reply")}),
+        (_("处理"), {"fields": ("status", "project", "staff_reply", "is_invalid")}),
         (_("时间"), {"fields": ("created_at", "updated_at", "resolved_at")}),
     )
 

@@ -11,6 +11,7 @@ transactions with `BEGIN IMMEDIATE` (see settings), which serialises writers jus
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import secrets
 from dataclasses import dataclass
@@ -25,6 +26,9 @@ from django.utils.translation import gettext as _, override
 from residents.models import Resident
 
 from .models import Activity, Feedback, Need, ServiceProject, SignUp
+
+#: Needs one resident may report in 24 hours (more goes through staff).
+NEEDS_PER_DAY = 5
 
 logger = logging.getLogger(__name__)
 
@@ -427,19 +431,40 @@ def submit_need(
 
     `urgency` is a `Need.Urgency` value, `category` a `Category` value.
     """
-    from .models import Need
-
     with transaction.atomic():
         resident = (
-            Resident.objects.select_related("household__building").filter(pk=resident.pk).first()
+            Resident.objects.select_for_update(of=("self",))
+            .select_related("household__building")
+            .filter(pk=resident.pk)
+            .first()
         )
         if resident is None or resident.is_anonymised:
             raise ValidationError(_("该居民的资料已删除，不能提交需求。"), code="anonymised")
+        since = timezone.now() - dt.timedelta(days=1)
+        if Need.objects.recent_by(resident, since).count() >= NEEDS_PER_DAY:
+            raise ValidationError(
+                _("您今天已提交 %(limit)s 条需求，请明天再提交，或直接联系社区工作人员。"),
+                code="too_many",
+                params={"limit": NEEDS_PER_DAY},
+            )
+        title = " ".join((title or "").split())
+        if (
+            Need.objects.filter(resident=resident, title__iexact=title)
+            .exclude(status__in=[Need.Status.RESOLVED, Need.Status.DECLINED])
+            .exists()
+        ):
+            raise ValidationError(
+                {
+                    "title": ValidationError(
+                        _("您已提交过同样的需求，工作人员正在处理。"), code="duplicate"
+                    )
+                }
+            )
         household = resident.household
         need = Need(
             resident=resident,
             complex_id=household.building.complex_id if household else None,
-            title=(title or "").strip(),
+            title=title,
             description=(description or "").strip(),
             location=(location or "").strip(),
             urgency=urgency,

@@ -292,7 +292,12 @@ class LeadAdmin(ServiceRefusalMixin, GuardedHistoryAdmin):
         "created_at",
     )
     # Only the staff who follow some lead up, not every login (residents have logins too).
-    list_filter = ("stage", FollowUpFilter, ("assigned_to", admin.RelatedOnlyFieldListFilter))
+    list_filter = (
+        "stage",
+        FollowUpFilter,
+        ("assigned_to", admin.RelatedOnlyFieldListFilter),
+        "is_invalid",
+    )
     search_fields = (
         "organisation",
         "offer",
@@ -308,7 +313,10 @@ class LeadAdmin(ServiceRefusalMixin, GuardedHistoryAdmin):
     actions = ("mark_dropped",)
     fieldsets = (
         (None, {"fields": ("organisation", "offer", "relationship", "contact", "offered_by")}),
-        (_("跟进"), {"fields": ("stage", "follow_up_on", "assigned_to", "partner", "note")}),
+        (
+            _("跟进"),
+            {"fields": ("stage", "follow_up_on", "assigned_to", "partner", "note", "is_invalid")},
+        ),
         (_("时间"), {"fields": ("created_at", "updated_at", "closed_at")}),
     )
 

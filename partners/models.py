@@ -272,6 +272,14 @@ class LeadQuerySet(models.QuerySet):
     def open_at(self, moment=None):
         return self.filter(self.open_q(moment or timezone.now()))
 
+    def counted(self):
+        """Leads that count in figures: not marked by staff as spam or a duplicate."""
+        return self.filter(is_invalid=False)
+
+    def recent_by(self, resident, since):
+        """The resident's leads offered since `since` (for the per-resident limit)."""
+        return self.filter(offered_by=resident, created_at__gte=since)
+
 
 class Lead(models.Model):
     """A resident's offer of a connection (资源线索), answering the recruitment call (招募令).
@@ -313,6 +321,11 @@ class Lead(models.Model):
         verbose_name=_("签约单位"),
     )
     note = models.TextField(_("跟进记录"), blank=True)
+    is_invalid = models.BooleanField(
+        _("无效（重复或灌水）"),
+        default=False,
+        help_text=_("工作人员标记为重复或无意义的线索，不计入统计。"),
+    )
     created_at = models.DateTimeField(_("提交时间"), default=timezone.now)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
     closed_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
