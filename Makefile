@@ -25,7 +25,7 @@ STAMP = $(VENV)/.installed
 REQUIREMENTS = $(wildcard requirements*.txt)
 
 .PHONY: help venv install messages makemessages migrate demo run test lint format checkmigrations \
-	deploycheck collectstatic bench vendor clean distclean
+	deploycheck collectstatic bench vendor backup restore clean distclean
 
 help: ## List the commands
 	@echo "共建 Gongjian — make targets (VENV=$(VENV), PYTEST_ARGS='$(PYTEST_ARGS)'):"
@@ -102,6 +102,15 @@ bench: install ## Benchmark summary (bench/summary.py)
 
 vendor: ## Re-vendor Bootstrap and Chart.js into static/vendor/ from npm
 	scripts/vendor-static.sh
+
+# --- backups ---------------------------------------------------------------------------
+
+backup: install ## Back up the database (pg_dump -Fc / SQLite backup) and MEDIA_ROOT into backups/
+	$(PY) manage.py backup $(if $(BACKUP),--output $(BACKUP))
+
+restore: install ## Restore a backup: make restore BACKUP=backups/gongjian-….dump (replaces all rows)
+	@test -n "$(BACKUP)" || { echo "usage: make restore BACKUP=backups/gongjian-YYYYmmdd-HHMMSS.dump" >&2; exit 1; }
+	$(PY) manage.py restore --yes $(BACKUP)
 
 # --- housekeeping ----------------------------------------------------------------------
 

@@ -62,6 +62,7 @@ MIDDLEWARE = [
     # Pages for a logged-in person are never cached; back-office sessions are short.
     "core.middleware.PrivateResponsesMiddleware",
     "core.middleware.StaffSessionMiddleware",
+    "core.middleware.MalformedInputMiddleware",
     # Axes last, as its docs ask: it answers locked-out logins with HTTP 429.
     "axes.middleware.AxesMiddleware",
 ]

@@ -7,6 +7,7 @@
   latest `STAFF_SESSION_SECONDS` after login (residents keep the default).
 """
 
+import logging
 import time
 
 from django.conf import settings
@@ -14,7 +15,10 @@ from django.contrib.auth import logout
 from django.contrib.auth.signals import user_logged_in
 from django.contrib.auth.views import redirect_to_login
 from django.dispatch import receiver
+from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers, patch_cache_control
+
+logger = logging.getLogger(__name__)
 
 STAFF_LOGIN_AT = "_staff_login_at"
 
@@ -63,3 +67,37 @@ class StaffSessionMiddleware:
                 login_url = "admin:login" if "admin" in admin else settings.LOGIN_URL
                 return redirect_to_login(request.get_full_path(), login_url)
         return self.get_response(request)
+
+
+#: Errors that only malformed input reaching the database raises: a number too large for
+#: an integer column (SQLite: OverflowError; PostgreSQL: DataError "out of range"), a NUL
+#: byte in a string (PostgreSQL refuses it), a non-numeric id.
+_MALFORMED_MESSAGES = (
+    "out of range",
+    "cannot contain nul",
+    "expected a number but got",
+    "too large to convert",
+)
+
+
+class MalformedInputMiddleware:
+    """Answer 400 Bad Request, not 500, when malformed input (an id of 20 digits, a NUL
+    byte) reaches the database through a form or filter that did not check it (Django's
+    ModelChoiceField does not catch OverflowError, for one)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        from django.db import DataError
+
+        message = str(exception).lower()
+        if isinstance(exception, OverflowError | DataError | ValueError) and any(
+            text in message for text in _MALFORMED_MESSAGES
+        ):
+            logger.warning("Malformed input refused on %s: %s", request.path, exception)
+            return render(request, "400.html", status=400)
+        return None
