@@ -120,12 +120,18 @@ def test_no_url_answers_500_to_malformed_input(role):
     failures = []
     paths = all_paths()
     assert len(paths) > 150
+    posted = set()
     for path in paths:
-        queries = QUERIES if "<" not in path and not any(b in path for b in BAD_IDS) else ("",)
-        for query in ("", *queries[: (len(queries) if path.count("/") <= 6 else 2)]):
+        has_id = any(b in path for b in BAD_IDS)
+        for query in ("",) if has_id else ("", *QUERIES):
             response = client.get(path + query)
             if response.status_code >= 500:
                 failures.append(("GET", path + query, response.status_code))
+        # One POST of malformed fields for each pattern (not for each malformed id).
+        shape = re.sub("|".join(re.escape(b) for b in BAD_IDS), "*", path)
+        if shape in posted:
+            continue
+        posted.add(shape)
         response = client.post(path, PUBLIC_POST)
         if response.status_code >= 500:
             failures.append(("POST", path, response.status_code))
