@@ -8,31 +8,59 @@ a need's triage. An activity residents signed up for cannot be deleted (see
 templates/admin/activities/activity/ for what the page says to do instead).
 """
 
+import datetime as dt
+from urllib.parse import quote
+
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Case, Count, Q, Value, When
-from django.http import HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.translation import gettext as _gettext, gettext_lazy as _
+from import_export.admin import ExportMixin, ImportExportMixin
+from import_export.formats import base_formats
 
 from core.admin import (
+    ColumnNamedExportForm,
     GuardedHistoryAdmin,
     ReadOnlyInline,
     ServiceAddMixin,
     ServiceRefusalMixin,
     ServiceRefused,
+    StaffImportExportMixin,
     titled_filter,
 )
+from core.forms import add_service_error
+from partners import admin as partners_admin
+from partners.models import Partner, ResourceCommitment
 from residents.models import Building
 
-from . import services
-from .forms_admin import ActivityAdminForm, CheckInForm, NeedAdminForm
-from .models import Activity, Feedback, Milestone, Need, ServiceProject, SignUp
+from . import selectors, series as series_services, services
+from .forms_admin import (
+    AcceptNeedsForm,
+    ActivityAdminForm,
+    CheckInForm,
+    DeclineNeedsForm,
+    NeedAdminForm,
+    SeriesRuleForm,
+    ServiceProjectAdminForm,
+)
+from .models import (
+    Activity,
+    ActivityQuerySet,
+    Feedback,
+    Milestone,
+    Need,
+    Series,
+    ServiceProject,
+    SignUp,
+)
+from .resources import ActivityResource, SignUpResource
 
 
 def report_each(request, model_admin, signups, act, done_message):
@@ -101,27 +129,102 @@ class SignUpInline(ReadOnlyInline):
         return signup.waitlist_position or ""
 
 
-class WhenFilter(admin.SimpleListFilter):
+class DefaultChoiceFilter(admin.SimpleListFilter):
+    """A list filter that opens on `default` (instead of everything) and offers "全部"
+    as a choice of its own (`?<parameter>=all`)."""
+
+    default = ""
+
+    def value(self):
+        return super().value() or self.default
+
+    def choices(self, changelist):
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": self.value() == str(lookup),
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+
+def local_day_start(day: dt.date) -> dt.datetime:
+    """Local midnight (Asia/Shanghai) at the start of `day`, as an aware datetime."""
+    return timezone.make_aware(dt.datetime.combine(day, dt.time()))
+
+
+def this_week(today: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """Monday 00:00 to next Monday 00:00 (local) of the week holding `today`."""
+    monday = today - dt.timedelta(days=today.weekday())
+    return local_day_start(monday), local_day_start(monday + dt.timedelta(days=7))
+
+
+class WhenFilter(DefaultChoiceFilter):
+    """When an activity takes place; the list opens on those not ended, soonest first."""
+
     title = _("时间")
     parameter_name = "when"
+    default = "upcoming"
+    #: The choices listed soonest first (the others newest first).
+    SOONEST_FIRST = ("upcoming", "today", "week")
 
     def lookups(self, request, model_admin):
-        return (("upcoming", _("未结束")), ("past", _("已结束")))
+        return (
+            ("upcoming", _("未结束")),
+            ("today", _("今天")),
+            ("week", _("本周")),
+            ("yesterday", _("昨天")),
+            ("past", _("已结束")),
+            ("all", _("全部")),
+        )
 
     def queryset(self, request, queryset):
         now = timezone.now()
-        if self.value() == "upcoming":
-            return queryset.filter(ends_at__gte=now)
-        if self.value() == "past":
-            return queryset.filter(ends_at__lt=now)
+        today = timezone.localdate()
+        match self.value():
+            case "upcoming":
+                return queryset.filter(ends_at__gte=now)
+            case "today":
+                return queryset.starting_between(
+                    local_day_start(today), local_day_start(today + dt.timedelta(days=1))
+                )
+            case "week":
+                return queryset.starting_between(*this_week(today))
+            case "yesterday":
+                return queryset.held(
+                    start=local_day_start(today - dt.timedelta(days=1)),
+                    end=local_day_start(today),
+                    now=now,
+                )
+            case "past":
+                return queryset.filter(ends_at__lt=now)
+        return queryset
+
+
+class CheckInFilter(admin.SimpleListFilter):
+    title = _("签到")
+    parameter_name = "check_ins"
+
+    def lookups(self, request, model_admin):
+        return (("none", _("无人签到")), ("some", _("有人签到")))
+
+    def queryset(self, request, queryset):
+        if self.value() == "none":
+            return queryset.without_check_ins()
+        if self.value() == "some":
+            return queryset.exclude(pk__in=queryset.without_check_ins().values("pk"))
         return queryset
 
 
 @admin.register(Activity)
-class ActivityAdmin(ServiceRefusalMixin, GuardedHistoryAdmin):
+class ActivityAdmin(
+    StaffImportExportMixin, ImportExportMixin, ServiceRefusalMixin, GuardedHistoryAdmin
+):
     """Activities with their seats taken, waiting list and check-in desk. A change of
-    capacity goes through `services.change_capacity`."""
+    capacity goes through `services.change_capacity`. Exported to and imported from
+    Excel (`activities.resources.ActivityResource`); an activity's sign-ups are exported
+    by the action "导出报名名单"."""
 
+    resource_classes = [ActivityResource]
     form = ActivityAdminForm
     list_display = (
         "title",
@@ -133,14 +236,49 @@ class ActivityAdmin(ServiceRefusalMixin, GuardedHistoryAdmin):
         "seats",
         "waitlisted",
         "is_public",
+        "check_ins",
     )
-    list_filter = ("status", WhenFilter, "category", "complex", "partners", "is_public")
+    list_filter = (
+        WhenFilter,
+        "status",
+        CheckInFilter,
+        ("series", titled_filter(_("系列活动（空 = 单次活动）"), admin.EmptyFieldListFilter)),
+        "category",
+        "complex",
+        "partners",
+        "is_public",
+    )
     search_fields = ("title", "place", "partners__name")
     autocomplete_fields = ("partners", "commitment", "complex")
     list_select_related = ("complex",)
     date_hierarchy = "starts_at"
     inlines = (SignUpInline,)
-    actions = ("open_check_in_desk", "fill_waiting_list")
+    actions = (
+        "open_check_in_desk",
+        "fill_waiting_list",
+        "duplicate_as_draft",
+        "cancel_rest_of_series",
+        "export_signups",
+    )
+    #: The fields of the first occurrence on the "create a series" page.
+    series_fields = (
+        "title",
+        "category",
+        "partners",
+        "commitment",
+        "complex",
+        "place",
+        "summary",
+        "description",
+        "starts_at",
+        "ends_at",
+        "capacity",
+        "min_age",
+        "max_age",
+        "party_members_only",
+        "status",
+        "is_public",
+    )
     fieldsets = (
         (None, {"fields": ("title", "category", "summary", "description")}),
         (_("承办"), {"fields": ("partners", "commitment", "complex", "place")}),
@@ -150,7 +288,22 @@ class ActivityAdmin(ServiceRefusalMixin, GuardedHistoryAdmin):
     )
 
     def get_queryset(self, request):
-        return super().get_queryset(request).with_seat_counts().prefetch_related("partners")
+        return (
+            super()
+            .get_queryset(request)
+            .with_seat_counts()
+            .with_check_in_counts()
+            .prefetch_related("partners")
+        )
+
+    def get_ordering(self, request):
+        """Soonest first while looking ahead (the list opens on "not ended"), newest
+        first when looking back."""
+        if request.GET.get(WhenFilter.parameter_name, WhenFilter.default) in (
+            WhenFilter.SOONEST_FIRST
+        ):
+            return ("starts_at", "pk")
+        return ("-starts_at", "pk")
 
     def get_urls(self):
         check_in = path(
@@ -158,7 +311,82 @@ class ActivityAdmin(ServiceRefusalMixin, GuardedHistoryAdmin):
             self.admin_site.admin_view(self.check_in_view),
             name="activities_activity_check_in",
         )
-        return [check_in, *super().get_urls()]
+        add_series = path(
+            "series/add/",
+            self.admin_site.admin_view(self.add_series_view),
+            name="activities_activity_add_series",
+        )
+        return [check_in, add_series, *super().get_urls()]
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is not None and obj.series_id and self.has_change_permission(request, obj):
+            fieldsets = (
+                *fieldsets,
+                (_("系列活动"), {"fields": ("series_scope",)}),
+            )
+        return fieldsets
+
+    def add_series_view(self, request):
+        """创建系列活动: the first occurrence and how it repeats; every occurrence is created
+        at once through `activities.series.create_series`."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        fields = {
+            name: self.formfield_for_dbfield(Activity._meta.get_field(name), request=request)
+            for name in self.series_fields
+        }
+        form_class = type(
+            "SeriesAddForm",
+            (SeriesRuleForm,),
+            {
+                **fields,
+                # The first occurrence, then how it repeats.
+                "field_order": [*self.series_fields, *SeriesRuleForm.base_fields],
+            },
+        )
+        if request.method == "POST":
+            form = form_class(request.POST)
+            if form.is_valid():
+                data = form.cleaned_data
+                activity = Activity(
+                    **{name: data[name] for name in self.series_fields if name != "partners"}
+                )
+                try:
+                    series = series_services.create_series(
+                        activity=activity,
+                        rule=form.rule(),
+                        partners=data["partners"],
+                        by=request.user,
+                    )
+                except ValidationError as error:
+                    add_service_error(form, error)
+                else:
+                    count = series.activities.count()
+                    self.message_user(
+                        request,
+                        _gettext("已创建系列活动“%(title)s”（%(rule)s），共 %(count)d 次。")
+                        % {"title": series.title, "rule": series.description, "count": count},
+                        messages.SUCCESS,
+                    )
+                    changelist = reverse("admin:activities_activity_changelist")
+                    return HttpResponseRedirect(
+                        f"{changelist}?series__id__exact={series.pk}&when=all"
+                    )
+        else:
+            form = form_class(initial={"interval": 1, "frequency": "weekly"})
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _gettext("创建系列活动"),
+            "subtitle": None,
+            "form": form,
+            "opts": self.opts,
+            "media": self.media + form.media,
+            "has_view_permission": self.has_view_permission(request),
+            "is_popup": False,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/service_add_form.html", context)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = {
@@ -173,8 +401,19 @@ class ActivityAdmin(ServiceRefusalMixin, GuardedHistoryAdmin):
         return super().change_view(request, object_id, form_url, extra_context)
 
     def save_model(self, request, obj, form, change):
+        before = Activity.objects.filter(pk=obj.pk).first() if change else None
+        self._save_activity(request, obj, form, change)
+        # Residents signed up hear of a cancellation or a new time or place.
+        services.tell_activity_changed(activity=obj, before=before)
+
+    def _save_activity(self, request, obj, form, change):
         """A changed capacity goes through `services.change_capacity`: new seats go to the
-        waiting list at once; lowered below the residents confirmed, they keep their seats."""
+        waiting list at once; lowered below the residents confirmed, they keep their seats.
+        An occurrence of a series changed "this and the following" goes through
+        `activities.series.change_following` first."""
+        following = form.cleaned_data.get("series_scope") == series_services.Scope.FOLLOWING
+        if change and obj.series_id and following:
+            self._change_following(request, obj, form)
         if not change or "capacity" not in form.changed_data:
             super().save_model(request, obj, form, change)
             return
@@ -203,6 +442,49 @@ class ActivityAdmin(ServiceRefusalMixin, GuardedHistoryAdmin):
                 messages.WARNING,
             )
 
+    def _change_following(self, request, obj, form):
+        changed = set(form.changed_data) & {"starts_at", "ends_at", "place", "capacity"}
+        if not changed:
+            return
+        try:
+            result = series_services.change_following(
+                activity=obj.pk,
+                starts_at=obj.starts_at,
+                ends_at=obj.ends_at,
+                place=obj.place,
+                capacity=obj.capacity,
+                by=request.user,
+            )
+        except ValidationError as error:
+            raise ServiceRefused(error) from error
+        self.message_user(
+            request,
+            _gettext("已同时修改本系列此次及以后的 %(count)d 次活动。")
+            % {"count": len(result.changed)},
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("导出所选活动的报名名单（Excel）"), permissions=("change",))
+    def export_signups(self, request, queryset):
+        return signups_workbook(SignUp.objects.filter(activity__in=queryset))
+
+    @admin.action(description=_("取消所选系列活动此次及以后各次"), permissions=("change",))
+    def cancel_rest_of_series(self, request, queryset):
+        cancelled, refused = 0, []
+        for activity in queryset.filter(series__isnull=False).order_by("starts_at"):
+            try:
+                cancelled += len(series_services.cancel_rest(activity=activity, by=request.user))
+            except ValidationError as error:
+                refused.append(f"{activity.title}：{'；'.join(error.messages)}")
+        self.message_user(
+            request,
+            _gettext("已取消 %(count)d 次系列活动；已报名的居民会看到“活动已取消”。")
+            % {"count": cancelled},
+            messages.SUCCESS if cancelled else messages.WARNING,
+        )
+        for line in refused:
+            self.message_user(request, line, messages.ERROR)
+
     @admin.display(description=_("共建单位"))
     def partner_names(self, activity):
         return "、".join(p.display_name for p in activity.partners.all())
@@ -215,6 +497,32 @@ class ActivityAdmin(ServiceRefusalMixin, GuardedHistoryAdmin):
     @admin.display(description=_("候补"), ordering="waitlisted_count")
     def waitlisted(self, activity):
         return activity.waitlisted_count
+
+    @admin.display(description=_("签到/已报名"), ordering="checked_in_count")
+    def check_ins(self, activity):
+        return f"{activity.checked_in_count}/{activity.confirmed_count}"
+
+    @admin.action(description=_("复制为新的草稿活动"), permissions=("add",))
+    def duplicate_as_draft(self, request, queryset):
+        copies = [
+            services.duplicate_activity(activity=activity, by=request.user)
+            for activity in queryset.order_by("starts_at", "pk")
+        ]
+        if len(copies) == 1:
+            self.message_user(
+                request,
+                _gettext("已复制为新的草稿活动，请修改时间后发布。"),
+                messages.SUCCESS,
+            )
+            return HttpResponseRedirect(
+                reverse("admin:activities_activity_change", args=[copies[0].pk])
+            )
+        self.message_user(
+            request,
+            _gettext("已复制 %(count)d 个活动为草稿（筹备中、不公开）。") % {"count": len(copies)},
+            messages.SUCCESS,
+        )
+        return None
 
     @admin.action(description=_("打开签到台"), permissions=("change",))
     def open_check_in_desk(self, request, queryset):
@@ -311,8 +619,49 @@ class ActivityAdmin(ServiceRefusalMixin, GuardedHistoryAdmin):
             )
 
 
+@admin.register(Series)
+class SeriesAdmin(admin.ModelAdmin):
+    """Repeating activities; created from the activity list ("创建系列活动"), each
+    occurrence changed there like any activity."""
+
+    list_display = ("title", "description", "occurrences", "created_by", "created_at")
+    search_fields = ("title",)
+    list_select_related = ("created_by",)
+    fields = ("title", "description", "rule", "created_by", "created_at", "occurrences")
+    readonly_fields = ("description", "rule", "created_by", "created_at", "occurrences")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(occurrence_total=Count("activities"))
+
+    def add_view(self, request, form_url="", extra_context=None):
+        # A series is created with its occurrences, on the activities' "创建系列活动" page.
+        return self.admin_site._registry[Activity].add_series_view(request)
+
+    @admin.display(description=_("活动"), ordering="occurrence_total")
+    def occurrences(self, series):
+        url = reverse("admin:activities_activity_changelist")
+        return format_html(
+            '<a href="{}?series__id__exact={}&amp;when=all">{}</a>',
+            url,
+            series.pk,
+            _gettext("%(count)d 次") % {"count": series.occurrence_total},
+        )
+
+
+def signups_workbook(queryset):
+    """The sign-ups as an Excel download with Chinese headers."""
+    data = SignUpResource().export(queryset=queryset)
+    response = HttpResponse(
+        data.export("xlsx"),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    name = _gettext("报名名单-%(day)s.xlsx") % {"day": timezone.localdate().isoformat()}
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
+    return response
+
+
 @admin.register(SignUp)
-class SignUpAdmin(ServiceAddMixin, GuardedHistoryAdmin):
+class SignUpAdmin(ExportMixin, ServiceAddMixin, GuardedHistoryAdmin):
     """Sign-ups. Staff sign up residents without a smartphone on the add page; the status
     changes only through the actions (cancel, check in, undo a check-in), and the history
     shows who did what and when."""
@@ -347,6 +696,9 @@ class SignUpAdmin(ServiceAddMixin, GuardedHistoryAdmin):
     date_hierarchy = "created_at"
     actions = ("cancel_signups", "check_in_signups", "undo_check_ins")
     add_form_fields = ("activity", "resident")
+    resource_classes = [SignUpResource]
+    export_formats = [base_formats.XLSX, base_formats.CSV]
+    export_form_class = ColumnNamedExportForm
     fields = (
         "activity",
         "resident",
@@ -379,6 +731,10 @@ class SignUpAdmin(ServiceAddMixin, GuardedHistoryAdmin):
     def has_delete_permission(self, request, obj=None):
         # Deleting would skip the waiting list; cancel instead.
         return False
+
+    def has_export_permission(self, request):
+        # Residents' phone numbers: staff only, not the secretary who reads.
+        return self.has_change_permission(request)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = {
@@ -476,7 +832,13 @@ class NeedOfProjectInline(ReadOnlyInline):
 
 
 @admin.register(ServiceProject)
-class ServiceProjectAdmin(GuardedHistoryAdmin):
+class ServiceProjectAdmin(ServiceRefusalMixin, GuardedHistoryAdmin):
+    """Projects answering residents' needs. Marking one done goes through
+    `services.complete_project` (milestones done, or a reason to override), which resolves
+    its needs in the same transaction and tells their residents."""
+
+    form = ServiceProjectAdminForm
+    actions = ("mark_done",)
     list_display = (
         "title",
         "partner",
@@ -537,6 +899,42 @@ class ServiceProjectAdmin(GuardedHistoryAdmin):
     def need_count(self, project):
         return project.need_total
 
+    def save_model(self, request, obj, form, change):
+        stored_status = (
+            ServiceProject.objects.filter(pk=obj.pk).values_list("status", flat=True).first()
+            if change
+            else None
+        )
+        if obj.status != ServiceProject.Status.DONE or stored_status == ServiceProject.Status.DONE:
+            super().save_model(request, obj, form, change)
+            return
+        if not change:
+            # A project recorded as already done: saved first, then completed.
+            obj.status = ServiceProject.Status.PLANNED
+            super().save_model(request, obj, form, change)
+        try:
+            services.complete_project(
+                project=obj, override_reason=obj.completion_note, by=request.user
+            )
+        except ValidationError as error:
+            raise ServiceRefused(error) from error
+
+    @admin.action(description=_("标记为已完成（同时解决对应需求）"), permissions=("change",))
+    def mark_done(self, request, queryset):
+        done, refused = 0, []
+        for project in queryset.exclude(status=ServiceProject.Status.DONE):
+            try:
+                services.complete_project(project=project.pk, by=request.user)
+            except ValidationError as error:
+                refused.append(f"{project.title}：{'；'.join(error.messages)}")
+            else:
+                done += 1
+        self.message_user(
+            request, _gettext("已完成 %(count)d 个项目。") % {"count": done}, messages.SUCCESS
+        )
+        for line in refused:
+            self.message_user(request, line, messages.ERROR)
+
 
 @admin.register(Milestone)
 class MilestoneAdmin(admin.ModelAdmin):
@@ -562,6 +960,32 @@ URGENCY_FIRST = Case(
 )
 
 
+class NeedStatusFilter(DefaultChoiceFilter):
+    """A need's status; the list opens on those nobody has looked at yet (待处理)."""
+
+    title = _("状态")
+    parameter_name = "status"
+    default = Need.Status.NEW.value
+    #: Untriaged for longer than this many days: late (on the index's today's work).
+    LATE_AFTER_DAYS = 7
+
+    def lookups(self, request, model_admin):
+        return (
+            (Need.Status.NEW.value, _("待处理")),
+            ("late", _("待处理超过7天")),
+            *[(value, label) for value, label in Need.Status.choices if value != Need.Status.NEW],
+            ("all", _("全部")),
+        )
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "late":
+            return queryset.untriaged(for_days=self.LATE_AFTER_DAYS)
+        if value in Need.Status.values:
+            return queryset.filter(status=value)
+        return queryset
+
+
 @admin.register(Need)
 class NeedAdmin(ServiceRefusalMixin, GuardedHistoryAdmin):
     """Residents' needs to triage: the newest urgent ones first. Status, project and reply
@@ -578,7 +1002,7 @@ class NeedAdmin(ServiceRefusalMixin, GuardedHistoryAdmin):
         "project",
         "created_at",
     )
-    list_filter = ("status", "urgency", "category", "complex", "is_invalid")
+    list_filter = (NeedStatusFilter, "urgency", "category", "complex", "is_invalid")
     search_fields = ("title", "description", "location", "resident__name", "resident__phone")
     autocomplete_fields = ("resident", "complex", "project")
     list_select_related = ("resident", "complex", "project")
@@ -623,17 +1047,88 @@ class NeedAdmin(ServiceRefusalMixin, GuardedHistoryAdmin):
         for line in refused:
             self.message_user(request, line, messages.ERROR)
 
-    @admin.action(description=_("受理所选需求"), permissions=("change",))
+    def _action_form(self, request, queryset, form_class, action, title):
+        """An action's intermediate page: a form applied to every selected need."""
+        form = form_class(request.POST if "apply" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            return form
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "opts": self.model._meta,
+            "form": form,
+            "queryset": queryset,
+            "action": action,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            "media": self.media + form.media,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/activities/need/action_form.html", context)
+
+    def _each(self, request, queryset, act, done_message):
+        done, refused = 0, []
+        for need in queryset:
+            try:
+                act(need)
+            except ValidationError as error:
+                refused.append(f"{need.title}：{'；'.join(error.messages)}")
+            else:
+                done += 1
+        self.message_user(request, done_message % {"count": done}, messages.SUCCESS)
+        for line in refused:
+            self.message_user(request, line, messages.ERROR)
+
+    @admin.action(description=_("受理所选需求（可纳入项目）"), permissions=("change",))
     def accept(self, request, queryset):
-        self._set_status(request, queryset, Need.Status.ACCEPTED)
+        form = self._action_form(request, queryset, AcceptNeedsForm, "accept", _gettext("受理需求"))
+        if isinstance(form, TemplateResponse):
+            return form
+        data = form.cleaned_data
+        # A new project is created once, for all the selected needs.
+        project = data["project"]
+        title = (data["new_project_title"] or "").strip()
+        state = {"project": project, "title": title}
+
+        def act(need):
+            accepted = services.accept_need(
+                need=need.pk,
+                project=state["project"],
+                new_project_title=state["title"],
+                staff_reply=data["staff_reply"] or None,
+                by=request.user,
+            )
+            if state["title"]:
+                state["project"], state["title"] = accepted.project, ""
+
+        self._each(
+            request,
+            queryset.exclude(status__in=[Need.Status.IN_PROJECT, Need.Status.RESOLVED]),
+            act,
+            _gettext("已受理 %(count)d 条需求。"),
+        )
+        return None
 
     @admin.action(description=_("标记为已解决"), permissions=("change",))
     def resolve(self, request, queryset):
         self._set_status(request, queryset, Need.Status.RESOLVED)
 
-    @admin.action(description=_("暂不受理所选需求"), permissions=("change",))
+    @admin.action(description=_("暂不受理所选需求（需写明原因）"), permissions=("change",))
     def decline(self, request, queryset):
-        self._set_status(request, queryset, Need.Status.DECLINED)
+        form = self._action_form(
+            request, queryset, DeclineNeedsForm, "decline", _gettext("暂不受理需求")
+        )
+        if isinstance(form, TemplateResponse):
+            return form
+        reply = form.cleaned_data["staff_reply"]
+        self._each(
+            request,
+            queryset.exclude(status=Need.Status.DECLINED),
+            lambda need: services.triage_need(
+                need=need.pk, status=Need.Status.DECLINED, staff_reply=reply, by=request.user
+            ),
+            _gettext("已将 %(count)d 条需求标记为“暂不受理”。"),
+        )
+        return None
 
 
 @admin.register(Feedback)
@@ -722,3 +1217,45 @@ class FeedbackAdmin(ServiceAddMixin, admin.ModelAdmin):
                 else _gettext("已撤回 %(count)d 条评价。")
             )
             self.message_user(request, message % {"count": done}, messages.SUCCESS)
+
+
+# --- partners' commitments (资源清单), measured with the activities held ----------------------
+# partners/ cannot read activities (the layers); the partner's page and the commitment list
+# are completed here, with the activities' own rule for "held".
+
+
+class PartnerWithDeliveryAdmin(partners_admin.PartnerAdmin):
+    """The partner's page, with each commitment's promised vs delivered per agreement term
+    (`selectors.commitment_delivery`)."""
+
+    change_form_template = "admin/partners/partner/change_form_delivery.html"
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        partner = self.get_object(request, unquote(object_id)) if object_id else None
+        extra_context = {**(extra_context or {})}
+        if partner is not None:
+            extra_context["delivery"] = selectors.commitment_delivery(partner=partner)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+
+class CommitmentWithDeliveryAdmin(partners_admin.ResourceCommitmentAdmin):
+    """ "已兑现活动" counts only the activities held (not the planned or cancelled ones)."""
+
+    def get_queryset(self, request):
+        now = timezone.now()
+        held = ActivityQuerySet.held_q(
+            dt.datetime(1970, 1, 1, tzinfo=dt.UTC), now + dt.timedelta(days=1), now, "activities__"
+        )
+        return (
+            super(partners_admin.ResourceCommitmentAdmin, self)
+            .get_queryset(request)
+            .annotate(activity_total=Count("activities", filter=held))
+        )
+
+
+for _model, _admin_class in (
+    (Partner, PartnerWithDeliveryAdmin),
+    (ResourceCommitment, CommitmentWithDeliveryAdmin),
+):
+    admin.site.unregister(_model)
+    admin.site.register(_model, _admin_class)

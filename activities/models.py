@@ -1,5 +1,7 @@
 """What partners do for residents: activities with sign-ups, service projects, needs, feedback."""
 
+import datetime as dt
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -67,6 +69,22 @@ class ActivityQuerySet(models.QuerySet):
     def past(self, now=None):
         return self.filter(ends_at__lt=now or timezone.now()).order_by("-starts_at", "-pk")
 
+    def starting_between(self, start, end):
+        """Activities starting in [start, end), soonest first."""
+        return self.filter(starts_at__gte=start, starts_at__lt=end).order_by("starts_at", "pk")
+
+    def with_check_in_counts(self):
+        """Annotate `checked_in_count`: residents checked in (attended) so far."""
+        return self.annotate(
+            checked_in_count=Count("signups", filter=Q(signups__attended=True), distinct=True)
+        )
+
+    def without_check_ins(self):
+        """Activities for which nobody has been checked in (a forgotten desk, or nobody came)."""
+        return self.exclude(
+            models.Exists(SignUp.objects.filter(activity_id=OuterRef("pk"), attended=True))
+        )
+
     def with_seat_counts(self):
         """Annotate `confirmed_count` and `waitlisted_count` in the same query."""
         return self.annotate(
@@ -88,6 +106,34 @@ class ActivityStatus(models.TextChoices):
 
 #: Statuses of activities that take place (all but cancelled).
 LIVE_STATUSES = (ActivityStatus.PLANNED, ActivityStatus.OPEN, ActivityStatus.HELD)
+
+
+class Series(models.Model):
+    """A repeating activity ("yoga every Wednesday 9:30 until June"): its occurrences are
+    ordinary activities linked to it, created in one step by `activities.series`."""
+
+    title = models.CharField(_("系列名称"), max_length=200)
+    rule = models.TextField(
+        _("重复规则"), help_text=_("RFC 5545 重复规则（DTSTART 与 RRULE），由系统生成。")
+    )
+    description = models.CharField(_("重复方式"), max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("创建人"),
+    )
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("系列活动")
+        verbose_name_plural = pgettext_lazy("plural", "系列活动")
+        ordering = ["-created_at", "pk"]
+
+    def __str__(self):
+        return self.title
 
 
 class Activity(models.Model):
@@ -135,6 +181,14 @@ class Activity(models.Model):
     )
     is_public = models.BooleanField(
         _("对居民公开"), default=True, help_text=_("不公开的筹备中活动只在后台可见。")
+    )
+    series = models.ForeignKey(
+        Series,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="activities",
+        verbose_name=_("所属系列"),
     )
     min_age = models.PositiveSmallIntegerField(_("最小年龄"), null=True, blank=True)
     max_age = models.PositiveSmallIntegerField(_("最大年龄"), null=True, blank=True)
@@ -335,8 +389,12 @@ class SignUp(models.Model):
                 name="signup_one_active_per_resident",
                 violation_error_message=_("该居民已报名此活动。"),
             ),
+            # Among active sign-ups: a resident who cancels and signs up again keeps the
+            # code of the cancelled sign-up (see services._new_check_in_code).
             models.UniqueConstraint(
-                fields=["activity", "check_in_code"], name="signup_unique_check_in_code"
+                fields=["activity", "check_in_code"],
+                condition=~Q(status=SignUpStatus.CANCELLED),
+                name="signup_unique_active_check_in_code",
             ),
             models.CheckConstraint(
                 condition=Q(status__in=SignUpStatus.values), name="signup_status_valid"
@@ -375,9 +433,22 @@ class SignUp(models.Model):
         return self.status != self.Status.CANCELLED
 
 
+#: A finished project still shows to the residents of its buildings for this many days.
+WORKS_SHOWN_AFTER_DONE_DAYS = 30
+
+
 class ServiceProjectQuerySet(models.QuerySet):
     def in_progress(self):
         return self.filter(status=ServiceProject.Status.IN_PROGRESS)
+
+    def affecting(self, building, *, today=None):
+        """Works in this building that residents should know of: planned or under way, or
+        finished within the last 30 days."""
+        today = today or timezone.localdate()
+        recent = today - dt.timedelta(days=WORKS_SHOWN_AFTER_DONE_DAYS)
+        return self.filter(buildings=building).filter(
+            ~Q(status=ProjectStatus.DONE) | Q(finished_on__gte=recent)
+        )
 
 
 class ProjectStatus(models.TextChoices):
@@ -422,6 +493,11 @@ class ServiceProject(models.Model):
     starts_on = models.DateField(_("开始日期"), null=True, blank=True)
     due_on = models.DateField(_("计划完成日期"), null=True, blank=True)
     finished_on = models.DateField(_("完成日期"), null=True, blank=True)
+    completion_note = models.TextField(
+        _("提前完成的原因"),
+        blank=True,
+        help_text=_("进度节点未全部完成就标记为已完成时，必须说明原因。"),
+    )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
@@ -524,6 +600,11 @@ class NeedQuerySet(models.QuerySet):
     def recent_by(self, resident, since):
         """The resident's needs reported since `since` (for the per-resident limit)."""
         return self.filter(resident=resident, created_at__gte=since)
+
+    def untriaged(self, *, for_days: int = 0, now=None):
+        """Needs nobody has looked at, reported more than `for_days` days ago."""
+        moment = (now or timezone.now()) - dt.timedelta(days=for_days)
+        return self.filter(self.untriaged_q(moment))
 
 
 class Need(models.Model):

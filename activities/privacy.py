@@ -20,7 +20,7 @@ from residents.models import Resident
 from residents.privacy import Eraser, MePage, ResidentData, Shortcut, iso, register
 
 from . import services
-from .models import Feedback, Need, SignUp
+from .models import Feedback, Need, ServiceProject, SignUp
 
 #: Past sign-ups shown on /me/ (the download has all of them).
 PAST_SIGNUPS_SHOWN = 30
@@ -263,5 +263,32 @@ register(
         me_context=lambda page: {"needs": _my_needs(page.resident)},
         shortcuts=(Shortcut(gettext_lazy("反映需求"), "activities:need_create"),),
         order=30,
+    )
+)
+
+
+# --- works affecting my building ---------------------------------------------------------
+
+
+def _works_on_me(page: MePage) -> dict:
+    """Service projects in the resident's building (`ServiceProject.objects.affecting`)."""
+    household = page.resident.household
+    if household is None:
+        return {"works": []}
+    works = list(
+        ServiceProject.objects.affecting(household.building_id)
+        .select_related("partner")
+        .prefetch_related("buildings", "milestones")
+        .order_by("status", "due_on", "pk")
+    )
+    return {"works": works, "building": household.building}
+
+
+register(
+    ResidentData(
+        key="works",
+        me_template="activities/includes/me_works.html",
+        me_context=_works_on_me,
+        order=25,
     )
 )

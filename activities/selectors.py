@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.db.models import Case, Count, IntegerField, Prefetch, Q, Value, When
 from django.utils import timezone
@@ -16,7 +17,7 @@ from django.utils import timezone
 from partners.models import Partner, ResourceCommitment
 from residents.models import Resident
 
-from .models import LIVE_STATUSES, Activity, Feedback, ServiceProject, SignUp
+from .models import LIVE_STATUSES, Activity, Feedback, Need, ServiceProject, SignUp
 
 
 def visible_activities():
@@ -143,3 +144,165 @@ def partner_directory():
         )
         .order_by("name")
     )
+
+
+# --- commitments (资源清单): promised vs delivered ----------------------------------------
+
+
+def local_midnight(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+@dataclass(frozen=True)
+class CommitmentDelivery:
+    """One commitment over one agreement term: what was promised (so far, up to today, and
+    over the whole term) and what was delivered — held activities linked to it
+    (`Activity.commitment`, `ActivityQuerySet.held_q`) and, for "on request", the needs the
+    partner's projects resolved in the term."""
+
+    commitment: ResourceCommitment
+    first: dt.date
+    last: dt.date  # the last day counted: the term's last day, or today if sooner
+    promised: int | None  # up to `last`; None when not counted in times
+    promised_term: int | None  # over the whole term (None: open-ended or not counted)
+    delivered: int
+    needs_answered: int | None  # "on request" commitments only
+
+    @property
+    def is_measured(self) -> bool:
+        return self.commitment.is_measured
+
+    @property
+    def met(self) -> bool | None:
+        """None when nothing is due yet (or it is not counted in times)."""
+        if not self.promised:
+            return None
+        return self.delivered >= self.promised
+
+
+@dataclass(frozen=True)
+class TermDelivery:
+    """The commitments of one agreement term (or, for commitments outside any agreement,
+    the current year)."""
+
+    agreement: object  # partners.Agreement | None
+    first: dt.date
+    last: dt.date | None
+    rows: tuple[CommitmentDelivery, ...]
+
+    @property
+    def promised(self) -> int:
+        return sum(r.promised or 0 for r in self.rows)
+
+    @property
+    def delivered(self) -> int:
+        return sum(r.delivered for r in self.rows if r.promised is not None)
+
+    @property
+    def met_count(self) -> int:
+        return sum(1 for r in self.rows if r.met)
+
+    @property
+    def counted_count(self) -> int:
+        return sum(1 for r in self.rows if r.met is not None)
+
+
+def commitment_delivery(
+    *, partner: Partner, today: dt.date | None = None, year: int | None = None
+) -> list[TermDelivery]:
+    """Promised vs delivered for each of the partner's commitments, grouped by agreement
+    term (latest first), in three queries. With `year`, every term is cut to that calendar
+    year (the annual review)."""
+    return commitment_delivery_by_partner(partners=[partner], today=today, year=year).get(
+        partner.pk, []
+    )
+
+
+def commitment_delivery_by_partner(
+    *, partners, today: dt.date | None = None, year: int | None = None
+) -> dict[int, list[TermDelivery]]:
+    """`commitment_delivery` for several partners at once: {partner id: terms}, in three
+    queries whatever the number of partners."""
+    today = today or timezone.localdate()
+    if year is not None:
+        today = min(today, dt.date(year, 12, 31))
+    now = timezone.now()
+    partner_ids = [getattr(p, "pk", p) for p in partners]
+    commitments = list(
+        ResourceCommitment.objects.filter(partner_id__in=partner_ids)
+        .select_related("agreement")
+        .order_by("title", "pk")
+    )
+    if not commitments:
+        return {}
+    terms: dict[tuple[int, object], list[ResourceCommitment]] = {}
+    for c in commitments:
+        terms.setdefault((c.partner_id, c.agreement), []).append(c)
+
+    def bounds(agreement) -> tuple[dt.date, dt.date | None]:
+        if agreement is None:
+            first, last = dt.date(today.year, 1, 1), dt.date(today.year, 12, 31)
+        else:
+            first, last = agreement.starts_on, agreement.last_day
+        if year is not None:
+            first = max(first, dt.date(year, 1, 1))
+            last = min(last, dt.date(year, 12, 31)) if last else dt.date(year, 12, 31)
+        return first, last
+
+    spans = {key: bounds(key[1]) for key in terms}
+    earliest = min(first for first, _last in spans.values())
+    latest = max(earliest, max(min(last or today, today) for _first, last in spans.values()))
+    start, end = local_midnight(earliest), local_midnight(latest + dt.timedelta(days=1))
+    held = list(
+        Activity.objects.held(start=start, end=end, now=now)
+        .filter(commitment__partner_id__in=partner_ids)
+        .values_list("commitment_id", "ends_at")
+    )
+    answered = list(
+        Need.objects.filter(
+            status=Need.Status.RESOLVED,
+            project__partner_id__in=partner_ids,
+            resolved_at__gte=start,
+            resolved_at__lt=end,
+        ).values_list("project__partner_id", "resolved_at")
+    )
+
+    def within(moment, first, last) -> bool:
+        return first <= timezone.localdate(moment) <= last
+
+    result: dict[int, list[TermDelivery]] = {}
+    for (partner_id, agreement), items in terms.items():
+        first, term_last = spans[(partner_id, agreement)]
+        if year is not None and term_last is not None and term_last < first:
+            continue  # the term lies outside the year
+        last = min(term_last or today, today)
+        rows = []
+        for c in items:
+            on_request = c.promise == ResourceCommitment.Promise.ON_REQUEST
+            rows.append(
+                CommitmentDelivery(
+                    commitment=c,
+                    first=first,
+                    last=last,
+                    promised=c.promised_in(first, last),
+                    promised_term=c.promised_in(first, term_last) if term_last else None,
+                    delivered=sum(
+                        1 for cid, ends in held if cid == c.pk and within(ends, first, last)
+                    ),
+                    needs_answered=(
+                        sum(
+                            1
+                            for pid, moment in answered
+                            if pid == partner_id and within(moment, first, last)
+                        )
+                        if on_request
+                        else None
+                    ),
+                )
+            )
+        result.setdefault(partner_id, []).append(
+            TermDelivery(agreement=agreement, first=first, last=term_last, rows=tuple(rows))
+        )
+    for partner_terms in result.values():
+        partner_terms.sort(key=lambda t: t.first, reverse=True)
+    return result

@@ -11,19 +11,23 @@ transactions with `BEGIN IMMEDIATE` (see settings), which serialises writers jus
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import logging
 import secrets
+import zlib
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _, override
 
-from residents.models import Resident
+from residents.models import Notification, Resident
+from residents.services import notify
 
 from .models import Activity, Feedback, Need, ServiceProject, SignUp
 
@@ -61,8 +65,19 @@ def _lock_activity(activity: Activity | int) -> Activity:
         raise ValidationError(_("找不到该活动。"), code="not_found") from None
 
 
-def _new_check_in_code(activity: Activity) -> str:
-    """A six-digit code, unique within the activity, to show at the door."""
+def _new_check_in_code(activity: Activity, resident: Resident | None = None) -> str:
+    """A six-digit code, unique within the activity, to show at the door. A resident who
+    cancelled and signs up again keeps the code they had (it may be written down or
+    printed): no one else is ever given a code once used in the activity."""
+    if resident is not None:
+        kept = (
+            activity.signups.filter(resident=resident, status=SignUp.Status.CANCELLED)
+            .order_by("-cancelled_at", "-pk")
+            .values_list("check_in_code", flat=True)
+            .first()
+        )
+        if kept:
+            return kept
     taken = set(activity.signups.values_list("check_in_code", flat=True))
     while True:
         code = f"{secrets.randbelow(1_000_000):06d}"
@@ -164,7 +179,7 @@ def sign_up(*, activity: Activity | int, resident: Resident, by=None) -> SignUpR
             household_id=resident.household_id,
             status=SignUp.Status.CONFIRMED if has_seat else SignUp.Status.WAITLISTED,
             signed_up_by=by,
-            check_in_code=_new_check_in_code(activity),
+            check_in_code=_new_check_in_code(activity, resident),
             created_at=now,
             confirmed_at=now if has_seat else None,
         )
@@ -203,7 +218,22 @@ def _promote(activity: Activity, *, now) -> list[SignUp]:
         signup.promotion_unseen = True
         signup.save(update_fields=["status", "confirmed_at", "promoted_at", "promotion_unseen"])
         transaction.on_commit(lambda s=signup: _tell_promoted(s))
+        _inbox_promoted(signup, activity)
     return promoted
+
+
+def _inbox_promoted(signup: SignUp, activity: Activity) -> None:
+    """The promotion in the resident's inbox (the e-mail is `_tell_promoted`'s)."""
+    notify(
+        resident=signup.resident_id,
+        kind=Notification.Kind.PROMOTED,
+        title=_("候补成功：%(title)s") % {"title": activity.title},
+        body=_("您候补的活动有了空位，您已报名成功。签到码：%(code)s")
+        % {"code": signup.check_in_code},
+        url=activity.get_absolute_url(),
+        dedupe_key=f"promoted:{signup.pk}:{signup.promoted_at.isoformat()}",
+        deliver=not signup.resident.email,
+    )
 
 
 def _tell_promoted(signup: SignUp) -> None:
@@ -258,6 +288,51 @@ def cancel(*, signup: SignUp | int, by=None) -> SignUp:
         if was_confirmed:
             _promote(activity, now=now)
         return signup
+
+
+def tell_activity_changed(*, activity: Activity, before: Activity | None) -> int:
+    """After staff saved an activity: residents holding a sign-up (confirmed or waiting)
+    are told when it was cancelled, or when its time or place changed — once per change.
+    Returns how many were told."""
+    if before is None:
+        return 0
+    cancelled = activity.is_cancelled and not before.is_cancelled
+    moved = (activity.starts_at, activity.ends_at, activity.place) != (
+        before.starts_at,
+        before.ends_at,
+        before.place,
+    )
+    if not cancelled and (not moved or activity.is_cancelled):
+        return 0
+    starts = timezone.localtime(activity.starts_at).strftime("%Y-%m-%d %H:%M")
+    if cancelled:
+        kind, key = Notification.Kind.ACTIVITY_CANCELLED, f"activity:{activity.pk}:cancelled"
+        title = _("活动取消：%(title)s") % {"title": activity.title}
+        body = _("很抱歉，您报名的活动（原定 %(starts)s）已取消。") % {"starts": starts}
+    else:
+        kind = Notification.Kind.ACTIVITY_CHANGED
+        key = f"activity:{activity.pk}:changed:{starts}:{zlib.crc32(activity.place.encode())}"
+        title = _("活动变更：%(title)s") % {"title": activity.title}
+        body = _("新的时间：%(starts)s\n地点：%(place)s") % {
+            "starts": starts,
+            "place": activity.place,
+        }
+    told = 0
+    for resident_id in (
+        activity.signups.active().values_list("resident_id", flat=True).order_by("pk")
+    ):
+        told += (
+            notify(
+                resident=resident_id,
+                kind=kind,
+                title=title,
+                body=body,
+                url=activity.get_absolute_url(),
+                dedupe_key=key,
+            )
+            is not None
+        )
+    return told
 
 
 def fill_free_seats(*, activity: Activity | int) -> list[SignUp]:
@@ -316,12 +391,14 @@ def check_in(*, activity: Activity | int, code: str, by=None) -> SignUp:
     code = (code or "").strip()
     with transaction.atomic():
         activity = _lock_activity(activity)
-        signup = (
+        holders = (
             activity.signups.select_for_update(of=("self",))
             .filter(check_in_code=code)
             .select_related("resident")
-            .first()
         )
+        # A resident who cancelled and signed up again holds the same code twice: the
+        # active sign-up answers, the cancelled one only when there is no other.
+        signup = holders.active().first() or holders.first()
         if signup is None:
             raise ValidationError(_("签到码无效。"), code="invalid_code")
         if signup.status == SignUp.Status.CANCELLED:
@@ -481,7 +558,11 @@ def submit_need(
 
 
 def need_triage_refusal(
-    *, need: Need, status: str, project: ServiceProject | None = None
+    *,
+    need: Need,
+    status: str,
+    project: ServiceProject | None = None,
+    staff_reply: str | None = None,
 ) -> ValidationError | None:
     """Why `need` (as stored) may not move to `status` with `project` (None if it may).
 
@@ -502,7 +583,38 @@ def need_triage_refusal(
             _("已处理过的需求不能改回“待处理”；如需继续跟进，请改为“已受理”。"),
             code="back_to_new",
         )
+    reply = need.staff_reply if staff_reply is None else staff_reply
+    if status == Need.Status.DECLINED and not (reply or "").strip():
+        return ValidationError(
+            _("暂不受理需求时请在“答复”中写明原因，居民会在“我的”页面看到。"),
+            code="reason_required",
+        )
     return None
+
+
+def _tell_need_answered(need: Need) -> None:
+    """The resident who reported the need hears what became of it (once per status)."""
+    if need.resident_id is None or need.status == Need.Status.NEW:
+        return
+    texts = {
+        Need.Status.ACCEPTED: _("社区已受理您反映的需求“%(title)s”。"),
+        Need.Status.IN_PROJECT: _("您反映的需求“%(title)s”已纳入服务项目“%(project)s”。"),
+        Need.Status.RESOLVED: _("您反映的需求“%(title)s”已解决，感谢您的反映。"),
+        Need.Status.DECLINED: _("您反映的需求“%(title)s”暂不受理。"),
+    }
+    title = texts[need.status] % {
+        "title": need.title,
+        "project": need.project.title if need.project_id else "",
+    }
+    body = _("社区答复：%(reply)s") % {"reply": need.staff_reply} if need.staff_reply else ""
+    notify(
+        resident=need.resident_id,
+        kind=Notification.Kind.NEED_ANSWERED,
+        title=title,
+        body=body,
+        url=reverse("residents:me") + "#needs",
+        dedupe_key=f"need:{need.pk}:{need.status}",
+    )
 
 
 def triage_need(
@@ -527,12 +639,14 @@ def triage_need(
             raise ValidationError(_("找不到该需求。"), code="not_found")
         if not isinstance(need, Need):
             need = stored
-        was_resolved = stored is not None and stored.status == Need.Status.RESOLVED
+        stored_status = stored.status if stored is not None else None
+        was_resolved = stored_status == Need.Status.RESOLVED
         resolved_at = stored.resolved_at if stored is not None else None
         refusal = need_triage_refusal(
             need=stored or Need(status=Need.Status.NEW),
             status=status,
             project=need.project if project is None else project,
+            staff_reply=need.staff_reply if staff_reply is None else staff_reply,
         )
         if refusal is not None:
             raise refusal
@@ -550,4 +664,162 @@ def triage_need(
         need.full_clean()
         _record_actor(need, by)
         need.save()
+        if stored_status != need.status:
+            _tell_need_answered(need)
         return need
+
+
+def accept_need(
+    *,
+    need: Need | int,
+    project: ServiceProject | None = None,
+    new_project_title: str = "",
+    staff_reply: str | None = None,
+    by=None,
+) -> Need:
+    """Accept a need with the project that answers it: an existing one, or a new planned
+    project (titled `new_project_title`, in the need's complex and category) created in the
+    same transaction. Without either, the need is accepted and waits for a project."""
+    with transaction.atomic():
+        pk = need.pk if isinstance(need, Need) else need
+        stored = Need.objects.select_for_update().filter(pk=pk).first()
+        if stored is None:
+            raise ValidationError(_("找不到该需求。"), code="not_found")
+        title = (new_project_title or "").strip()
+        if project is not None and title:
+            raise ValidationError(
+                _("请选择已有项目或填写新项目名称，二者选一。"), code="project_ambiguous"
+            )
+        if title:
+            if stored.complex_id is None:
+                raise ValidationError(
+                    _("该需求没有所属小区，请先在需求中选择小区再新建项目。"),
+                    code="complex_required",
+                )
+            project = ServiceProject(
+                title=title,
+                category=stored.category,
+                complex_id=stored.complex_id,
+                status=ServiceProject.Status.PLANNED,
+                description=stored.description,
+            )
+            project.full_clean()
+            _record_actor(project, by)
+            project.save()
+        status = Need.Status.IN_PROJECT if project is not None else Need.Status.ACCEPTED
+        return triage_need(
+            need=stored.pk, status=status, project=project, staff_reply=staff_reply, by=by
+        )
+
+
+def project_completion_refusal(
+    *, project: ServiceProject, override_reason: str = ""
+) -> ValidationError | None:
+    """Why the project may not be marked done (None if it may): milestones still open,
+    unless staff give a reason to override."""
+    if project.status == ServiceProject.Status.DONE:
+        return ValidationError(_("该项目已完成。"), code="already_done")
+    open_count = project.milestones.filter(done_on__isnull=True).count()
+    if open_count and not (override_reason or "").strip():
+        return ValidationError(
+            _(
+                "还有 %(count)d 个进度节点未完成。请先完成节点，"
+                "或填写“提前完成的原因”后再标记为已完成。"
+            ),
+            code="milestones_open",
+            params={"count": open_count},
+        )
+    return None
+
+
+def complete_project(
+    *, project: ServiceProject | int, override_reason: str = "", by=None
+) -> ServiceProject:
+    """Mark a project done (progress 100%, finished today). Its needs (accepted or in the
+    project) are resolved in the same transaction, and their residents told."""
+    with transaction.atomic():
+        pk = project.pk if isinstance(project, ServiceProject) else project
+        stored = ServiceProject.objects.select_for_update().filter(pk=pk).first()
+        if stored is None:
+            raise ValidationError(_("找不到该项目。"), code="not_found")
+        refusal = project_completion_refusal(project=stored, override_reason=override_reason)
+        if refusal is not None:
+            raise refusal
+        if isinstance(project, ServiceProject):
+            stored = project  # the back office's form: saved with the other changes made
+        stored.status = ServiceProject.Status.DONE
+        stored.progress = 100
+        stored.finished_on = stored.finished_on or timezone.localdate()
+        stored.completion_note = (override_reason or "").strip()
+        stored.full_clean()
+        _record_actor(stored, by)
+        if stored.completion_note:
+            stored._change_reason = _("节点未全部完成即标记完成：%(reason)s") % {
+                "reason": stored.completion_note
+            }
+        stored.save()
+        needs = Need.objects.filter(
+            project=stored, status__in=[Need.Status.ACCEPTED, Need.Status.IN_PROJECT]
+        ).values_list("pk", flat=True)
+        for need_id in list(needs):
+            triage_need(need=need_id, status=Need.Status.RESOLVED, by=by)
+        return stored
+
+
+# --- planning: copies and cancellations of activities ------------------------------------
+
+#: The fields a copy of an activity takes over (not its status, sign-ups or series).
+COPIED_FIELDS = (
+    "title",
+    "category",
+    "commitment_id",
+    "complex_id",
+    "place",
+    "summary",
+    "description",
+    "starts_at",
+    "ends_at",
+    "capacity",
+    "signup_opens_at",
+    "signup_closes_at",
+    "min_age",
+    "max_age",
+    "party_members_only",
+)
+
+
+def duplicate_activity(*, activity: Activity | int, by=None) -> Activity:
+    """A new draft (筹备中, not public) with the activity's details and partners, for staff
+    to change the date and publish; no sign-ups and no series go with it."""
+    with transaction.atomic():
+        original = _lock_activity(activity)
+        draft = Activity(
+            **{name: getattr(original, name) for name in COPIED_FIELDS},
+            status=Activity.Status.PLANNED,
+            is_public=False,
+        )
+        draft.full_clean()
+        _record_actor(draft, by)
+        draft.save()
+        draft.partners.set(original.partners.all())
+        return draft
+
+
+def cancel_activity(*, activity: Activity | int, by=None) -> Activity:
+    """Cancel an activity that has not ended. Its sign-ups are kept as they were (the
+    history shows who had signed up); residents holding one are told as when staff cancel
+    it on its page (`tell_activity_changed`). Cancelling twice changes nothing."""
+    with transaction.atomic():
+        activity = _lock_activity(activity)
+        if activity.is_cancelled:
+            return activity
+        now = timezone.now()
+        if activity.is_over(now):
+            raise ValidationError(_("已结束的活动不能取消。"), code="over")
+        before = copy.copy(activity)
+        activity.status = Activity.Status.CANCELLED
+        activity.full_clean()
+        _record_actor(activity, by)
+        activity.save()
+        tell_activity_changed(activity=activity, before=before)
+        return activity

@@ -12,6 +12,7 @@ urlpatterns = [
     path("activities/<int:pk>/cancel/", views.cancel, name="cancel"),
     path("activities/<int:pk>/calendar.ics", views.activity_ics, name="ics"),
     path("activities/<int:pk>/poster/", views.poster, name="poster"),
+    path("activities/<int:pk>/share.png", views.share_image, name="share_image"),
     path("projects/", views.project_list, name="projects"),
     path("partners/", partner_views.partner_list, name="partners"),
     path("partners/<int:pk>/", partner_views.partner_detail, name="partner"),

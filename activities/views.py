@@ -6,11 +6,12 @@ Views are thin: reads come from `activities.selectors`, writes go through
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -19,15 +20,17 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from core.http import safe_next
+from core.templatetags.site_tags import when
 from partners import selectors as partner_selectors
 from residents.decorators import resident_required
 from residents.selectors import cared_for
 
-from . import calendar, selectors, services
+from . import calendar, selectors, services, share
 from .filters import ActivityFilter
 from .forms import ActingForForm, FeedbackForm
 from .models import Activity, ServiceProject, SignUp
 from .privacy import STARS, feedback_of
+from .templatetags.activity_tags import time_range
 
 PAGE_SIZE = 12
 HOME_ACTIVITIES = 8
@@ -104,6 +107,17 @@ def _action_for(activity: Activity, signup: SignUp | None, resident, now) -> dic
     return {"kind": "waitlist", "position": activity.waitlisted_count + 1}
 
 
+#: Refusals of `services.check_eligibility` that are about the person, not the moment: a
+#: family member refused for one of these is not offered on the activity's page at all.
+PERSONAL_REFUSALS = frozenset(
+    {"party_members_only", "too_young", "too_old", "age_unknown", "anonymised"}
+)
+
+
+def _cannot_join(action: dict) -> bool:
+    return action["kind"] == "closed" and action.get("code") in PERSONAL_REFUSALS
+
+
 @require_safe
 def activity_detail(request, pk):
     activity = get_object_or_404(selectors.visible_activities(), pk=pk)
@@ -121,11 +135,11 @@ def activity_detail(request, pk):
         }
         action = _action_for(activity, signups.get(resident.pk), resident, now)
         members = [
-            {
-                "resident": member,
-                "action": _action_for(activity, signups.get(member.pk), member, now),
-            }
+            {"resident": member, "action": action_for_member}
             for member in family
+            if not _cannot_join(
+                action_for_member := _action_for(activity, signups.get(member.pk), member, now)
+            )
         ]
     return render(
         request,
@@ -140,6 +154,7 @@ def activity_detail(request, pk):
             "absolute_url": request.build_absolute_uri(activity.get_absolute_url()),
             "now": now,
             "is_over": activity.is_over(now),
+            "in_wechat": in_wechat(request),
         },
     )
 
@@ -188,12 +203,13 @@ def sign_up(request, pk):
     signup = result.signup
     name = _who(actor, target)
     if signup.status == SignUp.Status.CONFIRMED:
+        details = {"when": when(activity.starts_at), "place": activity.place, "name": name}
         if not result.created:
-            text = _("已报名（此前已报过名）。")
+            text = _("您此前已报过名：%(when)s，%(place)s。") % details
         elif name:
-            text = _("已为%(name)s报名。") % {"name": name}
+            text = _("已为%(name)s报名成功！%(when)s，%(place)s。签到码在“我的”页面。") % details
         else:
-            text = _("已报名。")
+            text = _("报名成功！%(when)s，%(place)s。签到码在“我的”页面。") % details
         messages.success(request, text)
     else:
         position = services.waitlist_position(signup)
@@ -226,21 +242,47 @@ def cancel(request, pk):
             messages.error(request, message)
         return _back(request, activity)
     name = _who(actor, target)
-    if name:
-        messages.success(request, _("已取消%(name)s的报名。") % {"name": name})
+    if signup.status == SignUp.Status.WAITLISTED:
+        text = _("%(name)s已退出候补。") % {"name": name} if name else _("已退出候补。")
+    elif name:
+        text = _("已取消%(name)s的报名，名额已让出。") % {"name": name}
     else:
-        messages.success(request, _("已取消报名。"))
+        text = _("已取消报名，名额已让出。")
+    messages.success(request, text)
     return _back(request, activity)
 
 
 @require_safe
 def activity_ics(request, pk):
     activity = get_object_or_404(selectors.visible_activities(), pk=pk)
+    if in_wechat(request):
+        # WeChat's browser cannot open a calendar file: say how to get it instead.
+        return render(request, "activities/calendar_in_wechat.html", {"activity": activity})
     body = calendar.activity_calendar(
         activity, url=request.build_absolute_uri(activity.get_absolute_url())
     )
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="activity-{activity.pk}.ics"'
+    return response
+
+
+def in_wechat(request) -> bool:
+    """WeChat's own browser (it cannot open .ics files)."""
+    return "MicroMessenger" in request.headers.get("User-Agent", "")
+
+
+@require_safe
+def share_image(request, pk):
+    """The activity's share picture (title, time, place, QR), drawn once per version."""
+    activity = get_object_or_404(selectors.visible_activities(), pk=pk)
+    path = share.cached_image(
+        activity,
+        url=request.build_absolute_uri(activity.get_absolute_url()),
+        when=time_range(activity),
+        community=settings.COMMUNITY_NAME,
+    )
+    response = FileResponse(path.open("rb"), content_type="image/png")
+    response["Cache-Control"] = "public, max-age=3600"
     return response
 
 
@@ -265,6 +307,7 @@ def poster(request, pk):
         "activities/poster.html",
         {
             "activity": activity,
+            "in_wechat": in_wechat(request),
             "partners": list(activity.partners.all()),
             "absolute_url": request.build_absolute_uri(activity.get_absolute_url()),
         },

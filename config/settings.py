@@ -24,7 +24,7 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "config.apps.GongjianAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -83,6 +83,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
                 "core.context_processors.site",
+                "residents.context_processors.inbox",
             ],
         },
     },
@@ -168,6 +169,11 @@ EMAIL_CONFIG = env.email("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="gongjian@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Text messages to residents without an e-mail address (residents/sms.py): the console by
+# default; a provider such as residents.sms.HttpSmsBackend in production.
+SMS_BACKEND = env.str("SMS_BACKEND", default="residents.sms.ConsoleBackend")
+SMS_GATEWAY_URL = env.str("SMS_GATEWAY_URL", default="")
+SMS_API_KEY = env.str("SMS_API_KEY", default="")
 
 # --- Forms ----------------------------------------------------------------------------
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
@@ -235,5 +241,8 @@ STAFF_SESSION_SECONDS = env.int("STAFF_SESSION_SECONDS", default=8 * 60 * 60)
 PRIVACY_POLICY_VERSION = "2026-11"
 # The community this deployment serves, shown in every page's header.
 COMMUNITY_NAME = env.str("COMMUNITY_NAME", default="小西坪社区")
-#: The service station's telephone, shown where residents are told to call (lockouts).
+# How residents reach the community office (footer, login, posters, error pages; the phone
+# as a tel: link). Empty values are simply not shown.
 COMMUNITY_PHONE = env.str("COMMUNITY_PHONE", default="")
+COMMUNITY_ADDRESS = env.str("COMMUNITY_ADDRESS", default="铁建丽苑小区党员阵地")
+COMMUNITY_HOURS = env.str("COMMUNITY_HOURS", default="")

@@ -6,16 +6,11 @@ from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path, re_path
-from django.utils.translation import gettext_lazy as _
 from django.views.static import serve
 
 from activities import views as activity_views
 
 from . import views
-
-admin.site.site_header = _("共建 · 社区资源登记")
-admin.site.site_title = _("共建后台")
-admin.site.index_title = _("社区资源登记后台")
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),

@@ -1,5 +1,7 @@
 """Pieces shared by the back office's ModelAdmins in every app."""
 
+from urllib.parse import quote
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.options import IS_POPUP_VAR, TO_FIELD_VAR, IncorrectLookupParameters
@@ -7,12 +9,15 @@ from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import ERROR_FLAG
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
-from django.http import HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from import_export.formats import base_formats
 from import_export.forms import SelectableFieldsExportForm
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 from simple_history.admin import SimpleHistoryAdmin
 
 from .forms import add_service_error
@@ -42,6 +47,49 @@ class StaffImportExportMixin:
 
     def has_import_permission(self, request):
         return self.has_add_permission(request) and self.has_change_permission(request)
+
+    def get_urls(self):
+        opts = self.model._meta
+        template = path(
+            "import/template.xlsx",
+            self.admin_site.admin_view(self.import_template_view),
+            name=f"{opts.app_label}_{opts.model_name}_import_template",
+        )
+        return [template, *super().get_urls()]
+
+    def get_import_context_data(self, **kwargs):
+        opts = self.model._meta
+        return {
+            **super().get_import_context_data(**kwargs),
+            "import_template_url": reverse(
+                f"admin:{opts.app_label}_{opts.model_name}_import_template"
+            ),
+        }
+
+    def import_template_view(self, request):
+        """The spreadsheet to fill in: the import's column headers and one example row."""
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        resource = self.get_import_resource_classes(request)[0]()
+        headers = resource.template_headers()
+        example = getattr(resource, "example_row", {})
+        workbook = Workbook()
+        sheet = workbook.active
+        sheet.title = str(self.model._meta.verbose_name)[:31]
+        sheet.append(headers)
+        sheet.append([example.get(header, "") for header in headers])
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        for column, header in enumerate(headers, start=1):
+            width = max(len(header), len(str(example.get(header, "")))) * 2 + 4
+            sheet.column_dimensions[get_column_letter(column)].width = width
+        response = HttpResponse(
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        )
+        name = _("%(name)s导入模板.xlsx") % {"name": self.model._meta.verbose_name}
+        response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
+        workbook.save(response)
+        return response
 
     def has_export_permission(self, request):
         return self.has_change_permission(request)

@@ -569,6 +569,23 @@ PARTNERS = [
             CommitmentSpec("慢病用药咨询", "每月一次", 1, "执业药师解答降压药、降糖药的服用问题。"),
         ),
     ),
+    PartnerSpec(
+        "西站街道便民家政服务社",
+        "便民家政",
+        C.OTHER,
+        "田秀珍",
+        "13709310111",
+        "兰州市七里河区西站街道",
+        "街道里的家政服务社，为独居和高龄老人上门打扫、清洗油烟机，"
+        "每月在小区党员阵地开展一次便民服务日。",
+        160,
+        1,
+        (
+            CommitmentSpec(
+                "每月一次便民服务日", "每月一次", 1, "磨刀、修伞、清洗油烟机，独居老人优先。"
+            ),
+        ),
+    ),
 ]
 #: The partner whose first agreement has expired and been renewed by a newer one.
 RENEWED_PARTNER = "徐婕瑜伽"
@@ -1114,15 +1131,16 @@ def activity_specs() -> list[ActivitySpec]:
         partners=("甘肃锐诚律师事务所",),
         commitment="每月一次法律咨询日",
         place=PLACE_ROOM,
-        summary="律师现场免费咨询，符合条件的转介法律援助",
+        summary="正在筹备：律师现场免费咨询，符合条件的转介法律援助",
         description="甘肃锐诚律师事务所律师到小区党员阵地坐班，免费解答婚姻家庭、房屋买卖、"
         "劳动争议、遗嘱继承等问题。请提前报名，方便律师准备；可带上相关材料。",
         hour=9,
         minute=0,
         minutes=180,
         capacity=40,
-        turnout=(8, 8),
         closes_day_before=True,
+        # The article: legal aid in the community is still being planned.
+        upcoming_status=A.PLANNED,
     )
     festival = _series(
         [35],
@@ -1157,27 +1175,60 @@ def activity_specs() -> list[ActivitySpec]:
     )
 
 
+#: What attendees wrote, by activity: each quote belongs to its activity and is used once
+#: (later raters of the same activity leave a rating without words).
 COMMENTS = {
-    Category.HEALTH: [
-        "老师很耐心，动作讲得很细。",
-        "坚持练了几次，腰不那么疼了。",
-        "在家门口就能锻炼，太方便了。",
-        "医生讲得清楚，血压也量了，放心了。",
+    "公益瑜伽课": [
+        "徐老师很耐心，动作讲得很细。",
+        "练了几次，腰不那么僵了。",
+        "在家门口就能练瑜伽，太方便了。",
+        "跟着老师练呼吸，晚上睡得踏实了。",
     ],
-    Category.DIGITAL: [
+    "智能手机使用课": [
         "终于学会和孙子视频通话了！",
         "老师一步一步教，讲得慢，听得懂。",
         "学会了识别诈骗电话，很实用。",
+        "会用手机交水电费了，不用跑营业厅。",
     ],
-    Category.ELDERLY: ["社工们像家人一样，很温暖。", "生日会办得热闹，谢谢大家。"],
-    Category.SAFETY: [
-        "第一次亲手用灭火器，心里有底了。",
+    "长者生日会": [
+        "社工们像家人一样，很温暖。",
+        "生日会办得热闹，谢谢大家。",
+        "好多年没这样过生日了，很感动。",
+    ],
+    "应急救护培训（心肺复苏与AED）": [
         "心肺复苏练了好几遍，很有收获。",
+        "第一次知道AED怎么用，心里有底了。",
+        "救援队老师手把手教，讲得清楚。",
+    ],
+    "消防演练": [
+        "第一次亲手用灭火器，心里有底了。",
+        "知道了着火时往哪里跑、怎么捂口鼻。",
         "演练很真实，建议每年多搞几次。",
     ],
-    Category.YOUTH: ["孩子回家还在讲水火箭，很喜欢。", "大学生哥哥姐姐很有耐心。"],
-    Category.VOLUNTEER: ["能为邻居做点事，很有意义。"],
-    Category.CULTURE: ["唱歌让人心情好，老同事们又聚在一起了。"],
+    "电梯困人救援演练": [
+        "知道被困电梯时该怎么做了，不慌了。",
+        "物业和救援队配合得好，住高层放心了。",
+        "原来按警铃等救援比扒门安全。",
+    ],
+    "青少年科学兴趣小组": [
+        "孩子回家还在讲水火箭，很喜欢。",
+        "大学生哥哥姐姐很有耐心。",
+        "孩子说下次还要来做实验。",
+    ],
+    "免费测血压与健康义诊": [
+        "医生讲得清楚，血压也量了，放心了。",
+        "不用去医院排队，在楼下就看了。",
+        "医生提醒我按时吃药，很细心。",
+    ],
+    "党员志愿服务": ["能为邻居做点事，很有意义。", "老党员们一起干活，劲头很足。"],
+    "合唱团排练": [
+        "唱歌让人心情好，老同事们又聚在一起了。",
+        "指挥老师很专业，我们进步很大。",
+    ],
+    "过期药品回收与家庭药箱整理": [
+        "家里的过期药终于清理干净了。",
+        "药师教我怎么存药，很有用。",
+    ],
 }
 #: What a resident in her sixties wrote on WeChat Moments (seed/FACTS.md), as her feedback.
 AUNTIE_COMMENT = (
@@ -1531,7 +1582,11 @@ class DemoBuilder:
                         "agreement": agreement,
                         "description": commitment.description,
                         "frequency": commitment.frequency,
-                        "times_per_month": commitment.times_per_month,
+                        # A monthly promise (资源清单 measured), or not measured.
+                        "promise": ResourceCommitment.Promise.MONTHLY
+                        if commitment.times_per_month
+                        else "",
+                        "times": commitment.times_per_month or None,
                         "is_active": True,
                     },
                 )
@@ -1804,6 +1859,17 @@ class DemoBuilder:
                 feedback.signup_id = ids[key]
             Feedback.objects.bulk_create(feedback_plan.values(), batch_size=500)
 
+    def _next_comment(self, rng, title: str) -> str:
+        """A quote written for this activity, each one used once ("" when none is left)."""
+        if not hasattr(self, "_comments_left"):
+            self._comments_left = {}
+        if title not in self._comments_left:
+            quotes = list(COMMENTS.get(title, []))
+            rng.shuffle(quotes)
+            self._comments_left[title] = quotes
+        left = self._comments_left[title]
+        return left.pop() if left else ""
+
     def _feedback(self, rng, spec, activity, resident) -> Feedback:
         created_at = activity.ends_at + dt.timedelta(hours=rng.randint(1, 30))
         if resident is self.auntie and activity.pk == self.latest_yoga.pk:
@@ -1817,7 +1883,7 @@ class DemoBuilder:
         rating = rng.choices((5, 4, 3, 2), weights=(60, 28, 10, 2))[0]
         comment = ""
         if rng.random() < 0.6:
-            comment = rng.choice(COMMENTS.get(spec.category, COMMENTS[Category.HEALTH]))
+            comment = self._next_comment(rng, spec.title)
         may_publish = bool(comment) and rng.random() < 0.6
         return Feedback(
             rating=rating,

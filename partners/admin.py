@@ -10,41 +10,83 @@ import datetime as dt
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.db.models import Count, F, Q
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _gettext, gettext_lazy as _
+from import_export.admin import ImportExportMixin
 
-from core.admin import GuardedHistoryAdmin, ServiceRefusalMixin, ServiceRefused, titled_filter
+from core.admin import (
+    GuardedHistoryAdmin,
+    ServiceRefusalMixin,
+    ServiceRefused,
+    StaffImportExportMixin,
+    titled_filter,
+)
+from core.forms import add_service_error
 
 from . import services
-from .models import CLOSED_LEAD_STAGES, Agreement, Lead, Partner, ResourceCommitment
+from .models import (
+    CLOSED_LEAD_STAGES,
+    Agreement,
+    AgreementState,
+    AgreementStatus,
+    Lead,
+    LeadNote,
+    Partner,
+    ResourceCommitment,
+)
+from .resources import PartnerResource
 
 
 # Shared with activities.admin; they belong in core.admin (being changed elsewhere now).
 class AgreementInline(admin.TabularInline):
     model = Agreement
-    fields = ("title", "complex", "status", "signed_on", "starts_on", "ends_on", "document")
+    fields = (
+        "title",
+        "complex",
+        "status",
+        "signed_on",
+        "starts_on",
+        "ends_on",
+        "state_display",
+        "document",
+    )
+    readonly_fields = ("state_display",)
     autocomplete_fields = ("complex",)
     extra = 0
     show_change_link = True
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).with_state()
+
+    @admin.display(description=_("当前状态"))
+    def state_display(self, agreement):
+        return agreement.get_state_display() if agreement.pk else ""
+
 
 class ResourceCommitmentInline(admin.TabularInline):
     model = ResourceCommitment
-    fields = ("title", "agreement", "frequency", "times_per_month", "is_active")
+    fields = ("title", "agreement", "frequency", "promise", "times", "is_active")
     autocomplete_fields = ("agreement",)
     extra = 0
     show_change_link = True
 
 
 @admin.register(Partner)
-class PartnerAdmin(GuardedHistoryAdmin):
+class PartnerAdmin(StaffImportExportMixin, ImportExportMixin, GuardedHistoryAdmin):
+    """Partners; exported to Excel with their agreements and commitments, imported from
+    the template (`partners.resources.PartnerResource`)."""
+
+    resource_classes = [PartnerResource]
     # A website typed without a scheme is taken as https:// (Django 6's default).
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = (
@@ -146,29 +188,135 @@ class PartnerAdmin(GuardedHistoryAdmin):
 class CommitmentOfAgreementInline(admin.TabularInline):
     model = ResourceCommitment
     fk_name = "agreement"
-    fields = ("title", "frequency", "times_per_month", "is_active")
+    fields = ("title", "frequency", "promise", "times", "is_active")
     extra = 0
     show_change_link = True
 
 
+class AgreementStateFilter(admin.SimpleListFilter):
+    """Where agreements stand today (`AgreementQuerySet.with_state`)."""
+
+    title = _("当前状态")
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return AgreementState.choices
+
+    def queryset(self, request, queryset):
+        if self.value() in AgreementState.values:
+            return queryset.filter(state=self.value())
+        return queryset
+
+
+class AgreementAdminForm(forms.ModelForm):
+    """Staff draft and sign agreements here; termination and renewal have their own steps
+    (buttons on the page), so the recorded status offers only draft and signed."""
+
+    class Meta:
+        model = Agreement
+        fields = (
+            "partner",
+            "complex",
+            "title",
+            "number",
+            "status",
+            "signed_on",
+            "starts_on",
+            "ends_on",
+            "renews",
+            "document",
+            "note",
+        )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        status = self.fields.get("status")
+        current = self.instance.status if self.instance.pk else None
+        if status is not None:
+            allowed = {AgreementStatus.DRAFT, AgreementStatus.ACTIVE, current}
+            status.choices = [c for c in status.choices if c[0] in allowed]
+
+
+class TerminateForm(forms.Form):
+    terminated_on = forms.DateField(
+        label=_("终止日期"),
+        help_text=_("协议有效的最后一天。"),
+        widget=admin.widgets.AdminDateWidget,
+    )
+    reason = forms.CharField(label=_("终止原因"), widget=forms.Textarea(attrs={"rows": 4}))
+
+
 @admin.register(Agreement)
 class AgreementAdmin(GuardedHistoryAdmin):
+    """Agreements with the state they are in today (derived from the dates and what staff
+    did: `AgreementQuerySet.with_state`). Renewing (a draft successor with the commitments
+    copied) and terminating (asks for the date and the reason) go through
+    `services.renew_agreement` / `services.terminate_agreement`."""
+
+    form = AgreementAdminForm
     list_display = (
         "title",
         "partner",
         "complex",
-        "status",
+        "state_display",
         "signed_on",
         "starts_on",
         "ends_on",
-        "in_force",
+        "terminated_on",
     )
-    list_filter = ("status", "complex", ("partner__category", titled_filter(_("单位类别"))))
+    list_filter = (
+        AgreementStateFilter,
+        "complex",
+        ("partner__category", titled_filter(_("单位类别"))),
+    )
     search_fields = ("title", "number", "partner__name")
     autocomplete_fields = ("partner", "complex", "renews")
     list_select_related = ("partner", "complex")
     date_hierarchy = "starts_on"
     inlines = (CommitmentOfAgreementInline,)
+    readonly_fields = ("state_display", "terminated_on", "termination_reason")
+    actions = ("renew_selected",)
+    fieldsets = (
+        (None, {"fields": ("partner", "complex", "title", "number", "renews")}),
+        (
+            _("签订与期限"),
+            {"fields": ("status", "state_display", "signed_on", "starts_on", "ends_on")},
+        ),
+        (_("终止"), {"fields": ("terminated_on", "termination_reason")}),
+        (None, {"fields": ("document", "note")}),
+    )
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).with_state()
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/renew/",
+                self.admin_site.admin_view(self.renew_view),
+                name="partners_agreement_renew",
+            ),
+            path(
+                "<path:object_id>/terminate/",
+                self.admin_site.admin_view(self.terminate_view),
+                name="partners_agreement_terminate",
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        agreement = self.get_object(request, unquote(object_id))
+        extra_context = {**(extra_context or {})}
+        if agreement is not None and self.has_change_permission(request, agreement):
+            if services.renewal_refusal(agreement=agreement) is None:
+                extra_context["renew_url"] = reverse(
+                    "admin:partners_agreement_renew", args=[agreement.pk]
+                )
+            if agreement.status in (AgreementStatus.ACTIVE, AgreementStatus.EXPIRED):
+                extra_context["terminate_url"] = reverse(
+                    "admin:partners_agreement_terminate", args=[agreement.pk]
+                )
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def save_formset(self, request, form, formset, change):
         # A commitment added under an agreement belongs to that agreement's partner.
@@ -180,9 +328,86 @@ class AgreementAdmin(GuardedHistoryAdmin):
             obj.delete()
         formset.save_m2m()
 
-    @admin.display(description=_("当前有效"), boolean=True)
-    def in_force(self, agreement):
-        return agreement.is_in_force()
+    @admin.display(description=_("当前状态"), ordering="state")
+    def state_display(self, agreement):
+        return agreement.get_state_display()
+
+    def _change_page(self, agreement):
+        return HttpResponseRedirect(reverse("admin:partners_agreement_change", args=[agreement.pk]))
+
+    def renew_view(self, request, object_id):
+        """POST only: renew in one step and open the draft successor."""
+        agreement = self.get_object(request, unquote(object_id))
+        if agreement is None:
+            raise Http404
+        if not self.has_change_permission(request, agreement) or not self.has_add_permission(
+            request
+        ):
+            raise PermissionDenied
+        if request.method != "POST":
+            return self._change_page(agreement)
+        try:
+            new = services.renew_agreement(agreement=agreement, by=request.user)
+        except ValidationError as error:
+            self.message_user(request, "；".join(error.messages), messages.ERROR)
+            return self._change_page(agreement)
+        self.log_addition(request, new, [{"added": {}}])
+        self.message_user(
+            request,
+            _gettext("已生成续签协议草稿，资源承诺已复制；请核对日期后签订。"),
+            messages.SUCCESS,
+        )
+        return self._change_page(new)
+
+    def terminate_view(self, request, object_id):
+        """Ask for the termination date and the reason, then terminate."""
+        agreement = self.get_object(request, unquote(object_id))
+        if agreement is None:
+            raise Http404
+        if not self.has_change_permission(request, agreement):
+            raise PermissionDenied
+        form = TerminateForm(request.POST or None, initial={"terminated_on": timezone.localdate()})
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.terminate_agreement(
+                    agreement=agreement,
+                    on=form.cleaned_data["terminated_on"],
+                    reason=form.cleaned_data["reason"],
+                    by=request.user,
+                )
+            except ValidationError as error:
+                add_service_error(form, error)
+            else:
+                self.log_change(request, agreement, _gettext("终止协议"))
+                self.message_user(request, _gettext("协议已终止。"), messages.SUCCESS)
+                return self._change_page(agreement)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _gettext("终止协议：%(title)s") % {"title": agreement.title},
+            "opts": self.model._meta,
+            "agreement": agreement,
+            "form": form,
+            "media": self.media + form.media,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/partners/agreement/terminate.html", context)
+
+    @admin.action(description=_("续签所选协议（生成草稿并复制资源承诺）"), permissions=("add",))
+    def renew_selected(self, request, queryset):
+        renewed, refused = 0, []
+        for agreement in queryset:
+            try:
+                new = services.renew_agreement(agreement=agreement.pk, by=request.user)
+            except ValidationError as error:
+                refused.append(f"{agreement.title}：{'；'.join(error.messages)}")
+            else:
+                self.log_addition(request, new, [{"added": {}}])
+                renewed += 1
+        self.message_user(
+            request, _gettext("已生成 %(count)d 份续签协议草稿。") % {"count": renewed}
+        )
+        for line in refused:
+            self.message_user(request, line, messages.ERROR)
 
 
 @admin.register(ResourceCommitment)
@@ -192,7 +417,7 @@ class ResourceCommitmentAdmin(GuardedHistoryAdmin):
         "partner",
         "agreement",
         "frequency",
-        "times_per_month",
+        "promise_display",
         "is_active",
         "activity_count",
     )
@@ -208,6 +433,10 @@ class ResourceCommitmentAdmin(GuardedHistoryAdmin):
     def activity_count(self, commitment):
         return commitment.activity_total
 
+    @admin.display(description=_("承诺"), ordering="promise")
+    def promise_display(self, commitment):
+        return commitment.get_promise_label()
+
 
 class FollowUpFilter(admin.SimpleListFilter):
     """Which open leads need following up: overdue, due today, due within a week, unplanned."""
@@ -218,6 +447,7 @@ class FollowUpFilter(admin.SimpleListFilter):
 
     def lookups(self, request, model_admin):
         return (
+            ("due", _("今天或已逾期")),
             ("overdue", _("已逾期")),
             ("today", _("今天跟进")),
             ("week", _("七天内跟进")),
@@ -228,6 +458,8 @@ class FollowUpFilter(admin.SimpleListFilter):
         today = timezone.localdate()
         open_leads = queryset.exclude(stage__in=self.CLOSED)
         match self.value():
+            case "due":
+                return queryset.follow_up_due(today)
             case "overdue":
                 return open_leads.filter(follow_up_on__lt=today)
             case "today":
@@ -274,6 +506,47 @@ class LeadAdminForm(forms.ModelForm):
         return cleaned
 
 
+class LeadNoteInline(admin.TabularInline):
+    """The lead's dated follow-up notes (who, when, what), stage changes included; a note
+    once written is not changed."""
+
+    model = LeadNote
+    fields = ("written_at", "written_by", "text", "stage_from", "stage_to")
+    readonly_fields = ("written_at", "written_by", "stage_from", "stage_to")
+    extra = 1
+    can_delete = False
+    verbose_name_plural = _("跟进记录")
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("written_by")
+
+
+class ConvertLeadForm(forms.Form):
+    partner = forms.ModelChoiceField(
+        label=_("关联已有共建单位"),
+        queryset=Partner.objects.order_by("name"),
+        required=False,
+        help_text=_("不选则按下面的名称新建共建单位。"),
+    )
+    partner_name = forms.CharField(label=_("新单位名称"), max_length=100, required=False)
+    category = forms.ChoiceField(
+        label=_("单位类别"), choices=Partner.Category.choices, initial=Partner.Category.OTHER
+    )
+    complex = forms.ModelChoiceField(label=_("小区"), queryset=None)
+    agreement_title = forms.CharField(
+        label=_("协议名称"), max_length=200, required=False, help_text=_("不填则自动命名。")
+    )
+
+    def __init__(self, *args, **kwargs):
+        from residents.models import Complex
+
+        super().__init__(*args, **kwargs)
+        self.fields["complex"].queryset = Complex.objects.order_by("name")
+
+
 @admin.register(Lead)
 class LeadAdmin(ServiceRefusalMixin, GuardedHistoryAdmin):
     """Leads by stage, with the next follow-up date; the overdue ones are flagged. The stage
@@ -311,6 +584,7 @@ class LeadAdmin(ServiceRefusalMixin, GuardedHistoryAdmin):
     ordering = (F("follow_up_on").asc(nulls_last=True), "-created_at")
     readonly_fields = ("created_at", "updated_at", "closed_at")
     actions = ("mark_dropped",)
+    inlines = (LeadNoteInline,)
     fieldsets = (
         (None, {"fields": ("organisation", "offer", "relationship", "contact", "offered_by")}),
         (
@@ -319,6 +593,79 @@ class LeadAdmin(ServiceRefusalMixin, GuardedHistoryAdmin):
         ),
         (_("时间"), {"fields": ("created_at", "updated_at", "closed_at")}),
     )
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/convert/",
+                self.admin_site.admin_view(self.convert_view),
+                name="partners_lead_convert",
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        lead = self.get_object(request, unquote(object_id))
+        extra_context = {**(extra_context or {})}
+        if (
+            lead is not None
+            and lead.stage not in CLOSED_LEAD_STAGES
+            and self.has_change_permission(request, lead)
+        ):
+            extra_context["convert_url"] = reverse("admin:partners_lead_convert", args=[lead.pk])
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not LeadNote:
+            return super().save_formset(request, form, formset, change)
+        for note in formset.save(commit=False):
+            if note.pk is None and note.text.strip():
+                services.add_lead_note(lead=form.instance, text=note.text, by=request.user)
+        return None
+
+    def convert_view(self, request, object_id):
+        """Convert in one step: partner (new or existing), draft agreement, lead signed."""
+        lead = self.get_object(request, unquote(object_id))
+        if lead is None:
+            raise Http404
+        if not self.has_change_permission(request, lead) or not request.user.has_perm(
+            "partners.add_agreement"
+        ):
+            raise PermissionDenied
+        form = ConvertLeadForm(request.POST or None, initial={"partner_name": lead.organisation})
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                agreement = services.convert_lead(
+                    lead=lead.pk,
+                    complex=data["complex"],
+                    partner=data["partner"],
+                    partner_name=data["partner_name"],
+                    category=data["category"],
+                    agreement_title=data["agreement_title"],
+                    by=request.user,
+                )
+            except ValidationError as error:
+                add_service_error(form, error)
+            else:
+                self.message_user(
+                    request,
+                    _gettext("线索已转为共建单位，并生成协议草稿；请补全协议后签订。"),
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(
+                    reverse("admin:partners_agreement_change", args=[agreement.pk])
+                )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _gettext("转为共建单位：%(name)s") % {"name": lead.organisation},
+            "opts": self.model._meta,
+            "object": lead,
+            "form": form,
+            "media": self.media + form.media,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/partners/lead/convert.html", context)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "assigned_to":

@@ -17,6 +17,7 @@ class LeadForm(LargeInputsMixin, forms.Form):
     offer = forms.CharField(
         label=_("可以为小区提供什么"),
         max_length=2000,
+        error_messages={"required": _("请写下这个单位可以为小区提供什么。")},
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("例如：共建微型救援站、开设大学生社会实践基地、进小区义诊。"),
     )

@@ -1,9 +1,11 @@
 """Partner organisations stationed at the service site, their agreements and commitments."""
 
+import datetime as dt
+
 from django.conf import settings
 from django.core.validators import FileExtensionValidator
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Case, Exists, F, OuterRef, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _, pgettext_lazy
 from simple_history.models import HistoricalRecords
@@ -26,14 +28,35 @@ def _prefixed(prefix: str, **lookups) -> Q:
     return Q(**{prefix + name: value for name, value in lookups.items()})
 
 
+#: An agreement in force whose term ends within this many days is "ending" (即将到期),
+#: on the admin list, the partner's page, the staff's digest and the monthly summary.
+ENDING_WINDOW_DAYS = 60
+
+
+class AgreementState(models.TextChoices):
+    """Where an agreement stands on a day, derived from its dates and what staff did
+    (signed, renewed, terminated): never set by hand."""
+
+    DRAFT = "draft", _("草拟中")
+    UPCOMING = "upcoming", _("待生效")
+    IN_FORCE = "in_force", _("生效中")
+    ENDING = "ending", _("即将到期")
+    EXPIRED = "expired", _("已到期")
+    RENEWED = "renewed", _("已续签")
+    TERMINATED = "terminated", _("已终止")
+
+
 class AgreementQuerySet(models.QuerySet):
     """The one definition of where an agreement stands, for every page and the summary.
 
-    Status is set by staff; dates say when. An agreement is **in force on a day** when it
-    was signed and not terminated (active, or since expired), has started by that day, and
-    has not ended before it; an active one without an end date runs until further notice.
-    `prefix` reaches agreements through a relation (`"agreements__"`), so that the same
-    condition works inside a conditional aggregate.
+    Staff record what was done (drafted, signed, terminated on a date for a reason, renewed
+    by a later agreement); dates say the rest. An agreement is **in force on a day** when it
+    was signed, has started by that day, has not ended before it (an agreement without an
+    end date runs until further notice), and — if terminated — its termination date is not
+    before that day (the termination date is its last day in force; a terminated agreement
+    whose date was never recorded is not in force). `prefix` reaches agreements through a
+    relation (`"agreements__"`), so that the same condition works inside a conditional
+    aggregate. `with_state(day)` annotates the derived `AgreementState` as `state`.
     """
 
     @staticmethod
@@ -41,6 +64,10 @@ class AgreementQuerySet(models.QuerySet):
         return _prefixed(prefix, starts_on__lte=day) & (
             _prefixed(prefix, status=AgreementStatus.ACTIVE, ends_on__isnull=True)
             | _prefixed(prefix, status__in=RAN_STATUSES, ends_on__gte=day)
+            | (
+                _prefixed(prefix, status=AgreementStatus.TERMINATED, terminated_on__gte=day)
+                & (_prefixed(prefix, ends_on__isnull=True) | _prefixed(prefix, ends_on__gte=day))
+            )
         )
 
     @staticmethod
@@ -52,6 +79,44 @@ class AgreementQuerySet(models.QuerySet):
     def ran_q(prefix: str = "") -> Q:
         """Signed and not terminated: it runs, or ran, its term."""
         return _prefixed(prefix, status__in=RAN_STATUSES)
+
+    @staticmethod
+    def renewed_exists(ref: str = "pk") -> Exists:
+        """A signed later agreement renews it (`Agreement.renews`)."""
+        return Exists(Agreement.objects.filter(renews=OuterRef(ref), status__in=SIGNED_STATUSES))
+
+    @classmethod
+    def ending_q(cls, first, last, *, renewed: str = "renewed") -> Q:
+        """Runs its term, ends between `first` and `last` (both included), and no signed
+        agreement renews it yet. Needs the `renewed` annotation (`renewed_exists`)."""
+        return Q(status__in=RAN_STATUSES, ends_on__gte=first, ends_on__lte=last, **{renewed: False})
+
+    @classmethod
+    def state_case(cls, day) -> Case:
+        """The derived `AgreementState` on `day`, as a database expression (needs the
+        `renewed` annotation)."""
+        window_end = day + dt.timedelta(days=ENDING_WINDOW_DAYS)
+        return Case(
+            When(status=AgreementStatus.DRAFT, then=Value(AgreementState.DRAFT)),
+            When(starts_on__gt=day, then=Value(AgreementState.UPCOMING)),
+            When(
+                cls.in_force_q(day) & cls.ending_q(day, window_end),
+                then=Value(AgreementState.ENDING),
+            ),
+            When(cls.in_force_q(day), then=Value(AgreementState.IN_FORCE)),
+            When(status=AgreementStatus.TERMINATED, then=Value(AgreementState.TERMINATED)),
+            When(renewed=True, then=Value(AgreementState.RENEWED)),
+            default=Value(AgreementState.EXPIRED),
+            output_field=models.CharField(),
+        )
+
+    def with_state(self, day=None):
+        """Annotate `renewed` and `state` (an `AgreementState` value) on `day` (today)."""
+        day = day or timezone.localdate()
+        return self.annotate(renewed=self.renewed_exists()).annotate(state=self.state_case(day))
+
+    def in_state(self, state: str, day=None):
+        return self.with_state(day).filter(state=state)
 
     def in_force(self, on=None):
         """Agreements in force on the day (today by default)."""
@@ -117,9 +182,13 @@ class Partner(models.Model):
 
 
 class AgreementStatus(models.TextChoices):
+    """What staff recorded (drafted, signed, terminated). Where the agreement stands on a
+    day is `AgreementState`, derived from this and the dates. "Expired" is kept for
+    agreements recorded as such before states were derived; it reads as signed."""
+
     DRAFT = "draft", _("草拟中")
-    ACTIVE = "active", _("生效中")
-    EXPIRED = "expired", _("已到期")
+    ACTIVE = "active", _("已签订")
+    EXPIRED = "expired", _("已签订（已到期）")
     TERMINATED = "terminated", _("已终止")
 
 
@@ -133,6 +202,7 @@ class Agreement(models.Model):
     """A site agreement (入驻协议 / 共建协议书) between a partner and a complex's service site."""
 
     Status = AgreementStatus
+    State = AgreementState
 
     # Protected: a partner who signed agreements is marked as no longer stationed
     # (is_active), not deleted, so that past months' figures stay as they were.
@@ -172,6 +242,10 @@ class Agreement(models.Model):
             ContentMatchesExtension(["pdf", "jpg", "png"]),
         ],
     )
+    terminated_on = models.DateField(
+        _("终止日期"), null=True, blank=True, help_text=_("协议有效的最后一天。")
+    )
+    termination_reason = models.TextField(_("终止原因"), blank=True)
     note = models.TextField(_("备注"), blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
@@ -197,6 +271,11 @@ class Agreement(models.Model):
                 name="agreement_signed_unless_draft",
                 violation_error_message=_("除草拟中的协议外，必须填写签订日期。"),
             ),
+            models.CheckConstraint(
+                condition=Q(terminated_on__isnull=True) | Q(status=AgreementStatus.TERMINATED),
+                name="agreement_termination_date_only_if_terminated",
+                violation_error_message=_("只有已终止的协议才有终止日期。"),
+            ),
         ]
 
     def __str__(self):
@@ -205,15 +284,86 @@ class Agreement(models.Model):
     def is_in_force(self, on=None) -> bool:
         """`Agreement.objects.in_force()`, for one agreement already in memory."""
         day = on or timezone.localdate()
-        if self.starts_on > day:
+        if self.starts_on > day or (self.ends_on is not None and self.ends_on < day):
             return False
+        if self.status == self.Status.TERMINATED:
+            return self.terminated_on is not None and self.terminated_on >= day
         if self.ends_on is None:
             return self.status == self.Status.ACTIVE
-        return self.status in RAN_STATUSES and self.ends_on >= day
+        return self.status in RAN_STATUSES
+
+    @property
+    def last_day(self) -> dt.date | None:
+        """The last day of its term by its dates: the end date, or the termination date if
+        earlier (None: until further notice)."""
+        days = [d for d in (self.ends_on, self.terminated_on) if d is not None]
+        return min(days) if days else None
+
+    def state_on(self, day=None) -> str:
+        """The derived `AgreementState` (`AgreementQuerySet.with_state`): the annotated
+        `state` when the agreement was read with it for today, else asked of the database."""
+        if day is None and getattr(self, "state", None) is not None:
+            return self.state
+        if self.pk is None:
+            return AgreementState.DRAFT
+        return (
+            Agreement.objects.with_state(day)
+            .filter(pk=self.pk)
+            .values_list("state", flat=True)
+            .first()
+        )
+
+    def get_state_display(self, day=None) -> str:
+        return str(AgreementState(self.state_on(day)).label)
+
+    def renewal_chain(self) -> list["Agreement"]:
+        """This agreement's line, oldest first: the ones it renews, itself, and the later
+        agreements renewing it (the first renewal of each, drafts included)."""
+        earlier, seen = [], {self.pk}
+        current = self
+        while current.renews_id and current.renews_id not in seen:
+            current = Agreement.objects.get(pk=current.renews_id)
+            seen.add(current.pk)
+            earlier.append(current)
+        later, current = [], self
+        while True:
+            nxt = (
+                Agreement.objects.filter(renews=current)
+                .exclude(pk__in=seen)
+                .order_by("starts_on", "pk")
+                .first()
+            )
+            if nxt is None:
+                break
+            seen.add(nxt.pk)
+            later.append(nxt)
+            current = nxt
+        return [*reversed(earlier), self, *later]
+
+
+class Promise(models.TextChoices):
+    """How a commitment (资源承诺) is measured: so many times a month or a year, once in the
+    agreement's term, or on request (answered when residents ask). Blank: not measured."""
+
+    MONTHLY = "monthly", _("每月")
+    YEARLY = "yearly", _("每年")
+    ONCE = "once", _("一次性")
+    ON_REQUEST = "on_request", _("按需提供")
+
+
+#: Promises counted in times (the others are one-off or on request).
+COUNTED_PROMISES = (Promise.MONTHLY, Promise.YEARLY)
 
 
 class ResourceCommitment(models.Model):
-    """What a partner commits to the residents (资源清单), e.g. "free yoga class twice a month"."""
+    """What a partner commits to the residents (资源清单), e.g. "free yoga class twice a month".
+
+    `promise` and `times` make it measurable: held activities linked to the commitment
+    (`Activity.commitment`) count as delivered over each agreement term; "on request" ones
+    count the needs answered.
+    """
+
+    Promise = Promise
 
     partner = models.ForeignKey(
         Partner, on_delete=models.CASCADE, related_name="commitments", verbose_name=_("共建单位")
@@ -231,8 +381,15 @@ class ResourceCommitment(models.Model):
     frequency = models.CharField(
         _("频次"), max_length=50, blank=True, help_text=_("例如：每月两次")
     )
-    times_per_month = models.PositiveSmallIntegerField(
-        _("每月次数"), null=True, blank=True, help_text=_("用于统计承诺完成情况，可不填。")
+    promise = models.CharField(
+        _("承诺方式"),
+        max_length=20,
+        choices=Promise.choices,
+        blank=True,
+        help_text=_("用于统计承诺完成情况；不填则不统计。"),
+    )
+    times = models.PositiveSmallIntegerField(
+        _("次数"), null=True, blank=True, help_text=_("每月或每年承诺的次数。")
     )
     is_active = models.BooleanField(_("有效"), default=True)
 
@@ -242,9 +399,65 @@ class ResourceCommitment(models.Model):
         verbose_name = _("资源承诺")
         verbose_name_plural = pgettext_lazy("plural", "资源承诺")
         ordering = ["partner__name", "title"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(promise="") | Q(promise__in=Promise.values),
+                name="commitment_promise_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(promise__in=COUNTED_PROMISES) | Q(times__gte=1),
+                name="commitment_counted_promise_has_times",
+                violation_error_message=_("每月或每年的承诺必须填写次数。"),
+            ),
+        ]
 
     def __str__(self):
         return self.title
+
+    @property
+    def is_measured(self) -> bool:
+        return bool(self.promise)
+
+    @property
+    def times_per_month(self) -> int | None:
+        """The times promised a month, for a monthly promise (None otherwise)."""
+        return self.times if self.promise == Promise.MONTHLY else None
+
+    @times_per_month.setter
+    def times_per_month(self, value: int | None) -> None:
+        if value:
+            self.promise, self.times = Promise.MONTHLY, value
+        elif self.promise == Promise.MONTHLY:
+            self.promise, self.times = "", None
+
+    def promised_in(self, first: dt.date, last: dt.date) -> int | None:
+        """Times promised over the days [first, last] (None when not counted in times:
+        unmeasured or on request). A monthly promise counts each calendar month the days
+        touch; a yearly one each started twelve months."""
+        if self.promise not in (*COUNTED_PROMISES, Promise.ONCE):
+            return None
+        if last < first:
+            return 0
+        months = (last.year - first.year) * 12 + last.month - first.month + 1
+        match self.promise:
+            case Promise.MONTHLY:
+                return (self.times or 0) * months
+            case Promise.YEARLY:
+                return (self.times or 0) * -(-months // 12)
+            case Promise.ONCE:
+                return 1
+        return None
+
+    def get_promise_label(self) -> str:
+        """ "每月 2 次", "一次性", "按需提供", or "未设定统计方式"."""
+        if self.promise in COUNTED_PROMISES:
+            return _("%(per)s %(times)s 次") % {
+                "per": self.get_promise_display(),
+                "times": self.times,
+            }
+        if self.promise:
+            return str(self.get_promise_display())
+        return str(_("未设定统计方式"))
 
 
 class LeadStage(models.TextChoices):
@@ -279,6 +492,11 @@ class LeadQuerySet(models.QuerySet):
     def recent_by(self, resident, since):
         """The resident's leads offered since `since` (for the per-resident limit)."""
         return self.filter(offered_by=resident, created_at__gte=since)
+
+    def follow_up_due(self, on=None):
+        """Open leads whose follow-up date is the day (today by default) or has passed."""
+        day = on or timezone.localdate()
+        return self.open_at().filter(follow_up_on__lte=day).order_by("follow_up_on", "pk")
 
 
 class Lead(models.Model):
@@ -359,3 +577,32 @@ class Lead(models.Model):
 
     def __str__(self):
         return self.organisation
+
+
+class LeadNote(models.Model):
+    """A dated note on a lead's follow-up (who, when, what); a change of stage is recorded
+    as one too (`stage_from` → `stage_to`), by `partners.services.move_lead`."""
+
+    lead = models.ForeignKey(
+        Lead, on_delete=models.CASCADE, related_name="notes", verbose_name=_("资源线索")
+    )
+    written_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("记录人"),
+    )
+    written_at = models.DateTimeField(_("记录时间"), default=timezone.now)
+    text = models.TextField(_("跟进内容"))
+    stage_from = models.CharField(_("原进展"), max_length=20, choices=LeadStage.choices, blank=True)
+    stage_to = models.CharField(_("新进展"), max_length=20, choices=LeadStage.choices, blank=True)
+
+    class Meta:
+        verbose_name = _("跟进记录")
+        verbose_name_plural = pgettext_lazy("plural", "跟进记录")
+        ordering = ["-written_at", "-pk"]
+
+    def __str__(self):
+        return self.text[:50]

@@ -12,11 +12,15 @@ from django.utils.translation import gettext_lazy as _
 from residents.models import Resident
 from residents.privacy import Eraser, MePage, ResidentData, Shortcut, iso, register
 
-from .models import Lead
+from .models import Lead, LeadNote
 
 
 def _my_leads(resident: Resident) -> list[Lead]:
-    return list(Lead.objects.filter(offered_by=resident).order_by("-created_at", "-pk"))
+    return list(
+        Lead.objects.filter(offered_by=resident)
+        .select_related("partner")
+        .order_by("-created_at", "-pk")
+    )
 
 
 def _export(resident: Resident, people: list[int]) -> list[dict]:
@@ -43,11 +47,15 @@ def _forget(eraser: Eraser) -> None:
             offered_by=None,
             **eraser.scrub(Lead, "organisation", "offer", "note"),
         )
+    LeadNote.objects.filter(lead_id__in=lead_ids).update(**eraser.scrub(LeadNote, "text"))
     eraser.scrub_log_entries(Lead, lead_ids)
 
 
 def _on_me(page: MePage) -> dict:
-    return {"leads": _my_leads(page.resident)}
+    leads = _my_leads(page.resident)
+    # The partners the resident brought in (credited to them: 招募令).
+    credited = [lead for lead in leads if lead.stage == Lead.Stage.SIGNED]
+    return {"leads": leads, "credited": credited}
 
 
 register(

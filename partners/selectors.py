@@ -19,9 +19,11 @@ def by_category(partners) -> list[tuple[str, str, list[Partner]]]:
 
 
 def agreement_in_force(partner: Partner, *, on=None) -> Agreement | None:
-    """The partner's agreement in force today (the latest started, if several)."""
+    """The partner's agreement in force today (the latest started, if several), with its
+    derived `state` (in force, or ending within 60 days)."""
     return (
         partner.agreements.in_force(on)
+        .with_state(on)
         .select_related("complex")
         .order_by("-starts_on", "-pk")
         .first()

@@ -7,12 +7,22 @@ import datetime as dt
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from residents.models import Resident
+from core.periods import add_months
+from residents.models import Notification, Resident
+from residents.services import notify
 
-from .models import CLOSED_LEAD_STAGES, Lead, Partner
+from .models import (
+    CLOSED_LEAD_STAGES,
+    Agreement,
+    Lead,
+    LeadNote,
+    Partner,
+    ResourceCommitment,
+)
 
 #: Leads one resident may offer in 24 hours: a real neighbour knows a few organisations;
 #: more is someone inflating the secretary's figures (staff can still add leads).
@@ -122,7 +132,104 @@ def move_lead(*, lead: Lead | int, stage: str, partner: Partner | None = None, b
         if by is not None and getattr(by, "is_authenticated", False):
             lead._history_user = by
         lead.save()
+        if stored_stage is not None and stored_stage != stage:
+            LeadNote.objects.create(
+                lead=lead,
+                written_by=_staff(by),
+                text=_("进展：%(from)s → %(to)s")
+                % {"from": Lead.Stage(stored_stage).label, "to": Lead.Stage(stage).label},
+                stage_from=stored_stage,
+                stage_to=stage,
+            )
         return lead
+
+
+def _staff(by):
+    return by if by is not None and getattr(by, "is_authenticated", False) else None
+
+
+def add_lead_note(*, lead: Lead | int, text: str, by=None) -> LeadNote:
+    """Staff write down what happened in a lead's follow-up (dated, signed)."""
+    with transaction.atomic():
+        pk = lead.pk if isinstance(lead, Lead) else lead
+        lead = Lead.objects.select_for_update().filter(pk=pk).first()
+        if lead is None:
+            raise ValidationError(_("找不到该线索。"), code="not_found")
+        note = LeadNote(lead=lead, written_by=_staff(by), text=(text or "").strip())
+        note.full_clean()
+        note.save()
+        return note
+
+
+def convert_lead(
+    *,
+    lead: Lead | int,
+    complex,
+    partner: Partner | None = None,
+    partner_name: str = "",
+    category: str = "",
+    agreement_title: str = "",
+    by=None,
+) -> Agreement:
+    """The lead became a partner: in one transaction, create the partner (or link an
+    existing one), a draft agreement with it for `complex`, close the lead as signed (via
+    `move_lead`), and tell the resident who offered it — they are credited with it on /me/
+    and in the monthly summary. Returns the draft agreement. Any failure writes nothing."""
+    with transaction.atomic():
+        pk = lead.pk if isinstance(lead, Lead) else lead
+        stored = Lead.objects.select_for_update().filter(pk=pk).first()
+        if stored is None:
+            raise ValidationError(_("找不到该线索。"), code="not_found")
+        if stored.stage in CLOSED_LEAD_STAGES:
+            raise ValidationError(
+                _("该线索已结束（%(stage)s），不能再转为共建单位。"),
+                code="closed",
+                params={"stage": stored.get_stage_display()},
+            )
+        if partner is None:
+            name = (partner_name or stored.organisation).strip()
+            if Partner.objects.filter(name=name).exists():
+                raise ValidationError(
+                    _("已有名为“%(name)s”的共建单位，请选择关联该单位。"),
+                    code="partner_exists",
+                    params={"name": name},
+                )
+            partner = Partner(
+                name=name,
+                category=category or Partner.Category.OTHER,
+                description=stored.offer,
+                contact_phone=stored.contact[:30],
+                joined_on=timezone.localdate(),
+            )
+            partner.full_clean()
+            if _staff(by):
+                partner._history_user = by
+            partner.save()
+        agreement = Agreement(
+            partner=partner,
+            complex=complex,
+            title=(agreement_title or "").strip()
+            or _("%(partner)s共建协议") % {"partner": partner.name},
+            status=Agreement.Status.DRAFT,
+            starts_on=timezone.localdate(),
+            note=_("由居民提供的资源线索转化而来。"),
+        )
+        agreement.full_clean()
+        if _staff(by):
+            agreement._history_user = by
+        agreement.save()
+        lead = move_lead(lead=stored.pk, stage=Lead.Stage.SIGNED, partner=partner, by=by)
+        if lead.offered_by_id:
+            notify(
+                resident=lead.offered_by_id,
+                kind=Notification.Kind.LEAD_CONVERTED,
+                title=_("感谢您！您提供的线索“%(organisation)s”已促成共建")
+                % {"organisation": lead.organisation},
+                body=_("%(partner)s将入驻社区，成为共建单位。") % {"partner": partner.name},
+                url=reverse("residents:me") + "#leads",
+                dedupe_key=f"lead:{lead.pk}:converted",
+            )
+        return agreement
 
 
 def partner_deletion_refusal(*, partner: Partner) -> ValidationError | None:
@@ -166,3 +273,129 @@ def delete_partner(*, partner: Partner) -> None:
                 code="protected",
                 params={"name": partner.name},
             ) from None
+
+
+# --- agreements ------------------------------------------------------------------------
+
+
+def _locked_agreement(agreement: Agreement | int) -> Agreement:
+    pk = agreement.pk if isinstance(agreement, Agreement) else agreement
+    locked = Agreement.objects.select_for_update().filter(pk=pk).first()
+    if locked is None:
+        raise ValidationError(_("找不到该协议。"), code="not_found")
+    return locked
+
+
+def _same_term(first: dt.date, last: dt.date, new_first: dt.date) -> dt.date:
+    """The last day of a term starting on `new_first` as long as [first, last]: in whole
+    months when the old term was (1 March – 28 February is a year), else in days."""
+    after = last + dt.timedelta(days=1)
+    if after.day == first.day and new_first.day == first.day:
+        months = (after.year - first.year) * 12 + after.month - first.month
+        year, month = add_months(new_first.year, new_first.month, months)
+        try:
+            return dt.date(year, month, new_first.day) - dt.timedelta(days=1)
+        except ValueError:
+            pass
+    return new_first + (last - first)
+
+
+def renewal_refusal(*, agreement: Agreement) -> ValidationError | None:
+    """Why `agreement` may not be renewed now (None if it may)."""
+    if agreement.status == Agreement.Status.DRAFT:
+        return ValidationError(_("草拟中的协议尚未签订，不能续签。"), code="draft")
+    if agreement.status == Agreement.Status.TERMINATED:
+        return ValidationError(_("已终止的协议不能续签。"), code="terminated")
+    if agreement.renewals.exists():
+        return ValidationError(
+            _("该协议已有续签协议，请在续签协议上继续办理。"), code="already_renewed"
+        )
+    return None
+
+
+def renew_agreement(*, agreement: Agreement | int, by=None) -> Agreement:
+    """Renew in one step: a draft successor (`renews` = this agreement) for the same partner
+    and complex, starting the day after this one ends (today if it has no end date) and
+    running as long, with copies of this agreement's active commitments. Staff then sign it.
+    """
+    with transaction.atomic():
+        old = _locked_agreement(agreement)
+        refusal = renewal_refusal(agreement=old)
+        if refusal is not None:
+            raise refusal
+        if old.ends_on is not None:
+            starts_on = old.ends_on + dt.timedelta(days=1)
+            ends_on = _same_term(old.starts_on, old.ends_on, starts_on)
+        else:
+            starts_on, ends_on = timezone.localdate(), None
+        new = Agreement(
+            partner=old.partner,
+            complex=old.complex,
+            title=old.title,
+            status=Agreement.Status.DRAFT,
+            starts_on=starts_on,
+            ends_on=ends_on,
+            renews=old,
+            note=_("续签自“%(title)s”（%(starts)s 起）。")
+            % {"title": old.title, "starts": old.starts_on.isoformat()},
+        )
+        new.full_clean()
+        if by is not None and getattr(by, "is_authenticated", False):
+            new._history_user = by
+        new.save()
+        for commitment in old.commitments.filter(is_active=True).order_by("pk"):
+            copy = ResourceCommitment(
+                partner=old.partner,
+                agreement=new,
+                title=commitment.title,
+                description=commitment.description,
+                frequency=commitment.frequency,
+                promise=commitment.promise,
+                times=commitment.times,
+            )
+            copy.full_clean()
+            copy.save()
+        return new
+
+
+def termination_refusal(
+    *, agreement: Agreement, on: dt.date | None, reason: str
+) -> ValidationError | None:
+    """Why `agreement` may not be terminated on `on` for `reason` (None if it may)."""
+    if agreement.status == Agreement.Status.DRAFT:
+        return ValidationError(
+            _("草拟中的协议尚未签订，无需终止；如不再需要请直接删除。"), code="draft"
+        )
+    if agreement.status == Agreement.Status.TERMINATED:
+        return ValidationError(_("该协议已终止。"), code="already_terminated")
+    if not (reason or "").strip():
+        return ValidationError(_("请填写终止原因。"), code="reason_required")
+    if on is None:
+        return ValidationError(_("请填写终止日期。"), code="date_required")
+    if agreement.ends_on is not None and on > agreement.ends_on:
+        return ValidationError(
+            _("终止日期不能晚于协议的到期日期（%(ends)s）。"),
+            code="after_end",
+            params={"ends": agreement.ends_on.isoformat()},
+        )
+    return None
+
+
+def terminate_agreement(
+    *, agreement: Agreement | int, on: dt.date, reason: str, by=None
+) -> Agreement:
+    """End a signed agreement early: `on` is its last day in force; the reason is kept."""
+    with transaction.atomic():
+        agreement = _locked_agreement(agreement)
+        refusal = termination_refusal(agreement=agreement, on=on, reason=reason)
+        if refusal is not None:
+            raise refusal
+        agreement.status = Agreement.Status.TERMINATED
+        agreement.terminated_on = on
+        agreement.termination_reason = reason.strip()
+        agreement.full_clean()
+        if by is not None and getattr(by, "is_authenticated", False):
+            agreement._history_user = by
+        agreement._change_reason = _("终止协议")
+        agreement.save()
+        return agreement

@@ -116,12 +116,14 @@ class NewPasswordFields(forms.Form):
 
     password1 = forms.CharField(
         label=_("设置密码"),
+        error_messages={"required": _("请设置密码。")},
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         help_text=_("至少8位，不要只用数字，也不要用手机号码。"),
     )
     password2 = forms.CharField(
         label=_("再次输入密码"),
+        error_messages={"required": _("请再次输入密码。")},
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
@@ -237,8 +239,13 @@ class PhoneAuthenticationForm(LargeInputsMixin, AuthenticationForm):
         super().__init__(request, *args, **kwargs)
         self.fields["username"].label = gettext("手机号码")
         self.fields["username"].help_text = gettext("工作人员请填写登录名。")
-        self.fields["username"].widget.attrs["autocomplete"] = "username"
+        self.fields["username"].widget.attrs.update(
+            # The digits keyboard on a phone; staff log in with a name at /admin/login/.
+            {"autocomplete": "username", "inputmode": "numeric"}
+        )
+        self.fields["username"].error_messages["required"] = gettext("请填写手机号码。")
         self.fields["password"].label = gettext("密码")
+        self.fields["password"].error_messages["required"] = gettext("请填写密码。")
 
     def clean_username(self):
         username = self.cleaned_data.get("username", "")

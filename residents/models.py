@@ -109,8 +109,14 @@ class Household(models.Model):
         ]
 
     def __str__(self):
-        unit = _("%(unit)s单元") % {"unit": self.unit} if self.unit else ""
-        return f"{self.building.number}{unit}{self.room}"
+        # One sentence per language: "2号楼1单元702" reads "2号楼 Unit 1, Room 702" in English.
+        if self.unit:
+            return _("%(building)s%(unit)s单元%(room)s") % {
+                "building": self.building.number,
+                "unit": self.unit,
+                "room": self.room,
+            }
+        return _("%(building)s%(room)s") % {"building": self.building.number, "room": self.room}
 
 
 class ResidentQuerySet(models.QuerySet):
@@ -243,3 +249,90 @@ class Resident(models.Model):
     @property
     def is_anonymised(self) -> bool:
         return self.anonymised_at is not None
+
+
+class NotificationKind(models.TextChoices):
+    PROMOTED = "promoted", _("候补转正")
+    ACTIVITY_CHANGED = "activity_changed", _("活动变更")
+    ACTIVITY_CANCELLED = "activity_cancelled", _("活动取消")
+    REMINDER = "reminder", _("活动提醒")
+    NEED_ANSWERED = "need_answered", _("需求答复")
+    LEAD_CONVERTED = "lead_converted", _("线索签约")
+    WORKS = "works", _("楼栋施工")
+
+
+class NotificationQuerySet(models.QuerySet):
+    def unread(self):
+        return self.filter(read_at__isnull=True)
+
+
+class Notification(models.Model):
+    """A message in a resident's inbox on /me/ (also e-mailed or texted when they can be
+    reached). Written only through `residents.services.notify`, which the apps above call;
+    `dedupe_key` makes sending twice impossible (one row per resident and key)."""
+
+    Kind = NotificationKind
+
+    resident = models.ForeignKey(
+        Resident,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        verbose_name=_("居民"),
+    )
+    kind = models.CharField(_("类型"), max_length=30, choices=Kind.choices)
+    title = models.CharField(_("标题"), max_length=200)
+    body = models.TextField(_("内容"), blank=True)
+    url = models.CharField(_("链接"), max_length=300, blank=True)
+    dedupe_key = models.CharField(
+        _("去重键"),
+        max_length=200,
+        blank=True,
+        help_text=_("同一居民同一去重键只通知一次，例如“reminder:活动编号:日期”。"),
+    )
+    created_at = models.DateTimeField(_("通知时间"), default=timezone.now)
+    read_at = models.DateTimeField(_("阅读时间"), null=True, blank=True)
+    emailed_at = models.DateTimeField(_("邮件发送时间"), null=True, blank=True)
+    texted_at = models.DateTimeField(_("短信发送时间"), null=True, blank=True)
+
+    objects = NotificationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("居民通知")
+        verbose_name_plural = pgettext_lazy("plural", "居民通知")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["resident", "dedupe_key"],
+                condition=~Q(dedupe_key=""),
+                name="notification_once_per_key",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=NotificationKind.values), name="notification_kind_valid"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["resident"],
+                condition=Q(read_at__isnull=True),
+                name="notification_unread_idx",
+            )
+        ]
+
+    def __str__(self):
+        return self.title
+
+
+class StaffNotice(models.Model):
+    """A staff digest or notice already sent (by `send_reminders`): one row per key, so that
+    a second run, or a second server running at the same time, sends nothing twice."""
+
+    key = models.CharField(_("键"), max_length=200, unique=True)
+    sent_at = models.DateTimeField(_("发送时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("工作人员提醒")
+        verbose_name_plural = pgettext_lazy("plural", "工作人员提醒")
+        ordering = ["-sent_at"]
+
+    def __str__(self):
+        return self.key

@@ -285,6 +285,57 @@ def _household_on_me(page: MePage) -> dict:
     return {"household": page.resident.household, "members": members}
 
 
+# --- inbox --------------------------------------------------------------------------
+
+#: Messages shown on /me/ (the download has all of them).
+INBOX_SHOWN = 20
+
+
+def _export_inbox(resident: Resident, people: list[int]) -> list[dict]:
+    from .models import Notification
+
+    return [
+        {
+            "kind": n.kind,
+            "title": n.title,
+            "body": n.body,
+            "sent_at": iso(n.created_at),
+            "read_at": iso(n.read_at) if n.read_at else None,
+        }
+        for n in Notification.objects.filter(resident=resident).order_by("-created_at", "-pk")
+    ]
+
+
+def _forget_inbox(eraser: Eraser) -> None:
+    from .models import Notification
+
+    Notification.objects.filter(resident=eraser.resident).delete()
+
+
+def _inbox_on_me(page: MePage) -> dict:
+    """The latest messages; those unread until now are shown as new, and now read."""
+    from .models import Notification
+
+    messages_ = list(Notification.objects.filter(resident=page.resident)[:INBOX_SHOWN])
+    unread = [n.pk for n in messages_ if n.read_at is None]
+    if unread:
+        Notification.objects.filter(pk__in=unread).update(read_at=timezone.now())
+    for n in messages_:
+        n.is_new = n.pk in unread
+    return {"inbox": messages_, "inbox_new": len(unread)}
+
+
+register(
+    ResidentData(
+        key="inbox",
+        models=("residents.Notification",),
+        export=_export_inbox,
+        forget=_forget_inbox,
+        me_template="residents/includes/me_inbox.html",
+        me_context=_inbox_on_me,
+        order=5,
+    )
+)
 register(
     ResidentData(
         key="profile",

@@ -14,6 +14,8 @@ from django.utils.encoding import force_str
 from django.utils.translation import gettext as _, gettext_lazy
 from import_export import resources, widgets
 from import_export.fields import Field
+from import_export.resources import Diff
+from import_export.results import Result
 
 from .models import Building, Household, Resident
 
@@ -136,14 +138,79 @@ class BuildingWidget(widgets.Widget):
         return value.number if value else ""
 
 
+#: Rows above the first row of data in a spreadsheet (the header): Excel numbers the first
+#: row of data 2, and so does every message about a row.
+HEADER_ROWS = 1
+
+
+class ExcelNumberedResult(Result):
+    """An import's result whose rows are numbered as Excel numbers them (header = row 1)."""
+
+    def append_error_row(self, number, row, errors):
+        super().append_error_row(number + HEADER_ROWS, row, errors)
+
+    def append_invalid_row(self, number, row, validation_error):
+        super().append_invalid_row(number + HEADER_ROWS, row, validation_error)
+
+    def row_errors(self):
+        return [(row.number, row.errors) for row in self.error_rows]
+
+
+class FullDiff(Diff):
+    """The import preview's values read as the export writes them (with the resource's
+    `dehydrate_…` methods), so that computed columns such as a resident's address are
+    shown too, not left blank."""
+
+    def __init__(self, resource, instance, new):
+        super().__init__(resource, instance, new)
+        self.left = self._values(resource, instance)
+
+    def compare_with(self, resource, instance):
+        self.right = self._values(resource, instance)
+
+    @staticmethod
+    def _values(resource, instance):
+        fields = resource.get_import_fields()
+        if instance is None:
+            return ["" for _field in fields]
+        return [resource.export_field(field, instance) for field in fields]
+
+
 class GongjianResource(resources.ModelResource):
     """Shared behaviour: model validation on every row, errors labelled with the column
-    header, and an import that writes nothing when any row is refused."""
+    header, rows numbered as in Excel, the preview showing every column, and an import
+    that writes nothing when any row is refused.
+
+    `example_row` (header → value) is the example line of the downloadable template."""
+
+    example_row: dict[str, object] = {}
 
     def import_data(self, dataset, *args, rollback_on_validation_errors=True, **kwargs):
         return super().import_data(
             dataset, *args, rollback_on_validation_errors=rollback_on_validation_errors, **kwargs
         )
+
+    @classmethod
+    def get_result_class(cls):
+        return ExcelNumberedResult
+
+    @classmethod
+    def get_diff_class(cls):
+        return FullDiff
+
+    def import_row(self, row, instance_loader, **kwargs):
+        if kwargs.get("row_number") is not None:
+            kwargs["row_number"] += HEADER_ROWS
+        return super().import_row(row, instance_loader, **kwargs)
+
+    def template_headers(self) -> list[str]:
+        """The columns of the import template, in order: those imported, and read-only
+        ones the import still reads (named in `example_row`, e.g. 小区)."""
+        return [
+            str(field.column_name)
+            for field in self.get_import_fields()
+            if not field.readonly or field.column_name in self.example_row
+        ]
 
     def get_instance(self, instance_loader, row):
         # An unreadable key column (e.g. an unknown building) is reported by
@@ -221,6 +288,8 @@ class HouseholdResource(GongjianResource):
     )
     note = Field(attribute="note", column_name=NOTE, widget=TextWidget())
 
+    example_row = {COMPLEX: "", BUILDING: "3号楼", UNIT: "2", ROOM: "302", SIZE: 3, NOTE: ""}
+
     class Meta:
         model = Household
         fields = ("complex", "building", "unit", "room", "size", "note")
@@ -228,7 +297,8 @@ class HouseholdResource(GongjianResource):
         clean_model_instances = True
 
     def dehydrate_complex(self, household: Household) -> str:
-        return household.building.complex.name
+        # Blank for a row not yet read (the import preview's "before").
+        return household.building.complex.name if household.building_id else ""
 
     def filter_export(self, queryset, **kwargs):
         return queryset.select_related("building__complex")
@@ -259,6 +329,17 @@ class ResidentResource(GongjianResource):
     is_party_member = Field(
         attribute="is_party_member", column_name=PARTY_MEMBER, widget=YesNoWidget()
     )
+
+    example_row = {
+        NAME: "王秀英",
+        PHONE: "13900000001",
+        COMPLEX: "",
+        BUILDING: "3号楼",
+        UNIT: "2",
+        ROOM: "302",
+        BIRTH_YEAR: 1956,
+        PARTY_MEMBER: "否",
+    }
 
     class Meta:
         model = Resident

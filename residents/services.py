@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from . import privacy
-from .models import Building, Household, Resident
+from .models import Building, Household, Notification, Resident
 from .privacy import ANONYMISED_NAME
 
 User = get_user_model()
@@ -421,3 +421,98 @@ def reset_login(*, resident: Resident) -> Resident:
         # A resident who forgot their password has often locked themselves out trying.
         reset_lockouts(username=resident.phone)
         return resident
+
+
+# --- notifications ------------------------------------------------------------------------
+
+
+def notify(
+    *,
+    resident: Resident | int,
+    kind: str,
+    title: str,
+    body: str = "",
+    url: str = "",
+    dedupe_key: str = "",
+    deliver: bool = True,
+) -> Notification | None:
+    """Put a message in the resident's inbox (/me/), and once the transaction commits
+    e-mail it when they gave an address, else text it to their phone (`residents.sms`). The apps above call this; it knows nothing of them.
+
+    With a `dedupe_key`, the resident is told once per key, whatever the number of calls,
+    runs or servers: the database's unique (resident, key) refuses the second row, and the
+    refused caller sends nothing. Returns the new notification, or None when it was already
+    sent or the resident has no login or deleted their data. `deliver=False` only puts it
+    in the inbox (the caller e-mails it its own way).
+    """
+    resident_id = getattr(resident, "pk", resident)
+    with transaction.atomic():
+        target = (
+            Resident.objects.filter(pk=resident_id, anonymised_at__isnull=True, user__isnull=False)
+            .only("pk", "email", "phone")
+            .first()
+        )
+        if target is None:
+            return None
+        notification = Notification(
+            resident=target,
+            kind=kind,
+            title=title[:200],
+            body=body,
+            url=url[:300],
+            dedupe_key=dedupe_key[:200],
+        )
+        notification.full_clean(validate_constraints=False)
+        try:
+            with transaction.atomic():
+                notification.save()
+        except IntegrityError:
+            return None
+        if deliver:
+            transaction.on_commit(lambda: _deliver(notification.pk))
+        return notification
+
+
+def _deliver(notification_id: int) -> None:
+    """E-mail / text a new notification; a failure is logged, never raised."""
+    import logging
+
+    from django.core.mail import send_mail
+
+    from . import sms
+
+    notification = (
+        Notification.objects.select_related("resident").filter(pk=notification_id).first()
+    )
+    if notification is None:
+        return
+    resident = notification.resident
+    updates = {}
+    if resident.email:
+        try:
+            send_mail(
+                notification.title,
+                f"{notification.title}\n\n{notification.body}".strip(),
+                None,
+                [resident.email],
+            )
+        except Exception:  # noqa: BLE001
+            logging.getLogger(__name__).exception(
+                "Could not e-mail notification %s", notification_id
+            )
+        else:
+            updates["emailed_at"] = timezone.now()
+    elif resident.phone and sms.send_text(
+        resident.phone, f"{notification.title} {notification.body}"[:300]
+    ):
+        updates["texted_at"] = timezone.now()
+    if updates:
+        Notification.objects.filter(pk=notification_id).update(**updates)
+
+
+def mark_notifications_read(*, resident: Resident, ids: list[int] | None = None) -> int:
+    """Mark the resident's notifications read (all unread ones, or these)."""
+    rows = Notification.objects.unread().filter(resident=resident)
+    if ids is not None:
+        rows = rows.filter(pk__in=ids)
+    return rows.update(read_at=timezone.now())

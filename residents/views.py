@@ -34,6 +34,7 @@ from django.views.generic import FormView
 from core.forms import add_service_error
 from core.http import client_ip, safe_next
 from core.masking import mask_phone
+from core.roles import display_name, is_secretary
 from core.throttle import Throttle
 
 from . import privacy, selectors, services
@@ -209,11 +210,30 @@ class ActivateView(LoggedOutOnlyMixin, FormView):
 
 
 class ResidentLoginView(LoginView):
-    """Django's login view; residents log in with their phone number."""
+    """Django's login view; residents log in with their phone number.
+
+    Without `next`, residents land on /me/, the party secretary on the monthly summary and
+    other staff on the back office's index (their "today's work"); back-office users are
+    greeted by name."""
 
     template_name = "residents/login.html"
     authentication_form = PhoneAuthenticationForm
     redirect_authenticated_user = True
+
+    def get_default_redirect_url(self):
+        user = self.request.user
+        if is_secretary(user):
+            return reverse("summary:current")
+        if user.is_authenticated and user.is_staff:
+            return reverse("admin:index")
+        return super().get_default_redirect_url()
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        user = form.get_user()
+        if user.is_staff:
+            messages.success(self.request, _("您好，%(name)s。") % {"name": display_name(user)})
+        return response
 
 
 class ResidentPasswordChangeView(PasswordChangeView):

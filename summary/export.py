@@ -299,3 +299,96 @@ def workbook_bytes(s: MonthlySummary) -> bytes:
     buffer = io.BytesIO()
     build_workbook(s).save(buffer)
     return buffer.getvalue()
+
+
+# --- the partner scorecard (annual review) -------------------------------------------------
+
+
+def scorecard_filenames(card) -> tuple[str, str]:
+    return (
+        f"scorecard-{card.year:04d}-partner-{card.partner.pk}.xlsx",
+        _("%(partner)s%(year)s年度共建评议.xlsx")
+        % {"partner": card.partner.name, "year": card.year},
+    )
+
+
+def scorecard_workbook_bytes(card) -> bytes:
+    """The scorecard as an Excel workbook: 概况, 逐月活动, 资源承诺, 居民评价, 协议与线索."""
+    line = card.line
+    wb = Workbook()
+    ws = wb.active
+    ws.title = _("概况")
+    ws.cell(row=1, column=1, value=f"{card.partner.name} {card.year}").font = _TITLE
+    rows = [
+        (_("举办活动（场）"), line.activities, COUNT),
+        (_("服务居民（人）"), line.residents, COUNT),
+        (_("服务家庭（户）"), line.households, COUNT),
+        (_("出席率"), line.attendance_rate, PERCENT),
+        (_("平均评分"), line.rating_avg, RATING),
+        (_("评价条数"), line.ratings, COUNT),
+        (_("资源承诺达标（项）"), line.commitments_met, COUNT),
+        (_("资源承诺应兑现（项）"), line.commitments_counted, COUNT),
+        (_("解决居民需求（件）"), line.needs, COUNT),
+        (_("由居民线索促成"), line.leads, COUNT),
+    ]
+    _header(ws, 3, [_("指标"), _("数值")])
+    for row, (label, value, kind) in enumerate(rows, start=4):
+        ws.cell(row=row, column=1, value=str(label))
+        cell = ws.cell(row=row, column=2, value=value)
+        cell.number_format = _FORMATS[kind]
+    _widths(ws, [24, 14])
+
+    ws = wb.create_sheet(_("逐月活动"))
+    _header(ws, 1, [_("月份"), _("举办活动（场）")])
+    for month, count in enumerate(line.by_month, start=1):
+        ws.cell(row=month + 1, column=1, value=f"{card.year}-{month:02d}")
+        ws.cell(row=month + 1, column=2, value=count)
+    _widths(ws, [12, 16])
+
+    ws = wb.create_sheet(_("资源承诺"))
+    _header(ws, 1, [_("协议"), _("资源内容"), _("承诺"), _("应兑现"), _("已举办"), _("已解决需求")])
+    row = 2
+    for term in card.terms:
+        for r in term.rows:
+            values = [
+                term.agreement.title if term.agreement else "",
+                r.commitment.title,
+                r.commitment.get_promise_label(),
+                r.promised,
+                r.delivered,
+                r.needs_answered,
+            ]
+            for col, value in enumerate(values, start=1):
+                ws.cell(row=row, column=col, value=value)
+            row += 1
+    _widths(ws, [28, 28, 16, 10, 10, 12])
+
+    ws = wb.create_sheet(_("居民评价"))
+    _header(ws, 1, [_("日期"), _("活动"), _("评分"), _("评价"), _("居民")])
+    for row, q in enumerate(card.quotes, start=2):
+        for col, value in enumerate([q.day, q.activity, q.rating, q.comment, q.resident], 1):
+            ws.cell(row=row, column=col, value=value)
+    _widths(ws, [12, 28, 8, 50, 10])
+
+    ws = wb.create_sheet(_("协议与线索"))
+    _header(ws, 1, [_("协议"), _("生效日期"), _("到期日期"), _("当前状态")])
+    row = 2
+    for a in card.agreements:
+        for col, value in enumerate(
+            [a.title, a.starts_on, a.last_day, a.get_state_display()], start=1
+        ):
+            ws.cell(row=row, column=col, value=value)
+        row += 1
+    row += 1
+    _header(ws, row, [_("线索"), _("提交时间"), _("进展")])
+    for lead in card.lead_list:
+        row += 1
+        for col, value in enumerate(
+            [lead.organisation, _local(lead.created_at), lead.get_stage_display()], start=1
+        ):
+            ws.cell(row=row, column=col, value=str(value) if col == 3 else value)
+    _widths(ws, [30, 14, 14, 12])
+
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()

@@ -26,13 +26,14 @@ How each figure is counted (the page's footnotes say the same in Chinese):
   **Household coverage**: households reached ÷ the total `household_count` of the
   complexes (1,149 for 铁建丽苑小区).
 - **Party members taking part**: distinct party members among the residents reached.
-- **Partners with an agreement in force**: distinct partners holding an agreement that is
-  active (or has since expired) on the month's last day (today for the current month).
-  Terminated agreements are left out: their termination date is not recorded.
+- **Partners with an agreement in force**: distinct partners holding an agreement in force
+  on the month's last day (today for the current month): `Agreement.objects.in_force()`;
+  a terminated agreement is in force up to its termination date.
 - **Agreements signed**: signed in the month. **Expired**: end date in the month.
-  **Expiring**: end date in the month or in the 30 days after it, and not yet renewed by an
-  agreement in force.
-- **Leads**: received = offered in the month; converted = signed, closed in the month; in
+  **Expiring**: end date in the month or in the 60 days after it (the agreements' own
+  "ending" window), and not yet renewed by a signed agreement.
+- **Leads**: received = offered in the month; converted = signed, closed in the month;
+  residents credited = distinct residents who offered a lead converted in the month; in
   follow-up = offered before the month's end and not closed by then.
 - **Needs**: received = reported in the month; resolved = resolved in the month; in
   progress = accepted or in a project at the month's end; pending = not yet looked at.
@@ -97,6 +98,7 @@ from core.periods import (
     short_month_label,
 )
 from partners.models import (
+    ENDING_WINDOW_DAYS,
     RAN_STATUSES,
     SIGNED_STATUSES,
     Agreement,
@@ -108,8 +110,9 @@ from partners.models import (
 )
 from residents.models import Complex, Resident
 
-#: An agreement ending within this many days after the month's end is "expiring".
-EXPIRING_WINDOW_DAYS = 30
+#: An agreement ending within this many days after the month's end is "expiring": the
+#: agreements' own window (`partners.models.ENDING_WINDOW_DAYS`, 即将到期).
+EXPIRING_WINDOW_DAYS = ENDING_WINDOW_DAYS
 #: Months in the trend charts, the month itself included.
 TREND_MONTHS = 12
 #: Published quotes shown with the rating.
@@ -385,6 +388,7 @@ HEADLINE_GROUPS = (
         (
             ("leads_received", _("收到资源线索")),
             ("leads_converted", _("线索签约")),
+            ("leads_credited", _("促成签约的居民（人）")),
             ("leads_open", _("跟进中的线索")),
             ("needs_received", _("收到居民需求")),
             ("needs_in_progress", _("办理中的需求")),
@@ -446,6 +450,7 @@ class MonthlySummary:
     # leads and needs
     leads_received: Figure
     leads_converted: Figure
+    leads_credited: Figure
     leads_open: Figure
     needs_received: Figure
     needs_in_progress: Figure
@@ -786,13 +791,15 @@ def _partners(start, end, ref_day, now, activities: tuple[ActivityRow, ...]):
             stats["ratings"] += a.ratings
     commitments = defaultdict(list)
     for c in (
-        ResourceCommitment.objects.filter(is_active=True, times_per_month__gt=0)
+        ResourceCommitment.objects.filter(
+            is_active=True, promise=ResourceCommitment.Promise.MONTHLY, times__gt=0
+        )
         .annotate(held=Count("activities", filter=held_q(start, end, now, "activities__")))
-        .values("partner_id", "title", "times_per_month", "held")
+        .values("partner_id", "title", "times", "held")
         .order_by("partner_id", "title", "pk")
     ):
         commitments[c["partner_id"]].append(
-            CommitmentRow(title=c["title"], held=c["held"], times_per_month=c["times_per_month"])
+            CommitmentRow(title=c["title"], held=c["held"], times_per_month=c["times"])
         )
     in_force = Agreement.objects.filter(_in_force_q(ref_day), partner=OuterRef("pk"))
     partners = (
@@ -941,15 +948,13 @@ def _monthly_summary(*, year: int, month: int, now: dt.datetime | None) -> Month
         prev=Count("created_at", filter=last("created_at")),
     )
 
-    renewed = Exists(Agreement.objects.filter(renews=OuterRef("pk"), status__in=RAN_STATUSES))
+    renewed = AgreementQuerySet.renewed_exists()
 
     def expiring(first, last_):
-        return Q(
-            status__in=RAN_STATUSES,
-            ends_on__gte=first,
-            ends_on__lte=last_ + dt.timedelta(days=EXPIRING_WINDOW_DAYS),
-            renewed=False,
-        )
+        # Signed by the month's end: as the month stood then.
+        return AgreementQuerySet.ending_q(
+            first, last_ + dt.timedelta(days=EXPIRING_WINDOW_DAYS)
+        ) & Q(signed_on__lte=last_)
 
     agreements = Agreement.objects.annotate(renewed=renewed).aggregate(
         partners=Count("partner", distinct=True, filter=_in_force_q(ref_day)),
@@ -989,6 +994,9 @@ def _monthly_summary(*, year: int, month: int, now: dt.datetime | None) -> Month
         received_prev=Count("pk", filter=last("created_at")),
         converted=Count("pk", filter=signed & this("closed_at")),
         converted_prev=Count("pk", filter=signed & last("closed_at")),
+        # The residents credited with a lead that became a partner (招募令).
+        credited=Count("offered_by", distinct=True, filter=signed & this("closed_at")),
+        credited_prev=Count("offered_by", distinct=True, filter=signed & last("closed_at")),
         open=Count("pk", filter=LeadQuerySet.open_q(end)),
         open_prev=Count("pk", filter=LeadQuerySet.open_q(start)),
     )
@@ -1085,6 +1093,7 @@ def _monthly_summary(*, year: int, month: int, now: dt.datetime | None) -> Month
         projects_done_total=project_counts["done_total"],
         leads_received=Figure(leads["received"], leads["received_prev"]),
         leads_converted=Figure(leads["converted"], leads["converted_prev"]),
+        leads_credited=Figure(leads["credited"], leads["credited_prev"]),
         leads_open=Figure(leads["open"], leads["open_prev"]),
         needs_received=Figure(needs["received"], needs["received_prev"]),
         needs_in_progress=Figure(needs["in_progress"], needs["in_progress_prev"]),

@@ -40,4 +40,11 @@ urlpatterns = [
     path("<summary_yyyy:year>/", views.year, name="year"),
     path("<summary_yyyy:year>/<summary_mm:month>/", views.month, name="month"),
     path("<summary_yyyy:year>/<summary_mm:month>/export.xlsx", views.export, name="export"),
+    path("<summary_yyyy:year>/partners/", views.scorecards, name="scorecards"),
+    path("<summary_yyyy:year>/partners/<int:pk>/", views.scorecard, name="scorecard"),
+    path(
+        "<summary_yyyy:year>/partners/<int:pk>/export.xlsx",
+        views.scorecard_export,
+        name="scorecard_export",
+    ),
 ]

@@ -12,7 +12,7 @@ from urllib.parse import quote
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,9 +20,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from core.periods import add_months, month_label
-from core.roles import SECRETARY_GROUP, STAFF_GROUP
+from core.roles import reads_summary
+from partners.models import Partner
 
-from . import export as summary_export
+from . import export as summary_export, scorecard as partner_scorecards
 from .report import monthly_summary, year_summary
 
 #: The first year the month picker offers and the URLs accept.
@@ -33,11 +34,7 @@ _MONTH_INPUT = re.compile(r"^\s*(\d{4})-(\d{1,2})\s*$")
 
 def can_read_summary(user) -> bool:
     """The secretary, staff and superusers read the summary; residents do not."""
-    if not user.is_authenticated or not user.is_active:
-        return False
-    if user.is_superuser:
-        return True
-    return user.groups.filter(name__in=[STAFF_GROUP, SECRETARY_GROUP]).exists()
+    return reads_summary(user)
 
 
 def summary_access(view):
@@ -161,6 +158,97 @@ def export(request, year, month):
         summary_export.workbook_bytes(s), content_type=summary_export.CONTENT_TYPE
     )
     ascii_name, full_name = summary_export.filenames(s)
+    response["Content-Disposition"] = (
+        f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(full_name)}"
+    )
+    return response
+
+
+# --- the partner scorecard (annual review) ---------------------------------------------
+
+
+def _check_year(request, year):
+    if year < FIRST_YEAR:
+        return _unavailable(request, year=year)
+    if year > timezone.localdate().year:
+        return _unavailable(request, year=year, future=True)
+    return None
+
+
+@summary_access
+def scorecards(request, year):
+    """/summary/2026/partners/: every partner's line for the annual review, sortable
+    (?sort=activities&dir=desc)."""
+    refused = _check_year(request, year)
+    if refused:
+        return refused
+    sort = request.GET.get("sort", "name")
+    sort = sort if sort in partner_scorecards.SORTS else "name"
+    descending = request.GET.get("dir") == "desc"
+    lines = partner_scorecards.year_lines(year=year, sort=sort, descending=descending)
+    this_year = timezone.localdate().year
+    return render(
+        request,
+        "summary/scorecards.html",
+        {
+            "year": year,
+            "lines": lines,
+            "sort": sort,
+            "descending": descending,
+            "columns": [
+                ("name", _("共建单位")),
+                ("activities", _("活动（场）")),
+                ("residents", _("服务居民（人）")),
+                ("households", _("服务家庭（户）")),
+                ("attendance_rate", _("出席率")),
+                ("rating", _("平均评分")),
+                ("commitments", _("承诺达标")),
+                ("needs", _("解决需求")),
+                ("leads", _("线索促成")),
+            ],
+            "prev_url": reverse("summary:scorecards", args=[year - 1])
+            if year > FIRST_YEAR
+            else None,
+            "next_url": reverse("summary:scorecards", args=[year + 1])
+            if year < this_year
+            else None,
+        },
+    )
+
+
+@summary_access
+def scorecard(request, year, pk):
+    """/summary/2026/partners/3/: one partner's scorecard, on screen and printed on A4."""
+    refused = _check_year(request, year)
+    if refused:
+        return refused
+    partner = get_object_or_404(Partner, pk=pk)
+    card = partner_scorecards.partner_scorecard(partner=partner, year=year)
+    return render(
+        request,
+        "summary/scorecard.html",
+        {
+            "card": card,
+            "line": card.line,
+            "months": list(enumerate(card.line.by_month, start=1)),
+            "export_url": reverse("summary:scorecard_export", args=[year, pk]),
+            "year_url": reverse("summary:scorecards", args=[year]),
+        },
+    )
+
+
+@summary_access
+def scorecard_export(request, year, pk):
+    """/summary/2026/partners/3/export.xlsx"""
+    refused = _check_year(request, year)
+    if refused:
+        return refused
+    partner = get_object_or_404(Partner, pk=pk)
+    card = partner_scorecards.partner_scorecard(partner=partner, year=year)
+    response = HttpResponse(
+        summary_export.scorecard_workbook_bytes(card), content_type=summary_export.CONTENT_TYPE
+    )
+    ascii_name, full_name = summary_export.scorecard_filenames(card)
     response["Content-Disposition"] = (
         f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(full_name)}"
     )

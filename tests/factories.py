@@ -14,6 +14,7 @@ from activities.models import (
     Feedback,
     Milestone,
     Need,
+    Series,
     ServiceProject,
     SignUp,
 )
@@ -183,6 +184,17 @@ class ActivityFactory(DjangoModelFactory):
     def partners(self, create, extracted, **kwargs):
         if create and extracted:
             self.partners.set(extracted)
+
+
+class SeriesFactory(DjangoModelFactory):
+    """A series record (its occurrences are made by `activities.series.create_series`)."""
+
+    class Meta:
+        model = Series
+
+    title = factory.Sequence(lambda n: f"系列活动{n}")
+    rule = "DTSTART:20261202T093000\nRRULE:FREQ=WEEKLY;COUNT=4;BYDAY=WE"
+    description = "每周三 09:30，共4次"
 
 
 class SignUpFactory(DjangoModelFactory):

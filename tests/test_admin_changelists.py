@@ -23,6 +23,7 @@ from tests.factories import (
     PartnerFactory,
     ResidentFactory,
     ResourceCommitmentFactory,
+    SeriesFactory,
     ServiceProjectFactory,
     SignUpFactory,
     StaffUserFactory,
@@ -98,6 +99,14 @@ def _activities(n):
         )
 
 
+def _series(n):
+    staff = StaffUserFactory()
+    for _ in range(n):
+        series = SeriesFactory(created_by=staff)
+        ActivityFactory(series=series)
+        ActivityFactory(series=series)
+
+
 def _signups(n):
     staff = StaffUserFactory()
     activity = ActivityFactory()
@@ -149,6 +158,7 @@ BUILDERS = {
     "partners_resourcecommitment": _commitments,
     "partners_lead": _leads,
     "activities_activity": _activities,
+    "activities_series": _series,
     "activities_signup": _signups,
     "activities_serviceproject": _projects,
     "activities_milestone": _milestones,
@@ -200,6 +210,7 @@ PAGES = {
         "交通大学",
     ),
     "activities_activity": (lambda: ActivityFactory(title="消防演练"), "消防"),
+    "activities_series": (lambda: SeriesFactory(title="每周瑜伽"), "瑜伽"),
     "activities_signup": (
         lambda: SignUpFactory(resident__name="李桂兰", resident__user=None),
         "李桂兰",

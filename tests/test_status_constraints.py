@@ -121,17 +121,22 @@ def _latest():
 @pytest.mark.django_db(transaction=True)
 def test_the_migrations_repair_status_times_before_constraining_them():
     latest = _latest()
+    # Made with today's model, before going back: later migrations add columns to it.
+    activity = ActivityFactory()
     _migrate(BEFORE)
     try:
         created = timezone.now() - timezone.timedelta(days=40)
         cancelled = SignUpFactory(
+            activity=activity,
             resident=no_login(),
             status=SignUp.Status.CANCELLED,
             created_at=created,
             confirmed_at=created,
             cancelled_at=None,
         )
-        stray_cancel = SignUpFactory(resident=no_login(), cancelled_at=timezone.now())
+        stray_cancel = SignUpFactory(
+            activity=activity, resident=no_login(), cancelled_at=timezone.now()
+        )
         # Needs and leads as the models were then (today's have columns added later).
         state = MigrationExecutor(connection).loader.project_state(BEFORE).apps
         old_need = state.get_model("activities", "Need")
@@ -155,7 +160,7 @@ def test_the_migrations_repair_status_times_before_constraining_them():
             stage=Lead.Stage.CONTACTED,
             closed_at=timezone.now(),
         )
-        fine = SignUpFactory(resident=no_login(), status=SignUp.Status.CANCELLED)
+        fine = SignUpFactory(activity=activity, resident=no_login(), status=SignUp.Status.CANCELLED)
         fine_cancelled_at = fine.cancelled_at
     finally:
         _migrate(latest)

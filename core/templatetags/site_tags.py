@@ -67,3 +67,19 @@ def get_item(mapping, key):
     if not mapping:
         return None
     return mapping.get(key)
+
+
+@register.filter
+def display_name(user) -> str:
+    """王晓燕 — how the product greets a login (`core.roles.display_name`)."""
+    from core.roles import display_name as name_of
+
+    return name_of(user) if getattr(user, "is_authenticated", False) else ""
+
+
+@register.filter
+def reads_summary(user) -> bool:
+    """Whether the login may read the monthly summary (`core.roles.reads_summary`)."""
+    from core.roles import reads_summary as may_read
+
+    return may_read(user)

@@ -3,7 +3,8 @@
      [data-progress="40"]      sets the element's width to 40 %
      [data-copy-link="URL"]    copies URL to the clipboard; says data-copied-text in [data-copy-status]
      form[data-confirm="…"]    asks before submitting
-     [data-print]              opens the browser's print dialog */
+     [data-print]              opens the browser's print dialog
+     input[data-password-toggle] gets a show-password button (below) */
 (function () {
   "use strict";
 
@@ -96,5 +97,39 @@
     document.addEventListener("DOMContentLoaded", function () { setProgress(document); });
   } else {
     setProgress(document);
+  }
+})();
+
+/* input[data-password-toggle]: a "显示密码" button after the field that shows or hides what
+   was typed (texts from data-show-text / data-hide-text, so they are translated). */
+(function () {
+  "use strict";
+
+  function addToggle(input) {
+    if (input.getAttribute("data-toggle-ready")) { return; }
+    input.setAttribute("data-toggle-ready", "1");
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "btn btn-outline-secondary password-toggle mt-2";
+    button.setAttribute("aria-pressed", "false");
+    if (input.id) { button.setAttribute("aria-controls", input.id); }
+    button.textContent = input.getAttribute("data-show-text") || "Show";
+    button.addEventListener("click", function () {
+      var shown = input.type === "text";
+      input.type = shown ? "password" : "text";
+      button.setAttribute("aria-pressed", shown ? "false" : "true");
+      button.textContent = shown ? input.getAttribute("data-show-text") : input.getAttribute("data-hide-text");
+    });
+    input.insertAdjacentElement("afterend", button);
+  }
+
+  function init() {
+    document.querySelectorAll("input[data-password-toggle]").forEach(addToggle);
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", init);
+  } else {
+    init();
   }
 })();

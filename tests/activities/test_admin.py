@@ -551,11 +551,16 @@ def test_need_actions_accept_and_resolve(admin_client):
     need = NeedFactory(resident__user=None)
     url = reverse("admin:activities_need_changelist")
 
-    admin_client.post(url, {"action": "accept", "_selected_action": [need.pk]})
+    form = admin_client.post(url, {"action": "accept", "_selected_action": [need.pk]})
+    assert form.status_code == 200 and "纳入已有项目" in form.content.decode()
+    admin_client.post(url, {"action": "accept", "_selected_action": [need.pk], "apply": "1"})
     need.refresh_from_db()
     assert need.status == Need.Status.ACCEPTED
 
-    admin_client.post(url, {"action": "resolve", "_selected_action": [need.pk]})
+    # From the list of accepted needs (the list opens on the untriaged ones).
+    admin_client.post(
+        f"{url}?status=accepted", {"action": "resolve", "_selected_action": [need.pk]}
+    )
     need.refresh_from_db()
     assert need.status == Need.Status.RESOLVED
     assert need.resolved_at is not None

@@ -144,7 +144,9 @@ def test_need_actions_name_the_member_of_staff_and_decline_clears_resolved_at(
     need = NeedFactory(resident__user=None, status=Need.Status.RESOLVED)
 
     response = staff_client.post(
-        NEED_CHANGELIST, {"action": "decline", "_selected_action": [need.pk]}, follow=True
+        f"{NEED_CHANGELIST}?status=resolved",
+        {"action": "decline", "_selected_action": [need.pk], "apply": "1", "staff_reply": "不属实"},
+        follow=True,
     )
 
     need.refresh_from_db()
@@ -168,7 +170,7 @@ def test_a_need_action_reports_a_refusal_and_does_the_others(admin_client, monke
     monkeypatch.setattr(services, "triage_need", refuse_one)
     response = admin_client.post(
         NEED_CHANGELIST,
-        {"action": "accept", "_selected_action": [refused.pk, fine.pk]},
+        {"action": "accept", "_selected_action": [refused.pk, fine.pk], "apply": "1"},
         follow=True,
     )
 
@@ -176,7 +178,7 @@ def test_a_need_action_reports_a_refusal_and_does_the_others(admin_client, monke
     fine.refresh_from_db()
     assert (refused.status, fine.status) == (Need.Status.NEW, Need.Status.ACCEPTED)
     messages = _messages(response)
-    assert "已将 1 条需求标记为“已受理”。" in messages
+    assert "已受理 1 条需求。" in messages
     assert "楼道灯坏了：找不到该需求。" in messages
 
 

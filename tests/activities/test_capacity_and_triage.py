@@ -192,7 +192,9 @@ def test_a_triage_names_the_member_of_staff_in_the_needs_history():
     staff = StaffUserFactory()
     need = NeedFactory(resident__user=None)
 
-    services.triage_need(need=need.pk, status=Need.Status.DECLINED, by=staff)
+    services.triage_need(
+        need=need.pk, status=Need.Status.DECLINED, staff_reply="不在社区范围内", by=staff
+    )
 
     assert need.history.first().history_user == staff
 

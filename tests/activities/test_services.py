@@ -122,7 +122,7 @@ def test_signing_up_twice_while_waitlisted_keeps_the_place_in_the_queue():
     assert services.waitlist_position(again.signup) == 1
 
 
-def test_signing_up_again_after_cancelling_makes_a_new_sign_up_with_a_new_code():
+def test_signing_up_again_after_cancelling_makes_a_new_sign_up_with_the_same_code():
     activity = ActivityFactory()
     resident = someone()
     first = services.sign_up(activity=activity, resident=resident).signup
@@ -130,8 +130,30 @@ def test_signing_up_again_after_cancelling_makes_a_new_sign_up_with_a_new_code()
     second = services.sign_up(activity=activity, resident=resident)
     assert second.created is True
     assert second.signup.pk != first.pk
-    assert second.signup.check_in_code != first.check_in_code
+    assert second.signup.check_in_code == first.check_in_code
     assert SignUp.objects.filter(activity=activity, resident=resident).count() == 2
+
+
+def test_a_cancelled_code_is_never_given_to_another_resident():
+    activity = ActivityFactory(capacity=None)
+    first = services.sign_up(activity=activity, resident=someone()).signup
+    services.cancel(signup=first)
+    codes = {s.check_in_code for s in sign_up_all(activity, people(20))}
+    assert first.check_in_code not in codes
+
+
+def test_check_in_with_a_kept_code_checks_in_the_active_sign_up():
+    activity = ActivityFactory(
+        starts_at=timezone.now() + dt.timedelta(minutes=10),
+        ends_at=timezone.now() + dt.timedelta(hours=2),
+    )
+    resident = someone()
+    first = services.sign_up(activity=activity, resident=resident).signup
+    services.cancel(signup=first)
+    second = services.sign_up(activity=activity, resident=resident).signup
+    checked = services.check_in(activity=activity, code=first.check_in_code)
+    assert checked.pk == second.pk
+    assert checked.attended is True
 
 
 def test_sign_up_gives_each_resident_a_distinct_six_digit_check_in_code():

@@ -190,7 +190,7 @@ def test_a_full_activity_card_offers_the_waiting_list(client):
     activity = ActivityFactory(capacity=1)
     SignUpFactory(activity=activity)
     html = client.get(reverse("activities:list")).content.decode()
-    assert "已满 · 可候补" in html
+    assert "已满·可候补" in html
 
 
 def test_activity_list_shows_the_residents_own_status(resident_client):
@@ -241,7 +241,8 @@ def test_detail_has_open_graph_tags_for_sharing_in_wechat(client):
     html = client.get(detail_url(activity)).content.decode()
     assert '<meta property="og:title" content="小区音乐节">' in html
     assert "邻里同台唱歌" in re.search(r'og:description" content="([^"]*)"', html).group(1)
-    assert re.search(r'og:image" content="http://testserver/static/img/share.png"', html)
+    image = reverse("activities:share_image", args=[activity.pk])
+    assert re.search(rf'og:image" content="http://testserver{image}"', html)
 
 
 def test_detail_asks_a_logged_out_visitor_to_log_in_first(client):
@@ -342,7 +343,9 @@ def test_a_post_with_nothing_but_the_csrf_token_signs_the_resident_up(resident_c
     activity = ActivityFactory()
     response = resident_client.post(sign_up_url(activity), follow=True)
     assert response.redirect_chain[-1][0] == detail_url(activity)
-    assert page_messages(response) == ["已报名。"]
+    [message] = page_messages(response)
+    assert message.startswith("报名成功！")
+    assert activity.place in message
     signup = SignUp.objects.get(activity=activity)
     assert signup.resident == resident_client.resident
     assert signup.status == SignUp.Status.CONFIRMED
@@ -474,7 +477,7 @@ def test_a_guardian_signs_up_a_child_without_a_login(resident_client):
     child = child_of(resident_client.resident, name="王小明", age=10)
     activity = ActivityFactory(min_age=8, max_age=14)
     response = resident_client.post(sign_up_url(activity), {"resident": child.pk}, follow=True)
-    assert page_messages(response) == ["已为王小明报名。"]
+    assert page_messages(response)[0].startswith("已为王小明报名成功！")
     signup = SignUp.objects.get(activity=activity)
     assert signup.resident == child
     assert signup.signed_up_by == resident_client.resident.user
@@ -531,7 +534,7 @@ def test_cancel_cancels_the_residents_own_sign_up(resident_client):
     activity = ActivityFactory()
     SignUpFactory(activity=activity, resident=resident_client.resident)
     response = resident_client.post(cancel_url(activity), follow=True)
-    assert page_messages(response) == ["已取消报名。"]
+    assert page_messages(response) == ["已取消报名，名额已让出。"]
     assert SignUp.objects.get(activity=activity).status == SignUp.Status.CANCELLED
 
 
@@ -541,7 +544,7 @@ def test_cancel_promotes_the_next_resident_without_naming_them(resident_client):
     waiting = ResidentFactory(name="钱多多")
     SignUpFactory(activity=activity, resident=waiting, status=SignUp.Status.WAITLISTED)
     response = resident_client.post(cancel_url(activity), follow=True)
-    assert page_messages(response) == ["已取消报名。"]
+    assert page_messages(response) == ["已取消报名，名额已让出。"]
     assert "钱多多" not in response.content.decode()
     assert SignUp.objects.get(resident=waiting).status == SignUp.Status.CONFIRMED
 
@@ -552,7 +555,7 @@ def test_a_guardian_cancels_a_childs_sign_up_and_not_their_own(resident_client):
     mine = SignUpFactory(activity=activity, resident=resident_client.resident)
     childs = SignUpFactory(activity=activity, resident=child)
     response = resident_client.post(cancel_url(activity), {"resident": child.pk}, follow=True)
-    assert page_messages(response) == ["已取消王小明的报名。"]
+    assert page_messages(response) == ["已取消王小明的报名，名额已让出。"]
     childs.refresh_from_db()
     mine.refresh_from_db()
     assert childs.status == SignUp.Status.CANCELLED

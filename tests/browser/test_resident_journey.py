@@ -69,8 +69,8 @@ def test_a_resident_signs_up_on_a_phone(page, live_server):
     assert box["height"] >= 44
     button.tap()
 
-    expect(page.locator(".messages")).to_contain_text("已报名")
-    expect(page.get_by_role("button", name="取消报名")).to_be_visible()
+    expect(page.locator(".messages")).to_contain_text("报名成功！")
+    expect(page.locator("summary", has_text="取消报名")).to_be_visible()
     assert activity.signups.filter(resident=resident, status="confirmed").exists()
 
     page.screenshot(path="/tmp/site-activity.png", full_page=True)

@@ -1,10 +1,12 @@
 """The secretary's summary in a real browser: charts drawn under the real CSP, a print
-button, and a printout of one or two A4 pages (screenshot /tmp/summary.png, PDF
-/tmp/summary.pdf)."""
+button, a printout of one or two A4 pages and the Excel download (screenshots, PDF and
+workbook in test-results/journeys/secretary/)."""
 
 import io
 import re
+from pathlib import Path
 
+import openpyxl
 import pytest
 from django.contrib.auth.models import Group
 from django.core.management import call_command
@@ -17,6 +19,8 @@ from core.periods import add_months
 from tests.factories import SecretaryUserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+SHOTS = Path(__file__).resolve().parents[2] / "test-results" / "journeys" / "secretary"
 
 
 @pytest.fixture
@@ -99,14 +103,25 @@ def test_the_summary_draws_its_charts_and_prints_on_two_a4_pages(
     page.get_by_role("button", name="打印 / 存为PDF").click()
     assert page.evaluate("window.__printed") is True
 
-    page.screenshot(path="/tmp/summary.png", full_page=True)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "01-summary.png"), full_page=True)
+
+    # The Excel download opens with openpyxl and holds the month's figures.
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="下载Excel").click()
+    workbook_path = SHOTS / "summary.xlsx"
+    download_info.value.save_as(str(workbook_path))
+    workbook = openpyxl.load_workbook(workbook_path)
+    assert workbook.sheetnames
+    assert sum(sheet.max_row for sheet in workbook.worksheets) > 5
 
     page.emulate_media(media="print")
     expect(page.locator(".report-nav")).to_be_hidden()
     expect(page.locator(".site-header")).to_be_hidden()
     page.wait_for_timeout(300)
-    pdf = page.pdf(path="/tmp/summary.pdf", format="A4", print_background=True)
+    pdf = page.pdf(path=str(SHOTS / "02-summary-a4.pdf"), format="A4", print_background=True)
     assert 1 <= _pdf_pages(pdf) <= 2
+    page.screenshot(path=str(SHOTS / "03-summary-print.png"), full_page=True)
     assert not [m for m in console if "Content Security Policy" in m]
     assert errors == []
 

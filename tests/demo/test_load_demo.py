@@ -148,13 +148,17 @@ def test_demo_logins_use_the_demo_password_and_are_printed(demo_db):
 
 
 @pytest.mark.django_db
-def test_demo_has_ten_partners_each_with_an_agreement_in_force(demo_db):
+def test_demo_has_ten_signed_partners_plus_the_red_property_joint_build(demo_db):
     partners = Partner.objects.all()
-    assert partners.count() == 10
+    # The article: 10 organisations signed, and the property company's party branch
+    # co-builds "red property management" on top of them.
+    assert partners.count() == 11
+    assert partners.exclude(category=Partner.Category.PROPERTY).count() == 10
+    assert partners.filter(category=Partner.Category.PROPERTY).count() == 1
     for name, category in ARTICLE_PARTNERS.items():
         assert partners.get(name=name).category == category
     today = timezone.localdate()
-    assert Partner.objects.with_active_agreement().count() == 10
+    assert Partner.objects.with_active_agreement().count() == 11
     for partner in partners.annotate(n=Count("commitments")):
         assert 1 <= partner.n <= 3, partner.name
         assert partner.description and partner.contact_name and partner.contact_phone
@@ -166,7 +170,7 @@ def test_demo_has_ten_partners_each_with_an_agreement_in_force(demo_db):
     assert renewal.status == Agreement.Status.ACTIVE
     assert renewal.renews.status == Agreement.Status.EXPIRED
     assert renewal.renews.ends_on < today
-    yoga = Partner.objects.get(name="徐婕瑜伽").commitments.get(times_per_month=2)
+    yoga = Partner.objects.get(name="徐婕瑜伽").commitments.get(promise="monthly", times=2)
     assert yoga.title == "每月两次公益瑜伽课"
 
 
@@ -188,7 +192,8 @@ def test_demo_has_the_article_projects_and_activities_with_their_statuses(demo_d
         assert SignUp.objects.filter(activity__in=held, attended=True).exists(), title
     for title in ("小区音乐节", "法律援助进小区"):
         activity = Activity.objects.get(title=title)
-        assert activity.status in ("planned", "open")
+        assert activity.status == "planned", title  # "being planned" in the article
+        assert activity.is_public
         assert activity.starts_at > now
     # A year of history feeds the monthly summary's charts.
     months = {
@@ -271,3 +276,20 @@ def test_demo_residents_are_the_same_on_every_run():
     ]
     assert sum(len(h.adults) for h in first) == 300
     assert sum(p.is_party_member for h in first for p in h.adults) == 36
+
+
+@pytest.mark.django_db
+def test_demo_quotes_belong_to_their_activities_and_are_not_repeated(demo_db):
+    from activities.models import Feedback
+    from demo.community import AUNTIE_COMMENT, COMMENTS
+
+    comments = list(
+        Feedback.objects.exclude(comment="")
+        .exclude(comment=AUNTIE_COMMENT)
+        .values_list("signup__activity__title", "comment")
+    )
+    assert comments
+    for title, comment in comments:
+        assert comment in COMMENTS[title], (title, comment)
+    texts = [comment for _title, comment in comments]
+    assert len(texts) == len(set(texts))

@@ -268,6 +268,8 @@ def test_lead_form_refuses_a_signed_lead_without_its_partner(admin_client):
         "contact": "",
         "offered_by": lead.offered_by.pk,
         "stage": "signed",
+        "notes-TOTAL_FORMS": "0",
+        "notes-INITIAL_FORMS": "0",
         "follow_up_on": "",
         "assigned_to": "",
         "partner": "",
@@ -291,6 +293,8 @@ def test_closing_a_lead_records_when(admin_client):
         "offer": lead.offer,
         "offered_by": lead.offered_by.pk,
         "stage": "signed",
+        "notes-TOTAL_FORMS": "0",
+        "notes-INITIAL_FORMS": "0",
         "partner": partner.pk,
     }
 

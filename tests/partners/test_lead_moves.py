@@ -80,6 +80,8 @@ def test_reopening_a_closed_lead_in_the_admin_clears_its_closing_time(admin_clie
         "offer": item.offer,
         "offered_by": item.offered_by.pk,
         "stage": "contacted",
+        "notes-TOTAL_FORMS": "0",
+        "notes-INITIAL_FORMS": "0",
     }
 
     response = admin_client.post(url, data)
@@ -100,6 +102,8 @@ def test_a_lead_signed_in_the_admin_names_the_member_of_staff_in_its_history(
         "offer": item.offer,
         "offered_by": item.offered_by.pk,
         "stage": "signed",
+        "notes-TOTAL_FORMS": "0",
+        "notes-INITIAL_FORMS": "0",
         "partner": partner.pk,
     }
 

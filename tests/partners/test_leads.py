@@ -53,7 +53,9 @@ def test_resident_submits_a_lead_and_sees_it_on_me(resident_client):
 def test_lead_without_organisation_or_offer_is_refused(resident_client):
     response = resident_client.post(URL, {"organisation": "", "offer": ""})
     assert response.status_code == 200
-    assert "这个字段是必填项" in response.content.decode()
+    body = response.content.decode()
+    assert "请填写单位名称。" in body
+    assert "请写下这个单位可以为小区提供什么。" in body
     assert not Lead.objects.exists()
 
 

@@ -258,11 +258,12 @@ def test_import_reports_every_bad_row_by_number_and_writes_nothing(admin_client)
     assert response.status_code == 200
     assert "confirm_form" not in response.context
     result = response.context["result"]
-    assert [row.number for row in result.invalid_rows] == [2, 3, 4]
+    # Numbered as Excel numbers them: the header is row 1, 张桂芳 row 2.
+    assert [row.number for row in result.invalid_rows] == [3, 4, 5]
     errors = {row.number: row.error_dict for row in result.invalid_rows}
-    assert "手机号码" in errors[2]
-    assert errors[3]["楼号"] == ["找不到楼栋“9号楼”，请先在后台登记该楼栋。"]
-    assert "出生年份" in errors[4]
+    assert "手机号码" in errors[3]
+    assert errors[4]["楼号"] == ["找不到楼栋“9号楼”，请先在后台登记该楼栋。"]
+    assert "出生年份" in errors[5]
     page = response.content.decode()
     assert "请输入11位手机号码，以1开头，第二位为3至9。" in page
     assert "找不到楼栋“9号楼”" in page
@@ -281,8 +282,8 @@ def test_import_refuses_a_phone_number_twice_in_the_same_file(admin_client):
     response = _upload(admin_client, IMPORT, rows)
 
     [invalid] = response.context["result"].invalid_rows
-    assert invalid.number == 2
-    assert invalid.error_dict["手机号码"] == ["与第1行的手机号码重复。"]
+    assert invalid.number == 3
+    assert invalid.error_dict["手机号码"] == ["与第2行的手机号码重复。"]
     assert not Resident.objects.exists()
 
 
@@ -337,8 +338,8 @@ def test_household_import_reports_an_unknown_building_and_a_bad_size(admin_clien
     result = HouseholdResource().import_data(dataset, dry_run=True)
 
     errors = {row.number: row.error_dict for row in result.invalid_rows}
-    assert errors[1]["楼号"] == ["找不到楼栋“7号楼”，请先在后台登记该楼栋。"]
-    assert errors[2]["户内人数"] == ["户内人数应为1至50之间的整数。"]
+    assert errors[2]["楼号"] == ["找不到楼栋“7号楼”，请先在后台登记该楼栋。"]
+    assert errors[3]["户内人数"] == ["户内人数应为1至50之间的整数。"]
     assert not Household.objects.exists()
 
 

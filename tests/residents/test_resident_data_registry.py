@@ -18,7 +18,16 @@ def test_every_model_pointing_at_residents_is_registered():
 
 def test_the_registry_names_each_apps_records_in_page_order():
     keys = [data.key for data in privacy.registered()]
-    assert keys == ["profile", "signups", "feedback", "household", "needs", "leads"]
+    assert keys == [
+        "profile",
+        "inbox",
+        "signups",
+        "feedback",
+        "household",
+        "works",
+        "needs",
+        "leads",
+    ]
     assert {"activities.signup", "activities.need", "partners.lead", "residents.resident"} <= (
         privacy.covered_models()
     )

@@ -105,7 +105,7 @@ def concrete(template: str, world) -> str | None:
         "milestone": 999999,
     }
     values = {
-        "pk": world.partner.pk if template.startswith("partners/") else world.activity.pk,
+        "pk": world.partner.pk if "partners/<int:pk>" in template else world.activity.pk,
         "signup_id": world.signup_a.pk,
         "year": "2026",
         "month": "03",

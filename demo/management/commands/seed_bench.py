@@ -228,7 +228,8 @@ class Command(BaseCommand):
                     partner=partner,
                     title=_("每月两次公益活动"),
                     frequency=_("每月两次"),
-                    times_per_month=2,
+                    promise=ResourceCommitment.Promise.MONTHLY,
+                    times=2,
                 )
             partners.append(partner)
         commitments = {}

@@ -8,7 +8,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("partners", "0003_lead_closed_constraint_and_protected_partner"),
+        ("partners", "0005_lead_notes"),
     ]
 
     operations = [

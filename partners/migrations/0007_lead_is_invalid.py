@@ -5,25 +5,25 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("activities", "0007_need_project_protected"),
+        ("partners", "0006_agreement_documents_private"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name="historicalneed",
+            model_name="historicallead",
             name="is_invalid",
             field=models.BooleanField(
                 default=False,
-                help_text="工作人员标记为重复或无意义的需求，不计入统计。",
+                help_text="工作人员标记为重复或无意义的线索，不计入统计。",
                 verbose_name="无效（重复或灌水）",
             ),
         ),
         migrations.AddField(
-            model_name="need",
+            model_name="lead",
             name="is_invalid",
             field=models.BooleanField(
                 default=False,
-                help_text="工作人员标记为重复或无意义的需求，不计入统计。",
+                help_text="工作人员标记为重复或无意义的线索，不计入统计。",
                 verbose_name="无效（重复或灌水）",
             ),
         ),

@@ -5,25 +5,25 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("partners", "0004_agreement_documents_private"),
+        ("activities", "0010_merge_series_and_check_in_codes"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name="historicallead",
+            model_name="historicalneed",
             name="is_invalid",
             field=models.BooleanField(
                 default=False,
-                help_text="工作人员标记为重复或无意义的线索，不计入统计。",
+                help_text="工作人员标记为重复或无意义的需求，不计入统计。",
                 verbose_name="无效（重复或灌水）",
             ),
         ),
         migrations.AddField(
-            model_name="lead",
+            model_name="need",
             name="is_invalid",
             field=models.BooleanField(
                 default=False,
-                help_text="工作人员标记为重复或无意义的线索，不计入统计。",
+                help_text="工作人员标记为重复或无意义的需求，不计入统计。",
                 verbose_name="无效（重复或灌水）",
             ),
         ),

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("residents", "0001_initial"),
+        ("residents", "0002_notifications_and_staff_notices"),
     ]
 
     operations = [
