@@ -29,6 +29,7 @@ from core.admin import (
     ColumnNamedExportForm,
     GuardedHistoryAdmin,
     ReadOnlyInline,
+    SafeExportMixin,
     ServiceAddMixin,
     ServiceRefusalMixin,
     ServiceRefused,
@@ -661,7 +662,7 @@ def signups_workbook(queryset):
 
 
 @admin.register(SignUp)
-class SignUpAdmin(StaffImportExportMixin, ExportMixin, ServiceAddMixin, GuardedHistoryAdmin):
+class SignUpAdmin(SafeExportMixin, ExportMixin, ServiceAddMixin, GuardedHistoryAdmin):
     """Sign-ups. Staff sign up residents without a smartphone on the add page; the status
     changes only through the actions (cancel, check in, undo a check-in), and the history
     shows who did what and when."""

@@ -33,7 +33,27 @@ class ColumnNamedExportForm(SelectableFieldsExportForm):
         return str(field.column_name) if field else field_name
 
 
-class StaffImportExportMixin:
+class SafeExportMixin:
+    """Every admin export: no live formula in any cell, and bad filters go back to the list
+    (StaffImportExportMixin includes it; an export-only admin uses it directly)."""
+
+    def export_action(self, request, *args, **kwargs):
+        # The export page filters like the list it came from: unknown or malformed filters
+        # go back to the list with Django's "invalid filter" notice, not to a server error.
+        try:
+            return super().export_action(request, *args, **kwargs)
+        except IncorrectLookupParameters:
+            opts = self.model._meta
+            changelist = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
+            return HttpResponseRedirect(f"{changelist}?{ERROR_FLAG}=1")
+
+    def get_data_for_export(self, request, queryset, **kwargs):
+        # Every export (every resource, every format, the export page and the action) goes
+        # through here: no text a resident or partner typed comes out as a live formula.
+        return neutralise_dataset(super().get_data_for_export(request, queryset, **kwargs))
+
+
+class StaffImportExportMixin(SafeExportMixin):
     """django-import-export for community staff only, in Excel (or CSV).
 
     Importing needs the add and change permissions, exporting the change permission: the
@@ -93,21 +113,6 @@ class StaffImportExportMixin:
 
     def has_export_permission(self, request):
         return self.has_change_permission(request)
-
-    def export_action(self, request, *args, **kwargs):
-        # The export page filters like the list it came from: unknown or malformed filters
-        # go back to the list with Django's "invalid filter" notice, not to a server error.
-        try:
-            return super().export_action(request, *args, **kwargs)
-        except IncorrectLookupParameters:
-            opts = self.model._meta
-            changelist = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
-            return HttpResponseRedirect(f"{changelist}?{ERROR_FLAG}=1")
-
-    def get_data_for_export(self, request, queryset, **kwargs):
-        # Every export (every resource, every format, the export page and the action) goes
-        # through here: no text a resident or partner typed comes out as a live formula.
-        return neutralise_dataset(super().get_data_for_export(request, queryset, **kwargs))
 
     def get_import_data_kwargs(self, **kwargs):
         kwargs = super().get_import_data_kwargs(**kwargs)
