@@ -17,13 +17,15 @@ RUNSERVER_ADDR ?= 127.0.0.1:8000
 
 # Only for `make deploycheck`: long and varied enough for check --deploy, never used to serve.
 DEPLOYCHECK_SECRET_KEY = deploycheck-6fQ2xK9mLp4vR8sT1wZ3bN7cH0jD5gYu-Aq8eWz3Vt
-DEPLOYCHECK_ENV = DEBUG=0 SECRET_KEY='$(DEPLOYCHECK_SECRET_KEY)' ALLOWED_HOSTS=example.org
+# As an operator sets them: a cache all workers share, and an SMTP server for e-mail.
+DEPLOYCHECK_ENV = DEBUG=0 SECRET_KEY='$(DEPLOYCHECK_SECRET_KEY)' ALLOWED_HOSTS=example.org \
+	CACHE_URL=redis://127.0.0.1:6379/1 EMAIL_URL=smtp://gongjian@127.0.0.1:25
 
 STAMP = $(VENV)/.installed
 REQUIREMENTS = $(wildcard requirements*.txt)
 
 .PHONY: help venv install messages makemessages migrate demo run test lint format checkmigrations \
-	deploycheck collectstatic bench vendor clean distclean
+	deploycheck collectstatic bench vendor backup restore clean distclean
 
 help: ## List the commands
 	@echo "共建 Gongjian — make targets (VENV=$(VENV), PYTEST_ARGS='$(PYTEST_ARGS)'):"
@@ -100,6 +102,15 @@ bench: install ## Benchmark summary (bench/summary.py)
 
 vendor: ## Re-vendor Bootstrap and Chart.js into static/vendor/ from npm
 	scripts/vendor-static.sh
+
+# --- backups ---------------------------------------------------------------------------
+
+backup: install ## Back up the database (pg_dump -Fc / SQLite backup) and MEDIA_ROOT into backups/
+	$(PY) manage.py backup $(if $(BACKUP),--output $(BACKUP))
+
+restore: install ## Restore a backup: make restore BACKUP=backups/gongjian-….dump (replaces all rows)
+	@test -n "$(BACKUP)" || { echo "usage: make restore BACKUP=backups/gongjian-YYYYmmdd-HHMMSS.dump" >&2; exit 1; }
+	$(PY) manage.py restore --yes $(BACKUP)
 
 # --- housekeeping ----------------------------------------------------------------------
 

@@ -31,6 +31,7 @@ from core.admin import (
     ColumnNamedExportForm,
     GuardedHistoryAdmin,
     ReadOnlyInline,
+    SafeExportMixin,
     ServiceAddMixin,
     ServiceRefusalMixin,
     ServiceRefused,
@@ -813,7 +814,7 @@ def signups_workbook(queryset):
 
 
 @admin.register(SignUp)
-class SignUpAdmin(ExportMixin, ServiceAddMixin, GuardedHistoryAdmin):
+class SignUpAdmin(SafeExportMixin, ExportMixin, ServiceAddMixin, GuardedHistoryAdmin):
     """Sign-ups. Staff sign up residents without a smartphone on the add page; the status
     changes only through the actions (cancel, check in, undo a check-in), and the history
     shows who did what and when."""
@@ -1327,7 +1328,7 @@ class NeedAdmin(ServiceRefusalMixin, GuardedHistoryAdmin):
         "project",
         "created_at",
     )
-    list_filter = (NeedStatusFilter, "urgency", "category", "complex")
+    list_filter = (NeedStatusFilter, "urgency", "category", "complex", "is_invalid")
     search_fields = ("title", "description", "location", "resident__name", "resident__phone")
     autocomplete_fields = ("resident", "complex", "project")
     list_select_related = ("resident", "complex", "project")
@@ -1338,7 +1339,7 @@ class NeedAdmin(ServiceRefusalMixin, GuardedHistoryAdmin):
     fieldsets = (
         (None, {"fields": ("title", "description", "location", "category", "urgency")}),
         (_("提出人"), {"fields": ("resident", "complex")}),
-        (_("处理"), {"fields": ("status", "project", "staff_reply")}),
+        (_("处理"), {"fields": ("status", "project", "staff_reply", "is_invalid")}),
         (_("时间"), {"fields": ("created_at", "updated_at", "resolved_at")}),
     )
 

@@ -677,6 +677,14 @@ class NeedQuerySet(models.QuerySet):
     def open_at(self, moment=None):
         return self.filter(self.open_q(moment or timezone.now()))
 
+    def counted(self):
+        """Needs that count in figures: not marked by staff as spam or a duplicate."""
+        return self.filter(is_invalid=False)
+
+    def recent_by(self, resident, since):
+        """The resident's needs reported since `since` (for the per-resident limit)."""
+        return self.filter(resident=resident, created_at__gte=since)
+
     def untriaged(self, *, for_days: int = 0, now=None):
         """Needs nobody has looked at, reported more than `for_days` days ago."""
         moment = (now or timezone.now()) - dt.timedelta(days=for_days)
@@ -716,6 +724,11 @@ class Need(models.Model):
         _("类别"), max_length=20, choices=Category.choices, default=Category.OTHER
     )
     status = models.CharField(_("状态"), max_length=20, choices=Status.choices, default=Status.NEW)
+    is_invalid = models.BooleanField(
+        _("无效（重复或灌水）"),
+        default=False,
+        help_text=_("工作人员标记为重复或无意义的需求，不计入统计。"),
+    )
     project = models.ForeignKey(
         ServiceProject,
         on_delete=models.PROTECT,

@@ -32,6 +32,9 @@ from residents.services import notify
 
 from .models import Activity, CallListEntry, Feedback, Need, ServiceProject, SignUp
 
+#: Needs one resident may report in 24 hours (more goes through staff).
+NEEDS_PER_DAY = 5
+
 logger = logging.getLogger(__name__)
 
 
@@ -104,11 +107,21 @@ def check_eligibility(*, activity: Activity, resident: Resident, now=None) -> No
         raise ValidationError(_("报名已截止。"), code="window_closed")
     if activity.party_members_only and not resident.is_party_member:
         raise ValidationError(_("该活动仅限党员报名。"), code="party_members_only")
+    if activity.party_members_only and not resident.party_member_confirmed:
+        raise ValidationError(
+            _("该活动仅限党员报名，请先请社区工作人员核实党员身份。"),
+            code="party_unconfirmed",
+        )
     if activity.min_age is not None or activity.max_age is not None:
         age = resident.age_on(timezone.localtime(activity.starts_at).date())
         if age is None:
             raise ValidationError(
                 _("该活动有年龄要求，请先请工作人员登记出生年份。"), code="age_unknown"
+            )
+        if not resident.birth_year_confirmed:
+            raise ValidationError(
+                _("该活动有年龄要求，请先请社区工作人员核实出生年份。"),
+                code="age_unconfirmed",
             )
         if activity.min_age is not None and age < activity.min_age:
             raise ValidationError(
@@ -583,7 +596,11 @@ def feedback_refusal(*, signup: SignUp, now=None) -> ValidationError | None:
 def leave_feedback(
     *, signup: SignUp, rating: int, comment: str = "", may_publish: bool = False
 ) -> Feedback:
-    """Record (or update) an attendee's rating of an activity they attended."""
+    """Record (or update) an attendee's rating of an activity they attended.
+
+    A published quote that the resident changes (rating or words) is unpublished until
+    staff publish it again (`publish_feedback`).
+    """
     with transaction.atomic():
         signup = (
             SignUp.objects.select_for_update(of=("self",))
@@ -593,7 +610,12 @@ def leave_feedback(
         refusal = feedback_refusal(signup=signup)
         if refusal is not None:
             raise refusal
-        feedback = Feedback.objects.filter(signup=signup).first() or Feedback(signup=signup)
+        feedback = Feedback.objects.select_for_update().filter(signup=signup).first() or Feedback(
+            signup=signup
+        )
+        if feedback.is_published and (feedback.rating, feedback.comment) != (rating, comment):
+            # Staff published the words they read: changed words wait for their review again.
+            feedback.is_published = False
         feedback.rating = rating
         feedback.comment = comment
         feedback.may_publish = may_publish
@@ -648,19 +670,40 @@ def submit_need(
 
     `urgency` is a `Need.Urgency` value, `category` a `Category` value.
     """
-    from .models import Need
-
     with transaction.atomic():
         resident = (
-            Resident.objects.select_related("household__building").filter(pk=resident.pk).first()
+            Resident.objects.select_for_update(of=("self",))
+            .select_related("household__building")
+            .filter(pk=resident.pk)
+            .first()
         )
         if resident is None or resident.is_anonymised:
             raise ValidationError(_("该居民的资料已删除，不能提交需求。"), code="anonymised")
+        since = timezone.now() - dt.timedelta(days=1)
+        if Need.objects.recent_by(resident, since).count() >= NEEDS_PER_DAY:
+            raise ValidationError(
+                _("您今天已提交 %(limit)s 条需求，请明天再提交，或直接联系社区工作人员。"),
+                code="too_many",
+                params={"limit": NEEDS_PER_DAY},
+            )
+        title = " ".join((title or "").split())
+        if (
+            Need.objects.filter(resident=resident, title__iexact=title)
+            .exclude(status__in=[Need.Status.RESOLVED, Need.Status.DECLINED])
+            .exists()
+        ):
+            raise ValidationError(
+                {
+                    "title": ValidationError(
+                        _("您已提交过同样的需求，工作人员正在处理。"), code="duplicate"
+                    )
+                }
+            )
         household = resident.household
         need = Need(
             resident=resident,
             complex_id=household.building.complex_id if household else None,
-            title=(title or "").strip(),
+            title=title,
             description=(description or "").strip(),
             location=(location or "").strip(),
             urgency=urgency,

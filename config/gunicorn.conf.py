@@ -58,3 +58,20 @@ errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 capture_output = True
 proc_name = "gongjian"
+
+
+def _mask_phone_numbers(log) -> None:
+    """No mobile number in the access or error log (`?q=139…` searches, failed logins)."""
+    from core.logfilters import MaskPhoneNumbers
+
+    for logger in (log.access_log, log.error_log):
+        if not any(isinstance(f, MaskPhoneNumbers) for f in logger.filters):
+            logger.addFilter(MaskPhoneNumbers())
+
+
+def on_starting(server):
+    _mask_phone_numbers(server.log)
+
+
+def post_worker_init(worker):
+    _mask_phone_numbers(worker.log)

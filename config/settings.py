@@ -59,6 +59,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Pages for a logged-in person are never cached; back-office sessions are short.
+    "core.middleware.PrivateResponsesMiddleware",
+    "core.middleware.StaffSessionMiddleware",
+    "core.middleware.MalformedInputMiddleware",
     # Axes last, as its docs ask: it answers locked-out logins with HTTP 429.
     "axes.middleware.AxesMiddleware",
 ]
@@ -119,14 +123,19 @@ LOGIN_REDIRECT_URL = "residents:me"
 LOGOUT_REDIRECT_URL = "home"
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=10)
 AXES_COOLOFF_TIME = 1  # hours
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Locked per (account, client) after AXES_FAILURE_LIMIT wrong passwords, and per client
+# across all accounts after as many (password spraying: one password tried on many phones).
+AXES_LOCKOUT_PARAMETERS = ["ip_address", ["username", "ip_address"]]
+AXES_LOCKOUT_CALLABLE = "core.lockout.lockout_response"
 AXES_RESET_ON_SUCCESS = True
 # A failure during a lockout does not extend it: nobody can keep an account locked forever.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 # The real client address behind the reverse proxy (see core/http.py).
 AXES_CLIENT_IP_CALLABLE = "core.http.client_ip"
-#: Proxies whose X-Real-IP / X-Forwarded-For headers are believed.
+#: Proxies whose client-IP header is believed.
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=["127.0.0.1", "::1"])
+#: The one header, set by the proxy, that names the client (X-Real-IP or X-Forwarded-For).
+CLIENT_IP_HEADER = env.str("CLIENT_IP_HEADER", default="X-Real-IP")
 
 # --- Language and time ----------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
@@ -151,6 +160,8 @@ STORAGES = {
     },
 }
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+#: The largest scanned agreement accepted (bytes); served only to staff and the secretary.
+AGREEMENT_DOCUMENT_MAX_BYTES = env.int("AGREEMENT_DOCUMENT_MAX_BYTES", default=10 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
 # --- E-mail ---------------------------------------------------------------------------
@@ -207,13 +218,23 @@ CONTENT_SECURITY_POLICY = {
 }
 
 # --- Logging --------------------------------------------------------------------------
+# Every handler masks mobile numbers (core/logfilters.py); runserver's request log too.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"mask_phones": {"()": "core.logfilters.MaskPhoneNumbers"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["mask_phones"]},
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
 }
+#: Back-office sessions (staff, the secretary) end when the browser closes and, at the
+#: latest, this many seconds after login; residents keep Django's two weeks.
+STAFF_SESSION_SECONDS = env.int("STAFF_SESSION_SECONDS", default=8 * 60 * 60)
 
 # --- Product --------------------------------------------------------------------------
 # The version of the privacy notice a resident consents to at registration.

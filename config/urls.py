@@ -1,10 +1,12 @@
 """URL wiring. Public pages are Chinese at `/` and English under `/en/`."""
 
+import re
+
 from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
-from django.conf.urls.static import static
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
+from django.views.static import serve
 
 from activities import views as activity_views
 
@@ -26,7 +28,15 @@ urlpatterns += i18n_patterns(
 )
 
 if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+    # Development only (nginx serves media in production). Scanned agreements are never
+    # served as plain files: see partners.document_views.
+    urlpatterns += [
+        re_path(
+            rf"^{re.escape(settings.MEDIA_URL.lstrip('/'))}(?P<path>(?!agreements/).*)$",
+            serve,
+            {"document_root": settings.MEDIA_ROOT},
+        )
+    ]
 
 handler400 = "config.views.bad_request"
 handler403 = "config.views.permission_denied"

@@ -4,8 +4,9 @@ from urllib.parse import quote
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.options import IS_POPUP_VAR, TO_FIELD_VAR
+from django.contrib.admin.options import IS_POPUP_VAR, TO_FIELD_VAR, IncorrectLookupParameters
 from django.contrib.admin.utils import unquote
+from django.contrib.admin.views.main import ERROR_FLAG
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.http import HttpResponse, HttpResponseRedirect
@@ -20,6 +21,7 @@ from openpyxl.utils import get_column_letter
 from simple_history.admin import SimpleHistoryAdmin
 
 from .forms import add_service_error
+from .spreadsheets import neutralise_dataset
 
 
 class ColumnNamedExportForm(SelectableFieldsExportForm):
@@ -31,7 +33,27 @@ class ColumnNamedExportForm(SelectableFieldsExportForm):
         return str(field.column_name) if field else field_name
 
 
-class StaffImportExportMixin:
+class SafeExportMixin:
+    """Every admin export: no live formula in any cell, and bad filters go back to the list
+    (StaffImportExportMixin includes it; an export-only admin uses it directly)."""
+
+    def export_action(self, request, *args, **kwargs):
+        # The export page filters like the list it came from: unknown or malformed filters
+        # go back to the list with Django's "invalid filter" notice, not to a server error.
+        try:
+            return super().export_action(request, *args, **kwargs)
+        except IncorrectLookupParameters:
+            opts = self.model._meta
+            changelist = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
+            return HttpResponseRedirect(f"{changelist}?{ERROR_FLAG}=1")
+
+    def get_data_for_export(self, request, queryset, **kwargs):
+        # Every export (every resource, every format, the export page and the action) goes
+        # through here: no text a resident or partner typed comes out as a live formula.
+        return neutralise_dataset(super().get_data_for_export(request, queryset, **kwargs))
+
+
+class StaffImportExportMixin(SafeExportMixin):
     """django-import-export for community staff only, in Excel (or CSV).
 
     Importing needs the add and change permissions, exporting the change permission: the
@@ -125,7 +147,22 @@ class GuardedHistoryAdmin(SimpleHistoryAdmin):
     permission, as on the change page itself.
     """
 
+    def _valid_id(self, value) -> bool:
+        try:
+            self.model._meta.pk.to_python(unquote(value))
+        except (ValidationError, ValueError, TypeError, OverflowError):
+            return False
+        return "\x00" not in str(value)
+
+    def history_view(self, request, object_id, extra_context=None):
+        # simple_history filters by the raw id: "abc" or a NUL byte would be a server error.
+        if not self._valid_id(object_id):
+            return self._get_obj_does_not_exist_redirect(request, self.model._meta, object_id)
+        return super().history_view(request, object_id, extra_context)
+
     def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if not self._valid_id(object_id) or not str(version_id).isdigit():
+            return self._get_obj_does_not_exist_redirect(request, self.model._meta, object_id)
         if request.method not in ("GET", "HEAD"):
             obj = self.get_object(request, unquote(object_id))
             if not self.has_change_permission(request, obj):

@@ -8,3 +8,6 @@ class CoreConfig(AppConfig):
 
     name = "core"
     verbose_name = _("公共")
+
+    def ready(self):
+        from . import checks, middleware  # noqa: F401 - deployment checks, login signal

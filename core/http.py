@@ -2,9 +2,12 @@
 
 Behind nginx every request reaches gunicorn from the proxy's address, so REMOTE_ADDR
 alone would make all residents one client: ten wrong passwords from anyone would lock
-everyone out of that account. The proxy passes the real address in `X-Real-IP`
-(`proxy_set_header X-Real-IP $remote_addr;`) or `X-Forwarded-For`; we believe those headers
-only from the proxies listed in `TRUSTED_PROXIES`, since anyone else could forge them.
+everyone out of that account. The proxy passes the real address in ONE header, named by the
+setting `CLIENT_IP_HEADER` (default `X-Real-IP`, set by `proxy_set_header X-Real-IP
+$remote_addr;`; or `X-Forwarded-For`, of which the right-most entry, added by our proxy, is
+taken). That header alone is believed, and only from the proxies listed in
+`TRUSTED_PROXIES`: anyone else could forge it, and a second header the proxy does not
+overwrite could be forged through the proxy.
 """
 
 from ipaddress import ip_address
@@ -21,21 +24,22 @@ def _valid(value: str) -> str | None:
         return None
 
 
+def _meta_key(header: str) -> str:
+    return "HTTP_" + header.strip().upper().replace("-", "_")
+
+
 def client_ip(request) -> str | None:
     """The address of the person making the request (used by django-axes and throttles)."""
     remote = request.META.get("REMOTE_ADDR", "")
     if remote not in settings.TRUSTED_PROXIES:
         return remote or None
-    real = _valid(request.META.get("HTTP_X_REAL_IP", ""))
-    if real:
-        return real
-    # The right-most entry was added by our proxy; entries left of it came from the client.
-    forwarded = [
-        part for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()
-    ]
-    if forwarded:
-        return _valid(forwarded[-1]) or remote
-    return remote or None
+    header = getattr(settings, "CLIENT_IP_HEADER", "X-Real-IP")
+    value = request.META.get(_meta_key(header), "")
+    if header.strip().lower() == "x-forwarded-for":
+        # The right-most entry was added by our proxy; entries left of it came from the client.
+        parts = [part for part in value.split(",") if part.strip()]
+        value = parts[-1] if parts else ""
+    return _valid(value) or remote or None
 
 
 def safe_next(request, default: str) -> str:

@@ -1411,6 +1411,8 @@ class DemoBuilder:
             "birth_year",
             "is_party_member",
             "is_verified",
+            "birth_year_confirmed",
+            "party_member_confirmed",
             "email",
             "consent_version",
             "consent_at",
@@ -1426,6 +1428,9 @@ class DemoBuilder:
                 "birth_year": person.birth_year,
                 "is_party_member": person.is_party_member,
                 "is_verified": person.is_verified,
+                # The demo's facts are as staff confirmed them (restricted activities work).
+                "birth_year_confirmed": True,
+                "party_member_confirmed": person.is_party_member,
                 "email": person.email,
                 "consent_version": consent_version,
                 "consent_at": person.registered,
@@ -1460,6 +1465,7 @@ class DemoBuilder:
                 values = {
                     "birth_year": person.birth_year,
                     "is_verified": True,
+                    "birth_year_confirmed": True,
                     "consent_version": consent_version,
                     "consent_at": person.registered,
                     "created_at": person.registered,
@@ -1471,7 +1477,15 @@ class DemoBuilder:
                     changed.append(resident)
         Resident.objects.bulk_create(new)
         Resident.objects.bulk_update(
-            changed, ["birth_year", "is_verified", "consent_version", "consent_at", "created_at"]
+            changed,
+            [
+                "birth_year",
+                "is_verified",
+                "birth_year_confirmed",
+                "consent_version",
+                "consent_at",
+                "created_at",
+            ],
         )
 
         # What the activities need: adults, the elderly, party members, children and guardians.

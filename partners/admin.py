@@ -565,7 +565,12 @@ class LeadAdmin(ServiceRefusalMixin, GuardedHistoryAdmin):
         "created_at",
     )
     # Only the staff who follow some lead up, not every login (residents have logins too).
-    list_filter = ("stage", FollowUpFilter, ("assigned_to", admin.RelatedOnlyFieldListFilter))
+    list_filter = (
+        "stage",
+        FollowUpFilter,
+        ("assigned_to", admin.RelatedOnlyFieldListFilter),
+        "is_invalid",
+    )
     search_fields = (
         "organisation",
         "offer",
@@ -582,7 +587,10 @@ class LeadAdmin(ServiceRefusalMixin, GuardedHistoryAdmin):
     inlines = (LeadNoteInline,)
     fieldsets = (
         (None, {"fields": ("organisation", "offer", "relationship", "contact", "offered_by")}),
-        (_("跟进"), {"fields": ("stage", "follow_up_on", "assigned_to", "partner", "note")}),
+        (
+            _("跟进"),
+            {"fields": ("stage", "follow_up_on", "assigned_to", "partner", "note", "is_invalid")},
+        ),
         (_("时间"), {"fields": ("created_at", "updated_at", "closed_at")}),
     )
 

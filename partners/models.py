@@ -10,6 +10,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _, pgettext_lazy
 from simple_history.models import HistoricalRecords
 
+from core.uploads import ContentMatchesExtension, MaxUploadSize, RandomName
+
+from .storage import agreement_storage
+
 
 class PartnerQuerySet(models.QuerySet):
     def active(self):
@@ -229,9 +233,14 @@ class Agreement(models.Model):
     )
     document = models.FileField(
         _("协议扫描件"),
-        upload_to="agreements/%Y/",
+        upload_to=RandomName("agreements"),
+        storage=agreement_storage,
         blank=True,
-        validators=[FileExtensionValidator(["pdf", "jpg", "jpeg", "png"])],
+        validators=[
+            FileExtensionValidator(["pdf", "jpg", "jpeg", "png"]),
+            MaxUploadSize("AGREEMENT_DOCUMENT_MAX_BYTES"),
+            ContentMatchesExtension(["pdf", "jpg", "png"]),
+        ],
     )
     terminated_on = models.DateField(
         _("终止日期"), null=True, blank=True, help_text=_("协议有效的最后一天。")
@@ -476,6 +485,14 @@ class LeadQuerySet(models.QuerySet):
     def open_at(self, moment=None):
         return self.filter(self.open_q(moment or timezone.now()))
 
+    def counted(self):
+        """Leads that count in figures: not marked by staff as spam or a duplicate."""
+        return self.filter(is_invalid=False)
+
+    def recent_by(self, resident, since):
+        """The resident's leads offered since `since` (for the per-resident limit)."""
+        return self.filter(offered_by=resident, created_at__gte=since)
+
     def follow_up_due(self, on=None):
         """Open leads whose follow-up date is the day (today by default) or has passed."""
         day = on or timezone.localdate()
@@ -522,6 +539,11 @@ class Lead(models.Model):
         verbose_name=_("签约单位"),
     )
     note = models.TextField(_("跟进记录"), blank=True)
+    is_invalid = models.BooleanField(
+        _("无效（重复或灌水）"),
+        default=False,
+        help_text=_("工作人员标记为重复或无意义的线索，不计入统计。"),
+    )
     created_at = models.DateTimeField(_("提交时间"), default=timezone.now)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
     closed_at = models.DateTimeField(_("结束时间"), null=True, blank=True)

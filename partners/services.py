@@ -24,6 +24,10 @@ from .models import (
     ResourceCommitment,
 )
 
+#: Leads one resident may offer in 24 hours: a real neighbour knows a few organisations;
+#: more is someone inflating the secretary's figures (staff can still add leads).
+LEADS_PER_DAY = 5
+
 
 def submit_lead(
     *,
@@ -38,12 +42,33 @@ def submit_lead(
     The lead starts as "new"; staff follow it up in the back office.
     """
     with transaction.atomic():
-        resident = Resident.objects.filter(pk=resident.pk).first()
+        # Locked: two submissions at once count against the same limit.
+        resident = Resident.objects.select_for_update().filter(pk=resident.pk).first()
         if resident is None or resident.is_anonymised:
             raise ValidationError(_("该居民的资料已删除，不能提交线索。"), code="anonymised")
+        since = timezone.now() - dt.timedelta(days=1)
+        if Lead.objects.recent_by(resident, since).count() >= LEADS_PER_DAY:
+            raise ValidationError(
+                _("您今天已提交 %(limit)s 条线索，请明天再提交，或直接联系社区工作人员。"),
+                code="too_many",
+                params={"limit": LEADS_PER_DAY},
+            )
+        organisation = " ".join((organisation or "").split())
+        if (
+            Lead.objects.filter(offered_by=resident, organisation__iexact=organisation)
+            .exclude(stage__in=CLOSED_LEAD_STAGES)
+            .exists()
+        ):
+            raise ValidationError(
+                {
+                    "organisation": ValidationError(
+                        _("您已提交过这家单位的线索，工作人员正在跟进。"), code="duplicate"
+                    )
+                }
+            )
         lead = Lead(
             offered_by=resident,
-            organisation=(organisation or "").strip(),
+            organisation=organisation,
             offer=(offer or "").strip(),
             relationship=(relationship or "").strip(),
             contact=(contact or "").strip(),

@@ -208,7 +208,17 @@ class ResidentAdmin(StaffImportExportMixin, ImportExportModelAdmin):
     readonly_fields = ("user", "consent_version", "consent_at", "created_at", "anonymised_at")
     fieldsets = (
         (None, {"fields": ("name", "phone", "email", "household", "birth_year")}),
-        (_("身份"), {"fields": ("is_party_member", "is_verified")}),
+        (
+            _("身份"),
+            {
+                "fields": (
+                    "is_party_member",
+                    "party_member_confirmed",
+                    "birth_year_confirmed",
+                    "is_verified",
+                )
+            },
+        ),
         (
             _("账号与授权"),
             {"fields": ("user", "consent_version", "consent_at", "created_at", "anonymised_at")},

@@ -276,10 +276,27 @@ class HouseholdMemberForm(LargeInputsMixin, forms.Form):
 
 
 class DeleteMyDataForm(forms.Form):
-    """Deleting one's data needs a deliberate tick."""
+    """Deleting one's data needs a deliberate tick and the password again: a phone left
+    unlocked, or a session someone else took, must not erase a resident."""
 
     confirm = forms.BooleanField(
         label=_("我了解删除后不能恢复，确认删除我的资料并注销账号"),
         required=True,
         error_messages={"required": _("请先勾选确认。")},
     )
+    password = forms.CharField(
+        label=_("请再输入一次您的登录密码"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        error_messages={"required": _("请输入您的登录密码。")},
+    )
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_password(self):
+        password = self.cleaned_data["password"]
+        if self.user is None or not self.user.check_password(password):
+            raise forms.ValidationError(_("密码不正确。"), code="wrong_password")
+        return password

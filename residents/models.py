@@ -160,6 +160,18 @@ class Resident(models.Model):
     is_verified = models.BooleanField(
         _("已核实"), default=False, help_text=_("工作人员已核实其身份与住址。")
     )
+    # Facts that open restricted activities count only once staff confirmed them (a
+    # self-declared birth year or party membership does not).
+    birth_year_confirmed = models.BooleanField(
+        _("出生年份已核实"),
+        default=False,
+        help_text=_("工作人员已核实出生年份（有年龄要求的活动只接受已核实的）。"),
+    )
+    party_member_confirmed = models.BooleanField(
+        _("党员身份已核实"),
+        default=False,
+        help_text=_("工作人员已核实党员身份（仅限党员的活动只接受已核实的）。"),
+    )
     consent_version = models.CharField(_("同意的隐私政策版本"), max_length=20, blank=True)
     consent_at = models.DateTimeField(_("同意时间"), null=True, blank=True)
     created_at = models.DateTimeField(_("登记时间"), default=timezone.now)
@@ -189,6 +201,28 @@ class Resident(models.Model):
     def __str__(self):
         return self.name
 
+    def save(self, *args, **kwargs):
+        # A move to another household (by staff, an import, anything) ends the verification
+        # at the old address: guardian powers there must not follow the resident. Staff
+        # who verify the new address in the same save keep it (it was not verified before).
+        update_fields = kwargs.get("update_fields")
+        if (
+            self.pk is not None
+            and self.is_verified
+            and (update_fields is None or "household" in update_fields)
+        ):
+            before = (
+                type(self)
+                .objects.filter(pk=self.pk)
+                .values_list("household_id", "is_verified")
+                .first()
+            )
+            if before is not None and before[0] != self.household_id and before[1]:
+                self.is_verified = False
+                if update_fields is not None:
+                    kwargs["update_fields"] = {*update_fields, "is_verified"}
+        super().save(*args, **kwargs)
+
     @property
     def masked_phone(self) -> str:
         return mask_phone(self.phone)
@@ -196,6 +230,15 @@ class Resident(models.Model):
     @property
     def masked_name(self) -> str:
         return mask_name(self.name)
+
+    @property
+    def may_join_age_limited(self) -> bool:
+        """Whether staff confirmed the birth year (age limits trust nothing else)."""
+        return self.birth_year is not None and self.birth_year_confirmed
+
+    @property
+    def confirmed_party_member(self) -> bool:
+        return self.is_party_member and self.party_member_confirmed
 
     def age_on(self, day) -> int | None:
         """Age in whole years reached in the year of `day` (birth year is all we keep)."""

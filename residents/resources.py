@@ -386,6 +386,9 @@ class ResidentResource(GongjianResource):
             instance.household = find_household(row, create=True)
         except ValidationError as error:
             errors = error.update_error_dict(errors)
+        # Staff's own register: the facts in it are confirmed by staff.
+        instance.birth_year_confirmed = instance.birth_year is not None
+        instance.party_member_confirmed = bool(instance.is_party_member)
         phone = instance.phone
         row_number = kwargs.get("row_number")
         if phone and phone in self._phones_seen:

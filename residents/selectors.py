@@ -21,8 +21,10 @@ def resident_for_user(user) -> Resident | None:
 
 
 def household_members(resident: Resident) -> list[Resident]:
-    """Everyone registered in the resident's household (the resident first)."""
-    if resident.household_id is None:
+    """Everyone registered in the resident's household (the resident first), once staff
+    verified the resident at that address; until then only the resident: anyone can
+    self-register at any address, and must not thereby see who lives there."""
+    if resident.household_id is None or not resident.is_verified:
         return [resident]
     members = list(
         Resident.objects.active()

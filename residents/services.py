@@ -214,6 +214,13 @@ def add_household_member(*, guardian: Resident, name: str, birth_year: int) -> R
             raise ValidationError(_("您的资料已删除，不能添加家庭成员。"), code="anonymised")
         if guardian.household_id is None:
             raise ValidationError(_("您还没有登记住址，请联系社区工作人员。"), code="no_household")
+        if not guardian.is_verified:
+            # Anyone can self-register at any address: only staff verification makes one a
+            # member who may add people to the household.
+            raise ValidationError(
+                _("请先到社区服务站请工作人员核实您的住址，之后才能添加家庭成员。"),
+                code="not_verified",
+            )
         household = Household.objects.select_for_update().get(pk=guardian.household_id)
         if household.members.count() >= MAX_HOUSEHOLD_SIZE:
             raise ValidationError(

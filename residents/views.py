@@ -35,6 +35,7 @@ from core.forms import add_service_error
 from core.http import client_ip, safe_next
 from core.masking import mask_phone
 from core.roles import display_name, is_secretary
+from core.throttle import Throttle
 
 from . import privacy, selectors, services
 from .decorators import resident_required
@@ -73,6 +74,21 @@ class RegisterView(LoggedOutOnlyMixin, FormView):
     template_name = "residents/register.html"
     form_class = RegistrationForm
 
+    def post(self, request, *args, **kwargs):
+        # Counted in the shared cache before anything is checked: at most so many tries from
+        # one client and for one number, whatever they answer.
+        ip = client_ip(request) or "-"
+        phone = _digits(request.POST.get("phone", ""))
+        if REGISTRATIONS_PER_IP.blocked(ip) or (phone and REGISTRATIONS_PER_PHONE.blocked(phone)):
+            form = self.get_form()
+            form.is_valid()
+            form.add_error(None, ValidationError(_throttled_message(), code="throttled"))
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        REGISTRATIONS_PER_IP.hit(ip)
+        if phone:
+            REGISTRATIONS_PER_PHONE.hit(phone)
+        return super().post(request, *args, **kwargs)
+
     def form_valid(self, form):
         data = form.cleaned_data
         try:
@@ -101,6 +117,20 @@ class RegisterView(LoggedOutOnlyMixin, FormView):
         context = super().get_context_data(**kwargs)
         context["next"] = safe_next(self.request, "")
         return context
+
+
+#: Registration tries from one client per hour, and for one phone number per day.
+REGISTRATIONS_PER_IP = Throttle("register-ip", limit=10, window=60 * 60)
+REGISTRATIONS_PER_PHONE = Throttle("register-phone", limit=5, window=24 * 60 * 60)
+
+
+def _digits(value: str) -> str:
+    """The digits of a typed phone number (full-width digits too), for counting."""
+    return "".join(str(int(ch)) for ch in value if ch.isdigit())[:20]
+
+
+def _throttled_message():
+    return _("尝试次数太多。为保护居民的账号，请稍后再试，或到社区服务站请工作人员帮您激活。")
 
 
 #: Failed activations allowed per phone number per day, and per client address per hour:
@@ -156,12 +186,7 @@ class ActivateView(LoggedOutOnlyMixin, FormView):
         if _activation_blocked(self.request, data["phone"]):
             form.add_error(
                 None,
-                ValidationError(
-                    _(
-                        "尝试次数太多。为保护居民的账号，请稍后再试，或到社区服务站请工作人员帮您激活。"
-                    ),
-                    code="throttled",
-                ),
+                ValidationError(_throttled_message(), code="throttled"),
             )
             return self.render_to_response(self.get_context_data(form=form), status=429)
         try:
@@ -276,11 +301,12 @@ def export(request, *, resident):
 
 
 @never_cache
+@sensitive_post_parameters("password")
 @require_http_methods(["GET", "POST"])
 @resident_required
 def delete(request, *, resident):
     """Delete my data: GET asks for confirmation, POST anonymises me and logs me out."""
-    form = DeleteMyDataForm(request.POST if request.method == "POST" else None)
+    form = DeleteMyDataForm(request.POST if request.method == "POST" else None, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             services.anonymise_resident(resident=resident)

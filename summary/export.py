@@ -16,6 +16,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from core.spreadsheets import neutralise_workbook
+
 from .report import COUNT, PERCENT, RATING, MonthlySummary, ratio
 
 CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -288,6 +290,8 @@ def build_workbook(s: MonthlySummary) -> Workbook:
     _trend(wb.create_sheet(_("12个月趋势")), s)
     wb.properties.title = f"{s.community_name} {s.label}"
     wb.properties.creator = s.community_name
+    # Names, titles and comments come from residents and partners: never a live formula.
+    neutralise_workbook(wb)
     return wb
 
 

@@ -992,7 +992,8 @@ def _monthly_summary(*, year: int, month: int, now: dt.datetime | None) -> Month
     )
 
     signed = Q(stage=Lead.Stage.SIGNED)
-    leads = Lead.objects.aggregate(
+    # What staff marked as spam or a duplicate is not counted (Lead/Need.objects.counted()).
+    leads = Lead.objects.counted().aggregate(
         received=Count("pk", filter=this("created_at")),
         received_prev=Count("pk", filter=last("created_at")),
         converted=Count("pk", filter=signed & this("closed_at")),
@@ -1005,7 +1006,7 @@ def _monthly_summary(*, year: int, month: int, now: dt.datetime | None) -> Month
     )
 
     resolved = Q(status=Need.Status.RESOLVED)
-    needs = Need.objects.aggregate(
+    needs = Need.objects.counted().aggregate(
         received=Count("pk", filter=this("created_at")),
         received_prev=Count("pk", filter=last("created_at")),
         resolved=Count("pk", filter=resolved & this("resolved_at")),

@@ -109,6 +109,10 @@ class ResidentFactory(DjangoModelFactory):
     phone = factory.Sequence(lambda n: f"138{n:08d}")
     household = factory.SubFactory(HouseholdFactory)
     birth_year = 1970
+    # Staff-registered residents: their facts are confirmed (tests of self-declared facts
+    # pass False).
+    birth_year_confirmed = True
+    party_member_confirmed = True
     consent_version = "2026-11"
     consent_at = factory.LazyFunction(timezone.now)
     user = factory.SubFactory(UserFactory, username=factory.SelfAttribute("..phone"))

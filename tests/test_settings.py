@@ -41,6 +41,8 @@ PRODUCTION = {
     "DEBUG": "0",
     "SECRET_KEY": secrets.token_urlsafe(50),
     "ALLOWED_HOSTS": "example.org",
+    "CACHE_URL": "redis://127.0.0.1:6379/1",
+    "EMAIL_URL": "smtp://gongjian@127.0.0.1:25",
 }
 
 

@@ -155,13 +155,28 @@ def test_the_migrations_repair_status_times_before_constraining_them():
         stray_cancel = _old_signup(
             activity=activity, resident=no_login(), cancelled_at=timezone.now()
         )
-        resolved = NeedFactory(resident=no_login(), status=Need.Status.RESOLVED, resolved_at=None)
-        stray_resolve = NeedFactory(
-            resident=no_login(), status=Need.Status.ACCEPTED, resolved_at=timezone.now()
+        # Needs and leads as the models were then (today's have columns added later).
+        state = MigrationExecutor(connection).loader.project_state(BEFORE).apps
+        old_need = state.get_model("activities", "Need")
+        old_lead = state.get_model("partners", "Lead")
+        resolved = old_need.objects.create(
+            resident_id=no_login().pk, title="楼道灯坏了", status=Need.Status.RESOLVED
         )
-        dropped = LeadFactory(offered_by=no_login(), stage=Lead.Stage.DROPPED, closed_at=None)
-        stray_close = LeadFactory(
-            offered_by=no_login(), stage=Lead.Stage.CONTACTED, closed_at=timezone.now()
+        stray_resolve = old_need.objects.create(
+            resident_id=no_login().pk,
+            title="楼道灯坏了",
+            status=Need.Status.ACCEPTED,
+            resolved_at=timezone.now(),
+        )
+        dropped = old_lead.objects.create(
+            offered_by_id=no_login().pk, organisation="甲", offer="场地", stage=Lead.Stage.DROPPED
+        )
+        stray_close = old_lead.objects.create(
+            offered_by_id=no_login().pk,
+            organisation="乙",
+            offer="场地",
+            stage=Lead.Stage.CONTACTED,
+            closed_at=timezone.now(),
         )
         fine_cancelled_at = timezone.now()
         fine = _old_signup(

@@ -119,3 +119,27 @@ def test_no_serious_axe_violation_and_no_small_text(browser, live_server, demo, 
         context.close()
     print(f"axe ({size}): {len(measured)} pages, {len(problems)} with problems")
     assert not problems, json.dumps(problems, ensure_ascii=False, indent=1)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_the_check_in_desk_has_no_serious_axe_violation(browser, live_server, demo, size):
+    """The staff's desk at the door, on a phone and at a desk, in Chinese and English."""
+    from django.contrib.auth import get_user_model
+
+    width, height = SIZES[size]
+    staff = get_user_model().objects.get(username="staff")
+    activity = Activity.objects.filter(status="open").order_by("starts_at").first()
+    problems = {}
+    for prefix in ("", "/en"):
+        context = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN")
+        context.add_cookies([session_cookie(staff, live_server.url)])
+        page = context.new_page()
+        url = (
+            live_server.url
+            + prefix
+            + reverse("admin:activities_activity_check_in", args=[activity.pk])
+        )
+        if found := check(page, url, resident_page=False):
+            problems[url] = found
+        context.close()
+    assert not problems, json.dumps(problems, ensure_ascii=False, indent=1)

@@ -21,7 +21,8 @@ def test_behind_the_proxy_the_real_ip_header_names_the_client(rf):
     assert client_ip(request) == "198.51.100.7"
 
 
-def test_behind_the_proxy_the_last_forwarded_address_is_the_one_the_proxy_saw(rf):
+def test_behind_the_proxy_the_last_forwarded_address_is_the_one_the_proxy_saw(rf, settings):
+    settings.CLIENT_IP_HEADER = "X-Forwarded-For"
     request = rf.get("/", REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="10.9.9.9, 198.51.100.8")
     assert client_ip(request) == "198.51.100.8"
 

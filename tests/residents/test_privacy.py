@@ -15,6 +15,7 @@ from activities.models import Activity, Feedback, SignUp
 from residents import services
 from residents.models import Resident
 from tests.factories import (
+    PASSWORD,
     ActivityFactory,
     FeedbackFactory,
     LeadFactory,
@@ -108,6 +109,7 @@ def test_export_downloads_my_data_as_json_and_not_other_residents(resident_clien
 
 
 def test_export_masks_household_members_with_their_own_login(resident_client):
+    Resident.objects.filter(pk=resident_client.resident.pk).update(is_verified=True)
     ResidentFactory(
         household=resident_client.resident.household, name="阿依古丽·吐尔逊", phone="13822223333"
     )
@@ -154,7 +156,7 @@ def test_delete_anonymises_logs_out_and_keeps_past_totals(resident_client):
     waiting = activity_services.sign_up(activity=activity, resident=ResidentFactory()).signup
     before = past_totals()
 
-    response = resident_client.post(DELETE, {"confirm": "on"})
+    response = resident_client.post(DELETE, {"confirm": "on", "password": PASSWORD})
     assert response.status_code == 302
     assert resident_client.session.get("_auth_user_id") is None
 

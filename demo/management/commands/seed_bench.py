@@ -267,6 +267,8 @@ class Command(BaseCommand):
                     rng.randint(1935, this_year - 3),
                     rng.random() < 0.08,
                     rng.random() < 0.6,
+                    True,  # birth year confirmed by staff
+                    True,  # party membership (where there is one) confirmed
                     "2026-11",
                     now,
                     now - dt.timedelta(days=rng.randint(0, 1500)),
@@ -286,6 +288,8 @@ class Command(BaseCommand):
                 "birth_year",
                 "is_party_member",
                 "is_verified",
+                "birth_year_confirmed",
+                "party_member_confirmed",
                 "consent_version",
                 "consent_at",
                 "created_at",

@@ -1,0 +1,43 @@
+"""Deployment checks (`manage.py check --deploy`): production settings that would let
+throttles count per process or write residents' data into the server log are refused."""
+
+from django.conf import settings
+from django.core.checks import Error, Tags, register
+
+PER_PROCESS_CACHES = (
+    "django.core.cache.backends.locmem.LocMemCache",
+    "django.core.cache.backends.dummy.DummyCache",
+)
+LOGGING_EMAIL_BACKENDS = (
+    "django.core.mail.backends.console.EmailBackend",
+    "django.core.mail.backends.filebased.EmailBackend",
+)
+
+
+@register(Tags.security, deploy=True)
+def check_shared_cache(app_configs, **kwargs):
+    backend = settings.CACHES.get("default", {}).get("BACKEND", "")
+    if backend in PER_PROCESS_CACHES:
+        return [
+            Error(
+                "CACHE_URL is a per-process cache: with several gunicorn workers each counts "
+                "login, activation and registration attempts on its own.",
+                hint="Set CACHE_URL=redis://127.0.0.1:6379/1 (a cache all workers share).",
+                id="gongjian.E001",
+            )
+        ]
+    return []
+
+
+@register(Tags.security, deploy=True)
+def check_email_backend(app_configs, **kwargs):
+    if not settings.DEBUG and settings.EMAIL_BACKEND in LOGGING_EMAIL_BACKENDS:
+        return [
+            Error(
+                "The console (or file) e-mail backend writes residents' names and codes into "
+                "the server's log.",
+                hint="Set EMAIL_URL=smtp://user:password@host:587 (or smtp+tls://…).",
+                id="gongjian.E002",
+            )
+        ]
+    return []
