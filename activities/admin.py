@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.http import urlencode
-from django.utils.translation import gettext as _gettext, gettext_lazy as _
+from django.utils.translation import gettext, gettext_lazy as _
 from import_export.admin import ExportMixin, ImportExportMixin
 from import_export.formats import base_formats
 
@@ -377,7 +377,7 @@ class ActivityAdmin(
                     count = series.activities.count()
                     self.message_user(
                         request,
-                        _gettext("已创建系列活动“%(title)s”（%(rule)s），共 %(count)d 次。")
+                        gettext("已创建系列活动“%(title)s”（%(rule)s），共 %(count)d 次。")
                         % {"title": series.title, "rule": series.description, "count": count},
                         messages.SUCCESS,
                     )
@@ -389,7 +389,7 @@ class ActivityAdmin(
             form = form_class(initial={"interval": 1, "frequency": "weekly"})
         context = {
             **self.admin_site.each_context(request),
-            "title": _gettext("创建系列活动"),
+            "title": gettext("创建系列活动"),
             "subtitle": None,
             "form": form,
             "opts": self.opts,
@@ -446,7 +446,7 @@ class ActivityAdmin(
         if result.promoted:
             self.message_user(
                 request,
-                _gettext("名额增加后，已有 %(count)d 位候补居民转为正式报名：%(names)s。")
+                gettext("名额增加后，已有 %(count)d 位候补居民转为正式报名：%(names)s。")
                 % {
                     "count": len(result.promoted),
                     "names": "、".join(s.resident.name for s in result.promoted),
@@ -456,7 +456,7 @@ class ActivityAdmin(
         if result.overbooked:
             self.message_user(
                 request,
-                _gettext(
+                gettext(
                     "名额（%(capacity)d）少于已报名人数（%(confirmed)d）："
                     "已报名的居民仍保留名额，新报名的居民将进入候补。"
                 )
@@ -481,7 +481,7 @@ class ActivityAdmin(
             raise ServiceRefused(error) from error
         self.message_user(
             request,
-            _gettext("已同时修改本系列此次及以后的 %(count)d 次活动。")
+            gettext("已同时修改本系列此次及以后的 %(count)d 次活动。")
             % {"count": len(result.changed)},
             messages.SUCCESS,
         )
@@ -500,7 +500,7 @@ class ActivityAdmin(
                 refused.append(f"{activity.title}：{'；'.join(error.messages)}")
         self.message_user(
             request,
-            _gettext("已取消 %(count)d 次系列活动；已报名的居民会看到“活动已取消”。")
+            gettext("已取消 %(count)d 次系列活动；已报名的居民会看到“活动已取消”。")
             % {"count": cancelled},
             messages.SUCCESS if cancelled else messages.WARNING,
         )
@@ -513,7 +513,7 @@ class ActivityAdmin(
 
     @admin.display(description=_("已报名/名额"), ordering="confirmed_count")
     def seats(self, activity):
-        capacity = _gettext("不限") if activity.capacity is None else activity.capacity
+        capacity = gettext("不限") if activity.capacity is None else activity.capacity
         return f"{activity.confirmed_count}/{capacity}"
 
     @admin.display(description=_("候补"), ordering="waitlisted_count")
@@ -533,7 +533,7 @@ class ActivityAdmin(
         if len(copies) == 1:
             self.message_user(
                 request,
-                _gettext("已复制为新的草稿活动，请修改时间后发布。"),
+                gettext("已复制为新的草稿活动，请修改时间后发布。"),
                 messages.SUCCESS,
             )
             return HttpResponseRedirect(
@@ -541,7 +541,7 @@ class ActivityAdmin(
             )
         self.message_user(
             request,
-            _gettext("已复制 %(count)d 个活动为草稿（筹备中、不公开）。") % {"count": len(copies)},
+            gettext("已复制 %(count)d 个活动为草稿（筹备中、不公开）。") % {"count": len(copies)},
             messages.SUCCESS,
         )
         return None
@@ -549,7 +549,7 @@ class ActivityAdmin(
     @admin.action(description=_("打开签到台"), permissions=("change",))
     def open_check_in_desk(self, request, queryset):
         if queryset.count() != 1:
-            self.message_user(request, _gettext("请只选择一个活动打开签到台。"), messages.WARNING)
+            self.message_user(request, gettext("请只选择一个活动打开签到台。"), messages.WARNING)
             return None
         activity = queryset.first()
         return HttpResponseRedirect(
@@ -562,13 +562,13 @@ class ActivityAdmin(
         for activity in queryset:
             promoted += services.fill_free_seats(activity=activity)
         self.message_user(
-            request, _gettext("已有 %(count)d 位候补居民转为正式报名。") % {"count": len(promoted)}
+            request, gettext("已有 %(count)d 位候补居民转为正式报名。") % {"count": len(promoted)}
         )
 
     def _desk_activity(self, request, object_id, *, change=True):
         activity = self.get_object(request, unquote(object_id))
         if activity is None:
-            raise Http404(_gettext("找不到该活动。"))
+            raise Http404(gettext("找不到该活动。"))
         allowed = (
             self.has_change_permission(request, activity)
             if change
@@ -601,7 +601,7 @@ class ActivityAdmin(
         typed = result.get("typed", "") if result and result["level"] == "error" else ""
         context = {
             **self.admin_site.each_context(request),
-            "title": _gettext("签到台"),
+            "title": gettext("签到台"),
             "subtitle": activity.title,
             "opts": self.opts,
             "original": activity,
@@ -673,19 +673,19 @@ class ActivityAdmin(
                 resident_id = _parse_id(request.POST.get("resident"))
                 resident = Resident.objects.filter(pk=resident_id).first() if resident_id else None
                 if resident is None:
-                    raise ValidationError(_gettext("找不到该居民。"))
+                    raise ValidationError(gettext("找不到该居民。"))
                 over = request.POST.get("over_capacity") == "1"
                 return self._walk_in(request, activity, resident, over_capacity=over)
             else:
                 signup_id = _parse_id(request.POST.get("signup"))
                 signup = activity.signups.filter(pk=signup_id).first() if signup_id else None
                 if signup is None:
-                    raise ValidationError(_gettext("找不到该报名记录。"))
+                    raise ValidationError(gettext("找不到该报名记录。"))
                 if action == "undo":
                     signup = services.undo_check_in(signup=signup, by=request.user)
                     return _desk_result(
                         "warning",
-                        _gettext("已撤销 %(name)s 的签到。") % {"name": signup.resident.name},
+                        gettext("已撤销 %(name)s 的签到。") % {"name": signup.resident.name},
                     )
                 signup = services.check_in(
                     activity=activity, code=signup.check_in_code, by=request.user
@@ -709,7 +709,7 @@ class ActivityAdmin(
             return result
         result = _checked_in_result(signup, started=started, typed=resident.name)
         if signup.over_capacity_at and signup.over_capacity_at >= started:
-            result["headline"] += " " + _gettext("（超额参加）")
+            result["headline"] += " " + gettext("（超额参加）")
         return result
 
     def sign_in_sheet_view(self, request, object_id):
@@ -759,14 +759,14 @@ def _checked_in_result(signup, *, started, typed) -> dict:
         when = date_format(timezone.localtime(signup.checked_in_at), "H:i")
         return _desk_result(
             "warning",
-            _gettext("%(name)s 已于 %(time)s 签到，无需重复签到。")
+            gettext("%(name)s 已于 %(time)s 签到，无需重复签到。")
             % {"name": signup.resident.name, "time": when},
             typed=typed,
             signup=signup,
         )
     return _desk_result(
         "success",
-        _gettext("签到成功：%(name)s。") % {"name": signup.resident.name},
+        gettext("签到成功：%(name)s。") % {"name": signup.resident.name},
         typed=typed,
         signup=signup,
     )
@@ -797,7 +797,7 @@ class SeriesAdmin(admin.ModelAdmin):
             '<a href="{}?series__id__exact={}&amp;when=all">{}</a>',
             url,
             series.pk,
-            _gettext("%(count)d 次") % {"count": series.occurrence_total},
+            gettext("%(count)d 次") % {"count": series.occurrence_total},
         )
 
 
@@ -808,7 +808,7 @@ def signups_workbook(queryset):
         data.export("xlsx"),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
-    name = _gettext("报名名单-%(day)s.xlsx") % {"day": timezone.localdate().isoformat()}
+    name = gettext("报名名单-%(day)s.xlsx") % {"day": timezone.localdate().isoformat()}
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
     return response
 
@@ -910,20 +910,20 @@ class SignUpAdmin(SafeExportMixin, ExportMixin, ServiceAddMixin, GuardedHistoryA
         if not result.created:
             self.message_user(
                 request,
-                _gettext("%(name)s 已报名“%(title)s”（%(status)s），未重复报名。")
+                gettext("%(name)s 已报名“%(title)s”（%(status)s），未重复报名。")
                 % {**names, "status": signup.get_status_display()},
                 messages.WARNING,
             )
         elif signup.status == SignUp.Status.CONFIRMED:
             self.message_user(
                 request,
-                _gettext("已为 %(name)s 报名“%(title)s”：已报名。") % names,
+                gettext("已为 %(name)s 报名“%(title)s”：已报名。") % names,
                 messages.SUCCESS,
             )
         else:
             self.message_user(
                 request,
-                _gettext("“%(title)s”名额已满，%(name)s 已进入候补：候补第%(position)d位。")
+                gettext("“%(title)s”名额已满，%(name)s 已进入候补：候补第%(position)d位。")
                 % {**names, "position": services.waitlist_position(signup)},
                 messages.WARNING,
             )
@@ -948,7 +948,7 @@ class SignUpAdmin(SafeExportMixin, ExportMixin, ServiceAddMixin, GuardedHistoryA
             self,
             queryset.active(),
             lambda signup: services.cancel(signup=signup, by=request.user),
-            _gettext("已取消 %(count)d 条报名。"),
+            gettext("已取消 %(count)d 条报名。"),
         )
 
     @admin.action(description=_("签到"), permissions=("change",))
@@ -960,7 +960,7 @@ class SignUpAdmin(SafeExportMixin, ExportMixin, ServiceAddMixin, GuardedHistoryA
             lambda signup: services.check_in(
                 activity=signup.activity_id, code=signup.check_in_code, by=request.user
             ),
-            _gettext("已为 %(count)d 位居民签到。"),
+            gettext("已为 %(count)d 位居民签到。"),
         )
 
     @admin.action(description=_("撤销签到"), permissions=("change",))
@@ -970,7 +970,7 @@ class SignUpAdmin(SafeExportMixin, ExportMixin, ServiceAddMixin, GuardedHistoryA
             self,
             queryset.filter(attended=True),
             lambda signup: services.undo_check_in(signup=signup, by=request.user),
-            _gettext("已撤销 %(count)d 位居民的签到。"),
+            gettext("已撤销 %(count)d 位居民的签到。"),
         )
 
 
@@ -1073,14 +1073,14 @@ class CallListEntryAdmin(GuardedHistoryAdmin):
         if activity_id is not None:
             activity = Activity.objects.filter(pk=activity_id).first()
             if activity is None:
-                raise Http404(_gettext("找不到该活动。"))
+                raise Http404(gettext("找不到该活动。"))
         if request.method == "POST":
             if not may_change:
                 raise PermissionDenied
             entry_id = _parse_id(request.POST.get("entry"))
             try:
                 if entry_id is None:
-                    raise ValidationError(_gettext("找不到该通知记录。"))
+                    raise ValidationError(gettext("找不到该通知记录。"))
                 entry = services.mark_called(
                     entry=entry_id, by=request.user, called=request.POST.get("called") != "0"
                 )
@@ -1090,9 +1090,9 @@ class CallListEntryAdmin(GuardedHistoryAdmin):
                 self.message_user(
                     request,
                     (
-                        _gettext("已记录：已通知 %(name)s。")
+                        gettext("已记录：已通知 %(name)s。")
                         if entry.is_called
-                        else _gettext("已改回未通知：%(name)s。")
+                        else gettext("已改回未通知：%(name)s。")
                     )
                     % {"name": entry.resident.name},
                     messages.SUCCESS,
@@ -1110,7 +1110,7 @@ class CallListEntryAdmin(GuardedHistoryAdmin):
         )
         context = {
             **self.admin_site.each_context(request),
-            "title": _gettext("电话通知名单"),
+            "title": gettext("电话通知名单"),
             "subtitle": activity.title if activity else "",
             "opts": self.opts,
             "activity": activity,
@@ -1135,9 +1135,9 @@ def report_call(request, model_admin, entries, *, called):
     model_admin.message_user(
         request,
         (
-            _gettext("已标记 %(count)d 位居民为已通知。")
+            gettext("已标记 %(count)d 位居民为已通知。")
             if called
-            else _gettext("已改回 %(count)d 条为未通知。")
+            else gettext("已改回 %(count)d 条为未通知。")
         )
         % {"count": done},
         messages.SUCCESS,
@@ -1256,7 +1256,7 @@ class ServiceProjectAdmin(ServiceRefusalMixin, GuardedHistoryAdmin):
             else:
                 done += 1
         self.message_user(
-            request, _gettext("已完成 %(count)d 个项目。") % {"count": done}, messages.SUCCESS
+            request, gettext("已完成 %(count)d 个项目。") % {"count": done}, messages.SUCCESS
         )
         for line in refused:
             self.message_user(request, line, messages.ERROR)
@@ -1367,7 +1367,7 @@ class NeedAdmin(ServiceRefusalMixin, GuardedHistoryAdmin):
                 changed += 1
         self.message_user(
             request,
-            _gettext("已将 %(count)d 条需求标记为“%(status)s”。")
+            gettext("已将 %(count)d 条需求标记为“%(status)s”。")
             % {"count": changed, "status": Need.Status(status).label},
         )
         for line in refused:
@@ -1406,7 +1406,7 @@ class NeedAdmin(ServiceRefusalMixin, GuardedHistoryAdmin):
 
     @admin.action(description=_("受理所选需求（可纳入项目）"), permissions=("change",))
     def accept(self, request, queryset):
-        form = self._action_form(request, queryset, AcceptNeedsForm, "accept", _gettext("受理需求"))
+        form = self._action_form(request, queryset, AcceptNeedsForm, "accept", gettext("受理需求"))
         if isinstance(form, TemplateResponse):
             return form
         data = form.cleaned_data
@@ -1430,7 +1430,7 @@ class NeedAdmin(ServiceRefusalMixin, GuardedHistoryAdmin):
             request,
             queryset.exclude(status__in=[Need.Status.IN_PROJECT, Need.Status.RESOLVED]),
             act,
-            _gettext("已受理 %(count)d 条需求。"),
+            gettext("已受理 %(count)d 条需求。"),
         )
         return None
 
@@ -1441,7 +1441,7 @@ class NeedAdmin(ServiceRefusalMixin, GuardedHistoryAdmin):
     @admin.action(description=_("暂不受理所选需求（需写明原因）"), permissions=("change",))
     def decline(self, request, queryset):
         form = self._action_form(
-            request, queryset, DeclineNeedsForm, "decline", _gettext("暂不受理需求")
+            request, queryset, DeclineNeedsForm, "decline", gettext("暂不受理需求")
         )
         if isinstance(form, TemplateResponse):
             return form
@@ -1452,7 +1452,7 @@ class NeedAdmin(ServiceRefusalMixin, GuardedHistoryAdmin):
             lambda need: services.triage_need(
                 need=need.pk, status=Need.Status.DECLINED, staff_reply=reply, by=request.user
             ),
-            _gettext("已将 %(count)d 条需求标记为“暂不受理”。"),
+            gettext("已将 %(count)d 条需求标记为“暂不受理”。"),
         )
         return None
 
@@ -1498,7 +1498,7 @@ class FeedbackAdmin(ServiceAddMixin, admin.ModelAdmin):
             comment=data["comment"],
             may_publish=data["may_publish"],
         )
-        self.message_user(request, _gettext("已记录该居民的评价。"), messages.SUCCESS)
+        self.message_user(request, gettext("已记录该居民的评价。"), messages.SUCCESS)
         return feedback, not existed
 
     @admin.display(description=_("活动"), ordering="signup__activity__title")
@@ -1538,9 +1538,9 @@ class FeedbackAdmin(ServiceAddMixin, admin.ModelAdmin):
                 done += 1
         if done:
             message = (
-                _gettext("已公开 %(count)d 条评价。")
+                gettext("已公开 %(count)d 条评价。")
                 if publish
-                else _gettext("已撤回 %(count)d 条评价。")
+                else gettext("已撤回 %(count)d 条评价。")
             )
             self.message_user(request, message % {"count": done}, messages.SUCCESS)
 

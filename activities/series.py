@@ -26,22 +26,13 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _, gettext_lazy
 
-from core.periods import local_zone
+from core.periods import WEEKDAY_NAMES, local_zone
 
 from . import services
 from .models import Activity, Series
 
 #: More occurrences than this in one series is surely a mistake (two years of weeks).
 MAX_OCCURRENCES = 104
-WEEKDAY_NAMES = [
-    gettext_lazy("周一"),
-    gettext_lazy("周二"),
-    gettext_lazy("周三"),
-    gettext_lazy("周四"),
-    gettext_lazy("周五"),
-    gettext_lazy("周六"),
-    gettext_lazy("周日"),
-]
 
 
 class Frequency(models.TextChoices):

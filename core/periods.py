@@ -11,7 +11,18 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.utils import formats, timezone
-from django.utils.translation import pgettext
+from django.utils.translation import gettext_lazy, pgettext
+
+#: Monday to Sunday as residents say them (Python's `weekday()` order).
+WEEKDAY_NAMES = [
+    gettext_lazy("周一"),
+    gettext_lazy("周二"),
+    gettext_lazy("周三"),
+    gettext_lazy("周四"),
+    gettext_lazy("周五"),
+    gettext_lazy("周六"),
+    gettext_lazy("周日"),
+]
 
 
 def local_zone() -> ZoneInfo:

@@ -21,7 +21,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import capfirst
-from django.utils.translation import gettext as _gettext, gettext_lazy as _
+from django.utils.translation import gettext, gettext_lazy as _
 from import_export.admin import ImportExportMixin
 
 from core.admin import (
@@ -176,12 +176,12 @@ class PartnerAdmin(StaffImportExportMixin, ImportExportMixin, GuardedHistoryAdmi
         changed = 0
         for partner in queryset.filter(is_active=not active):
             partner.is_active = active
-            partner._change_reason = _gettext("后台批量操作")
+            partner._change_reason = gettext("后台批量操作")
             partner.save(update_fields=["is_active"])
             changed += 1
         self.message_user(
             request,
-            _gettext("已更新 %(count)d 个共建单位。") % {"count": changed},
+            gettext("已更新 %(count)d 个共建单位。") % {"count": changed},
         )
 
 
@@ -354,7 +354,7 @@ class AgreementAdmin(GuardedHistoryAdmin):
         self.log_addition(request, new, [{"added": {}}])
         self.message_user(
             request,
-            _gettext("已生成续签协议草稿，资源承诺已复制；请核对日期后签订。"),
+            gettext("已生成续签协议草稿，资源承诺已复制；请核对日期后签订。"),
             messages.SUCCESS,
         )
         return self._change_page(new)
@@ -378,12 +378,12 @@ class AgreementAdmin(GuardedHistoryAdmin):
             except ValidationError as error:
                 add_service_error(form, error)
             else:
-                self.log_change(request, agreement, _gettext("终止协议"))
-                self.message_user(request, _gettext("协议已终止。"), messages.SUCCESS)
+                self.log_change(request, agreement, gettext("终止协议"))
+                self.message_user(request, gettext("协议已终止。"), messages.SUCCESS)
                 return self._change_page(agreement)
         context = {
             **self.admin_site.each_context(request),
-            "title": _gettext("终止协议：%(title)s") % {"title": agreement.title},
+            "title": gettext("终止协议：%(title)s") % {"title": agreement.title},
             "opts": self.model._meta,
             "agreement": agreement,
             "form": form,
@@ -404,7 +404,7 @@ class AgreementAdmin(GuardedHistoryAdmin):
                 self.log_addition(request, new, [{"added": {}}])
                 renewed += 1
         self.message_user(
-            request, _gettext("已生成 %(count)d 份续签协议草稿。") % {"count": renewed}
+            request, gettext("已生成 %(count)d 份续签协议草稿。") % {"count": renewed}
         )
         for line in refused:
             self.message_user(request, line, messages.ERROR)
@@ -650,7 +650,7 @@ class LeadAdmin(ServiceRefusalMixin, GuardedHistoryAdmin):
             else:
                 self.message_user(
                     request,
-                    _gettext("线索已转为共建单位，并生成协议草稿；请补全协议后签订。"),
+                    gettext("线索已转为共建单位，并生成协议草稿；请补全协议后签订。"),
                     messages.SUCCESS,
                 )
                 return HttpResponseRedirect(
@@ -658,7 +658,7 @@ class LeadAdmin(ServiceRefusalMixin, GuardedHistoryAdmin):
                 )
         context = {
             **self.admin_site.each_context(request),
-            "title": _gettext("转为共建单位：%(name)s") % {"name": lead.organisation},
+            "title": gettext("转为共建单位：%(name)s") % {"name": lead.organisation},
             "opts": self.model._meta,
             "object": lead,
             "form": form,
@@ -685,10 +685,10 @@ class LeadAdmin(ServiceRefusalMixin, GuardedHistoryAdmin):
             return ""
         days = (lead.follow_up_on - timezone.localdate()).days
         if days < 0:
-            return _gettext("逾期 %(days)d 天") % {"days": -days}
+            return gettext("逾期 %(days)d 天") % {"days": -days}
         if days == 0:
-            return _gettext("今天")
-        return _gettext("%(days)d 天后") % {"days": days}
+            return gettext("今天")
+        return gettext("%(days)d 天后") % {"days": days}
 
     @admin.action(description=_("放弃所选线索"), permissions=("change",))
     def mark_dropped(self, request, queryset):
@@ -702,7 +702,7 @@ class LeadAdmin(ServiceRefusalMixin, GuardedHistoryAdmin):
                 dropped += 1
         self.message_user(
             request,
-            _gettext("已放弃 %(count)d 条线索。") % {"count": dropped},
+            gettext("已放弃 %(count)d 条线索。") % {"count": dropped},
         )
         for line in refused:
             self.message_user(request, line, messages.ERROR)

@@ -9,7 +9,7 @@ from django.db.models import Count
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils.translation import gettext as _gettext, gettext_lazy as _
+from django.utils.translation import gettext, gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
 
 from core.admin import ReadOnlyInline, SelectRelatedListFilter, StaffImportExportMixin
@@ -311,7 +311,7 @@ class ResidentAdmin(StaffImportExportMixin, ImportExportModelAdmin):
         queryset = queryset.filter(anonymised_at__isnull=True)
         if request.POST.get("post") != "yes":
             return self._confirm(
-                request, queryset, action="anonymise", title=_gettext("删除个人数据")
+                request, queryset, action="anonymise", title=gettext("删除个人数据")
             )
         done = 0
         for resident in queryset:
@@ -325,7 +325,7 @@ class ResidentAdmin(StaffImportExportMixin, ImportExportModelAdmin):
                 done += 1
         self.message_user(
             request,
-            _gettext("已删除 %(count)d 位居民的个人数据。") % {"count": done},
+            gettext("已删除 %(count)d 位居民的个人数据。") % {"count": done},
             messages.SUCCESS,
         )
         return None
@@ -339,12 +339,12 @@ class ResidentAdmin(StaffImportExportMixin, ImportExportModelAdmin):
         )
         if not queryset.exists():
             self.message_user(
-                request, _gettext("所选居民都没有登录账号，无需重置。"), messages.WARNING
+                request, gettext("所选居民都没有登录账号，无需重置。"), messages.WARNING
             )
             return None
         if request.POST.get("post") != "yes":
             return self._confirm(
-                request, queryset, action="reset_password", title=_gettext("重置登录密码")
+                request, queryset, action="reset_password", title=gettext("重置登录密码")
             )
         names = []
         for resident in queryset:
@@ -359,7 +359,7 @@ class ResidentAdmin(StaffImportExportMixin, ImportExportModelAdmin):
         if names:
             self.message_user(
                 request,
-                _gettext(
+                gettext(
                     "已重置 %(names)s 的登录密码（原登录账号已删除，报名记录不变）。"
                     "请告诉居民：打开“激活账号”页面（%(url)s），填写手机号码、姓名和住址"
                     "（楼号、单元、门牌号），再设置新密码即可登录。"

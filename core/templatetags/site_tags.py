@@ -4,22 +4,13 @@ from __future__ import annotations
 
 from django import template
 from django.utils import timezone
-from django.utils.translation import gettext as _, gettext_lazy
+from django.utils.translation import gettext as _
 
 from core import qr
 from core.masking import mask_name, mask_phone
+from core.periods import WEEKDAY_NAMES
 
 register = template.Library()
-
-WEEKDAYS = [
-    gettext_lazy("周一"),
-    gettext_lazy("周二"),
-    gettext_lazy("周三"),
-    gettext_lazy("周四"),
-    gettext_lazy("周五"),
-    gettext_lazy("周六"),
-    gettext_lazy("周日"),
-]
 
 
 @register.filter
@@ -32,7 +23,7 @@ def day_label(value) -> str:
     return _("%(month)s月%(day)s日 %(weekday)s") % {
         "month": value.month,
         "day": value.day,
-        "weekday": WEEKDAYS[value.weekday()],
+        "weekday": WEEKDAY_NAMES[value.weekday()],
     }
 
 
