@@ -3,21 +3,35 @@ residents (with Excel import and export of households and residents)."""
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count
 from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.dateformat import format as date_format
+from django.utils.decorators import method_decorator
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, gettext_lazy as _
+from django.views.decorators.cache import never_cache
 from import_export.admin import ImportExportModelAdmin
 
 from core.admin import ReadOnlyInline, SelectRelatedListFilter, StaffImportExportMixin
+from core.masking import mask_phone
+from core.qr import qr_svg
 
 from .forms_admin import ResidentAdminForm
-from .models import Building, Community, Complex, Household, Resident
+from .models import ActivationCode, Building, Community, Complex, Household, Resident
 from .resources import HouseholdResource, ResidentResource
-from .services import anonymise_resident, change_phone, delete_resident, reset_login
+from .services import (
+    anonymise_resident,
+    change_phone,
+    delete_resident,
+    issue_activation_code,
+    reset_login,
+)
 
 DELETED = _("（已删除个人数据）")
 
@@ -205,7 +219,14 @@ class ResidentAdmin(StaffImportExportMixin, ImportExportModelAdmin):
     autocomplete_fields = ("household",)
     list_select_related = ("household__building",)
     date_hierarchy = "created_at"
-    readonly_fields = ("user", "consent_version", "consent_at", "created_at", "anonymised_at")
+    readonly_fields = (
+        "user",
+        "consent_version",
+        "consent_at",
+        "created_at",
+        "anonymised_at",
+        "activation_codes",
+    )
     fieldsets = (
         (None, {"fields": ("name", "phone", "email", "household", "birth_year")}),
         (
@@ -221,11 +242,132 @@ class ResidentAdmin(StaffImportExportMixin, ImportExportModelAdmin):
         ),
         (
             _("账号与授权"),
-            {"fields": ("user", "consent_version", "consent_at", "created_at", "anonymised_at")},
+            {
+                "fields": (
+                    "user",
+                    "activation_codes",
+                    "consent_version",
+                    "consent_at",
+                    "created_at",
+                    "anonymised_at",
+                )
+            },
         ),
     )
     anonymised_fieldsets = ((None, {"fields": ("household", "created_at", "anonymised_at")}),)
-    actions = ("anonymise", "reset_password")
+    actions = ("anonymise", "reset_password", "print_activation_codes")
+
+    @admin.display(description=_("打印过的激活码"))
+    def activation_codes(self, resident):
+        """When codes were printed, by whom, until when, and whether used or superseded
+        (never a code itself)."""
+        codes = resident.activation_codes.select_related("created_by")[:10] if resident.pk else []
+        if not codes:
+            return gettext("无")
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join(
+                "",
+                "<li>{}：{} {}，{} {}</li>",
+                (
+                    (
+                        code.state,
+                        date_format(timezone.localtime(code.created_at), "Y-m-d H:i"),
+                        code.created_by or "",
+                        gettext("有效期至"),
+                        date_format(timezone.localtime(code.expires_at), "Y-m-d H:i"),
+                    )
+                    for code in codes
+                ),
+            ),
+        )
+
+    def get_urls(self):
+        slip = path(
+            "<path:object_id>/activation-code/",
+            self.admin_site.admin_view(self.activation_code_view),
+            name="residents_resident_activation_code",
+        )
+        return [slip, *super().get_urls()]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "activation_code_url": (
+                reverse("admin:residents_resident_activation_code", args=[object_id])
+                if self.has_change_permission(request)
+                else None
+            ),
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    @method_decorator(never_cache)
+    def activation_code_view(self, request, object_id):
+        """GET asks first (a new code voids the slip printed before); POST makes the code
+        and shows the printable slip."""
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        resident = get_object_or_404(
+            Resident.objects.select_related("household__building"),
+            pk=object_id if str(object_id).isdigit() else None,
+        )
+        queryset = Resident.objects.filter(pk=resident.pk)
+        if request.method == "POST" and request.POST.get("post") == "yes":
+            return self._slips(request, queryset)
+        return self._confirm(
+            request,
+            queryset,
+            action="print_activation_codes",
+            title=gettext("打印激活码"),
+        )
+
+    @admin.action(description=_("打印激活码"), permissions=("change",))
+    def print_activation_codes(self, request, queryset):
+        """After a confirmation page: a new code for each resident (staff registered, no
+        login yet), on printable slips. Earlier codes stop working."""
+        queryset = queryset.filter(anonymised_at__isnull=True).select_related("household__building")
+        if request.POST.get("post") != "yes":
+            return self._confirm(
+                request, queryset, action="print_activation_codes", title=gettext("打印激活码")
+            )
+        return self._slips(request, queryset)
+
+    def _slips(self, request, queryset):
+        slips = []
+        for resident in queryset:
+            try:
+                code, clear = issue_activation_code(resident=resident, issued_by=request.user)
+            except ValidationError as error:
+                self.message_user(request, "；".join(error.messages), messages.ERROR)
+                continue
+            self.log_change(
+                request,
+                resident,
+                [{"added": {"name": str(ActivationCode._meta.verbose_name), "object": ""}}],
+            )
+            slips.append(
+                {
+                    "resident": resident,
+                    "masked_phone": mask_phone(resident.phone),
+                    "code": f"{clear[:5]} {clear[5:]}",
+                    "expires_at": code.expires_at,
+                }
+            )
+        if not slips:
+            return HttpResponseRedirect(reverse("admin:residents_resident_changelist"))
+        url = request.build_absolute_uri(reverse("residents:activate"))
+        response = TemplateResponse(
+            request,
+            "admin/residents/resident/activation_slips.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "slips": slips,
+                "activate_url": url,
+                "qr": qr_svg(url, title=gettext("激活账号")),
+            },
+        )
+        return response
 
     def get_fieldsets(self, request, obj=None):
         if obj is not None and obj.is_anonymised:
@@ -293,6 +435,7 @@ class ResidentAdmin(StaffImportExportMixin, ImportExportModelAdmin):
         template = {
             "anonymise": "anonymise_confirmation.html",
             "reset_password": "reset_login_confirmation.html",
+            "print_activation_codes": "activation_code_confirmation.html",
         }[action]
         context = {
             **self.admin_site.each_context(request),
@@ -361,10 +504,10 @@ class ResidentAdmin(StaffImportExportMixin, ImportExportModelAdmin):
                 request,
                 gettext(
                     "已重置 %(names)s 的登录密码（原登录账号已删除，报名记录不变）。"
-                    "请告诉居民：打开“激活账号”页面（%(url)s），填写手机号码、姓名和住址"
-                    "（楼号、单元、门牌号），再设置新密码即可登录。"
+                    "请告诉居民：打开“注册”页面（%(url)s），输入手机号码和收到的短信验证码，"
+                    "再设置新密码；收不到短信的，请为居民打印激活码。"
                 )
-                % {"names": "、".join(names), "url": reverse("residents:activate")},
+                % {"names": "、".join(names), "url": reverse("residents:register")},
                 messages.SUCCESS,
             )
         return None

@@ -136,7 +136,8 @@ class NewPasswordFields(forms.Form):
             self.add_error("password2", gettext("两次输入的密码不一致。"))
         elif password1:
             user = get_user_model()(
-                username=cleaned.get("phone", ""), email=cleaned.get("email", "")
+                username=cleaned.get("phone") or getattr(self, "known_phone", ""),
+                email=cleaned.get("email", ""),
             )
             try:
                 password_validation.validate_password(password1, user=user)
@@ -209,21 +210,91 @@ class RegistrationForm(LargeInputsMixin, AddressFields, NewPasswordFields):
         return clean_birth_year(self.cleaned_data.get("birth_year"))
 
 
-class ActivationForm(LargeInputsMixin, AddressFields, NewPasswordFields):
-    """A resident whom staff registered sets a password: the details must match the record."""
+class PhoneForm(LargeInputsMixin, forms.Form):
+    """The first step of registering, activating or setting a new password: the number a
+    code is texted to."""
+
+    phone = PhoneField(help_text=_("我们会向这个号码发送一条短信验证码。"))
+
+
+def _code_widget(length: int):
+    return forms.TextInput(
+        attrs={
+            "inputmode": "numeric",
+            "autocomplete": "one-time-code",
+            "pattern": "[0-9 ]*",
+            "maxlength": str(length * 2),
+            "class": "code-input",
+        }
+    )
+
+
+class PhoneCodeForm(LargeInputsMixin, forms.Form):
+    """The six digits of the texted code."""
+
+    code = forms.CharField(
+        label=_("短信验证码"),
+        help_text=_("6位数字，10分钟内有效。"),
+        widget=_code_widget(6),
+    )
+
+    def clean_code(self):
+        code = normalise_digits(self.cleaned_data.get("code", ""))
+        if not (code.isdigit() and len(code) == 6):
+            raise ValidationError(gettext("请输入短信里的6位数字验证码。"), code="invalid_code")
+        return code
+
+
+class ActivationCodeForm(LargeInputsMixin, NewPasswordFields):
+    """A staff-registered resident activates with the code printed on the slip staff gave
+    them: phone number, code, a new password."""
 
     phone = PhoneField(help_text=_("社区工作人员为您登记的手机号码。"))
-    name = forms.CharField(label=_("姓名"), max_length=64)
+    code = forms.CharField(
+        label=_("激活码"),
+        help_text=_("纸条上的10位数字，空格可以不输。"),
+        widget=_code_widget(10),
+    )
     consent = _consent_field()
 
-    field_order = ["phone", "name", "building", "unit", "room", "password1", "password2", "consent"]
+    field_order = ["phone", "code", "password1", "password2", "consent"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         _link_privacy(self.fields["consent"])
 
-    def clean_name(self):
-        return clean_person_name(self.cleaned_data.get("name", ""))
+    def clean_code(self):
+        code = normalise_digits(self.cleaned_data.get("code", ""))
+        if not (code.isdigit() and len(code) == 10):
+            raise ValidationError(gettext("激活码是10位数字，请核对纸条。"), code="invalid_code")
+        return code
+
+
+class ProvenPhoneMixin:
+    """A form for a phone number already proven by a code: the number is not asked again."""
+
+    def __init__(self, *args, phone: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.known_phone = phone
+        self.fields.pop("phone", None)
+
+
+class ProvenRegistrationForm(ProvenPhoneMixin, RegistrationForm):
+    """Registration once the number is proven: name, password, address, consent."""
+
+
+class ConfirmActivationForm(ProvenPhoneMixin, LargeInputsMixin, NewPasswordFields):
+    """A staff-registered resident, their number proven, sets a password."""
+
+    consent = _consent_field()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _link_privacy(self.fields["consent"])
+
+
+class NewPasswordForm(ProvenPhoneMixin, LargeInputsMixin, NewPasswordFields):
+    """A resident who forgot their password, their number proven, sets a new one."""
 
 
 class PhoneAuthenticationForm(LargeInputsMixin, AuthenticationForm):

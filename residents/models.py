@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _, pgettext_lazy
+from django.utils.translation import gettext, gettext_lazy as _, pgettext_lazy
 
 from core.masking import mask_name, mask_phone
 
@@ -336,3 +336,85 @@ class StaffNotice(models.Model):
 
     def __str__(self):
         return self.key
+
+
+class PhoneCode(models.Model):
+    """A six-digit code texted to a phone number, to prove that whoever registers,
+    activates an account or sets a new password holds that phone (`residents.services.
+    send_phone_code`, `check_phone_code`).
+
+    Only a keyed hash of the code is kept. A code belongs to the browser session that asked
+    for it (the session keeps its id): a stranger asking for codes for someone's number gets
+    codes of their own, and their wrong guesses void only those."""
+
+    phone = models.CharField(_("手机号码"), max_length=11, validators=[phone_validator])
+    code_hash = models.CharField(_("验证码摘要"), max_length=64)
+    created_at = models.DateTimeField(_("发送时间"), default=timezone.now)
+    expires_at = models.DateTimeField(_("失效时间"))
+    wrong_tries = models.PositiveSmallIntegerField(_("输错次数"), default=0)
+    used_at = models.DateTimeField(_("使用时间"), null=True, blank=True)
+    voided_at = models.DateTimeField(_("作废时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("短信验证码")
+        verbose_name_plural = pgettext_lazy("plural", "短信验证码")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["phone", "created_at"], name="phonecode_phone_idx")]
+
+    def __str__(self):
+        return f"{mask_phone(self.phone)} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class ActivationCode(models.Model):
+    """A one-time activation code that staff print on a slip and hand to a resident they
+    registered (for elderly residents without text messages): with their phone number and
+    the code the resident sets a password (`residents.services.activate_with_code`).
+
+    Only a keyed hash is kept; a code is used once, expires, and a newer one supersedes it.
+    The rows are the record of who printed which slip and when."""
+
+    resident = models.ForeignKey(
+        Resident,
+        on_delete=models.CASCADE,
+        related_name="activation_codes",
+        verbose_name=_("居民"),
+    )
+    code_hash = models.CharField(_("激活码摘要"), max_length=64)
+    created_at = models.DateTimeField(_("生成时间"), default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("生成人"),
+    )
+    expires_at = models.DateTimeField(_("失效时间"))
+    used_at = models.DateTimeField(_("使用时间"), null=True, blank=True)
+    superseded_at = models.DateTimeField(_("作废时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("激活码")
+        verbose_name_plural = pgettext_lazy("plural", "激活码")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["resident"],
+                condition=Q(used_at__isnull=True, superseded_at__isnull=True),
+                name="activation_code_one_current",
+                violation_error_message=_("该居民已有一个有效的激活码。"),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.resident} {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def state(self) -> str:
+        if self.used_at is not None:
+            return gettext("已使用")
+        if self.superseded_at is not None:
+            return gettext("已作废")
+        if self.expires_at <= timezone.now():
+            return gettext("已过期")
+        return gettext("有效")

@@ -354,3 +354,36 @@ register(
         order=20,
     )
 )
+
+
+def _export_codes(resident: Resident, people: list[int]) -> list[dict]:
+    """When staff printed activation codes for the resident (never a code itself)."""
+    from .models import ActivationCode
+
+    return [
+        {
+            "printed_at": iso(code.created_at),
+            "expires_at": iso(code.expires_at),
+            "used_at": iso(code.used_at) if code.used_at else None,
+        }
+        for code in ActivationCode.objects.filter(resident=resident)
+    ]
+
+
+def _forget_codes(eraser: Eraser) -> None:
+    from .models import ActivationCode, PhoneCode
+
+    ActivationCode.objects.filter(resident=eraser.resident).delete()
+    if eraser.resident.phone:
+        PhoneCode.objects.filter(phone=eraser.resident.phone).delete()
+
+
+register(
+    ResidentData(
+        key="activation_codes",
+        models=("residents.ActivationCode",),
+        export=_export_codes,
+        forget=_forget_codes,
+        order=90,
+    )
+)

@@ -58,3 +58,42 @@ def cared_for(resident: Resident) -> QuerySet[Resident]:
     if may_act_for_household(resident):
         people |= Q(household_id=resident.household_id, user__isnull=True)
     return Resident.objects.active().filter(people)
+
+
+class PhoneStatus:
+    """What a number someone proved they hold (`services.check_phone_code`) may do next."""
+
+    NEW = "new"  # nobody has it: register
+    PENDING = "pending"  # staff registered a resident with it, no login yet: activate
+    ACCOUNT = "account"  # a resident's login: log in, or set a new password
+    UNAVAILABLE = "unavailable"  # a back-office login, or anything else: ask the staff
+
+
+def phone_status(phone: str) -> str:
+    """Only ever asked once the phone is proven: before that, every number gets the same
+    answer (no phone-lookup oracle)."""
+    from django.contrib.auth import get_user_model
+
+    resident = Resident.objects.active().filter(phone=phone).select_related("user").first()
+    user = get_user_model().objects.filter(username=phone).first()
+    if resident is None:
+        return PhoneStatus.NEW if user is None else PhoneStatus.UNAVAILABLE
+    if resident.user_id is None:
+        return PhoneStatus.PENDING if user is None else PhoneStatus.UNAVAILABLE
+    if (
+        user is not None
+        and user.pk == resident.user_id
+        and not (user.is_staff or user.is_superuser)
+    ):
+        return PhoneStatus.ACCOUNT
+    return PhoneStatus.UNAVAILABLE
+
+
+def pending_resident(phone: str) -> Resident | None:
+    """The staff-registered resident (no login yet) with this number, with the address."""
+    return (
+        Resident.objects.active()
+        .filter(phone=phone, user__isnull=True)
+        .select_related("household__building")
+        .first()
+    )

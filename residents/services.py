@@ -6,16 +6,23 @@ Keyword-only functions, one transaction each; they refuse with a translated
 
 from __future__ import annotations
 
+import secrets
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib.auth import get_user_model, password_validation
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 
-from . import privacy
-from .models import Building, Household, Notification, Resident
+from core.throttle import Throttle
+
+from . import privacy, sms
+from .models import ActivationCode, Building, Household, Notification, PhoneCode, Resident
 from .privacy import ANONYMISED_NAME
+from .validators import phone_validator
 
 User = get_user_model()
 
@@ -152,57 +159,64 @@ def register_resident(
         ) from None
 
 
-def activate_resident(
-    *,
-    phone: str,
-    name: str,
-    building: Building,
-    unit: str,
-    room: str,
-    password: str,
-    consent: bool,
-) -> Resident:
-    """Give a resident whom staff registered (phone, no login) a login of their own.
-
-    Every detail must match the staff record; a mismatch says so without saying which
-    detail was wrong.
-    """
+def activate_resident(*, phone: str, password: str, consent: bool) -> Resident:
+    """Give the resident whom staff registered with this phone number (no login yet) a login
+    of their own. The caller has proved that the person holds the phone (a texted code,
+    `check_phone_code`); `activate_with_code` does it with a printed activation code."""
     _require_consent(consent)
     _check_password(password, phone=phone)
-    mismatch = ValidationError(
-        _("您填写的信息与社区登记的信息不一致，请核对后再试，或联系社区工作人员。"),
-        code="no_match",
-    )
-    name = " ".join((name or "").split())
     try:
         with transaction.atomic():
-            resident = (
-                Resident.objects.select_for_update()
-                .active()
-                .filter(
-                    phone=phone,
-                    name=name,
-                    household__building=building,
-                    household__unit=(unit or "").strip(),
-                    household__room=(room or "").strip(),
-                )
-                .first()
-            )
-            if resident is None or not phone:
-                raise mismatch
-            if resident.user_id is not None:
-                # Same words as a mismatch: a different reply would confirm a right guess
-                # of someone's name and address.
-                raise ValidationError(mismatch.message, code="already_active")
+            resident = Resident.objects.select_for_update().active().filter(phone=phone).first()
+            if resident is None or not phone or resident.user_id is not None:
+                raise ValidationError(_not_pending_message(), code="not_pending")
             if User.objects.filter(username=phone).exists():
-                raise mismatch
-            resident.user = _create_login(phone=phone, password=password, email=resident.email)
-            resident.consent_version = settings.PRIVACY_POLICY_VERSION
-            resident.consent_at = timezone.now()
-            resident.save(update_fields=["user", "consent_version", "consent_at"])
-            return resident
+                raise ValidationError(_not_pending_message(), code="not_pending")
+            return _give_login(resident, password=password)
     except IntegrityError:
-        raise mismatch from None
+        raise ValidationError(_not_pending_message(), code="not_pending") from None
+
+
+def _not_pending_message() -> str:
+    return _("这个手机号码没有待激活的登记，请联系社区工作人员。")
+
+
+def _give_login(resident: Resident, *, password: str) -> Resident:
+    """The login (username = phone) of a staff-registered resident, with their consent now."""
+    resident.user = _create_login(phone=resident.phone, password=password, email=resident.email)
+    resident.consent_version = settings.PRIVACY_POLICY_VERSION
+    resident.consent_at = timezone.now()
+    resident.save(update_fields=["user", "consent_version", "consent_at"])
+    return resident
+
+
+def set_password_by_phone(*, phone: str, password: str) -> Resident:
+    """A resident who forgot their password sets a new one, having proved that they hold
+    the phone (`check_phone_code`). Their lockouts for wrong passwords end."""
+    from axes.utils import reset as reset_lockouts
+
+    refusal = ValidationError(
+        _("这个手机号码不能在这里设置密码，请联系社区工作人员。"), code="no_account"
+    )
+    _check_password(password, phone=phone)
+    with transaction.atomic():
+        resident = (
+            Resident.objects.select_for_update()
+            .active()
+            .filter(phone=phone, user__isnull=False)
+            .select_related("user")
+            .first()
+        )
+        if not phone or resident is None:
+            raise refusal
+        user = User.objects.select_for_update().get(pk=resident.user_id)
+        if user.is_staff or user.is_superuser or user.get_username() != phone:
+            raise refusal
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        resident.user = user
+    reset_lockouts(username=phone)
+    return resident
 
 
 def add_household_member(*, guardian: Resident, name: str, birth_year: int) -> Resident:
@@ -427,8 +441,8 @@ def change_phone(*, resident: Resident, phone: str) -> Resident:
 def reset_login(*, resident: Resident) -> Resident:
     """Delete a resident's login, for a resident who forgot their password.
 
-    The resident and everything they did stay; they then activate their account again
-    ("激活账号") with their phone number, name and address, and choose a new password.
+    The resident and everything they did stay; they then set a password again with a code
+    texted to their phone, or with an activation code staff print (`issue_activation_code`).
     """
     from axes.utils import reset as reset_lockouts
 
@@ -510,8 +524,6 @@ def _deliver(notification_id: int) -> None:
 
     from django.core.mail import send_mail
 
-    from . import sms
-
     notification = (
         Notification.objects.select_related("resident").filter(pk=notification_id).first()
     )
@@ -547,3 +559,222 @@ def mark_notifications_read(*, resident: Resident, ids: list[int] | None = None)
     if ids is not None:
         rows = rows.filter(pk__in=ids)
     return rows.update(read_at=timezone.now())
+
+
+# --- proving that one holds the phone: texted codes and printed activation codes ----------
+#
+# Registration, activation and a forgotten password all start with the phone number and a
+# code. Whatever the number (unknown, registered by staff, with an account), the answer is
+# the same and a code is texted; only once the code is right does the flow branch
+# (`selectors.phone_status`). Counters live in the shared cache (`core.throttle`): a resend
+# cooldown and daily caps per number and per client against text-message floods, and wrong
+# guesses per client. No counter of wrong guesses belongs to a phone number: a stranger's
+# guesses must not lock the real resident out.
+
+#: A texted code: digits, minutes valid, wrong tries before it is void.
+PHONE_CODE_DIGITS = 6
+PHONE_CODE_MINUTES = 10
+PHONE_CODE_TRIES = 5
+#: A printed activation code: digits (more than a texted code, as it lives for weeks), days.
+ACTIVATION_CODE_DIGITS = 10
+ACTIVATION_CODE_DAYS = 30
+
+CODE_COOLDOWN = Throttle("code-cooldown", limit=1, window=60)
+CODES_PER_PHONE = Throttle("code-phone", limit=5, window=24 * 60 * 60)
+CODES_PER_IP = Throttle("code-ip", limit=30, window=24 * 60 * 60)
+#: Wrong codes (texted or printed) from one client per hour.
+WRONG_CODES_PER_IP = Throttle("code-wrong-ip", limit=20, window=60 * 60)
+
+
+def _code_hash(kind: str, subject: str, code: str) -> str:
+    """A keyed hash (HMAC-SHA256 with SECRET_KEY): the database alone cannot give the code."""
+    return salted_hmac(f"residents.{kind}", f"{subject}:{code}", algorithm="sha256").hexdigest()
+
+
+def _new_code(digits: int) -> str:
+    return "".join(str(secrets.randbelow(10)) for _ in range(digits))
+
+
+def _too_many_tries_message() -> str:
+    return _("尝试次数太多，请一小时后再试，或到社区服务站请工作人员帮忙。")
+
+
+def _guard_guesses(client: str) -> None:
+    if WRONG_CODES_PER_IP.blocked(client or "-"):
+        raise ValidationError(_too_many_tries_message(), code="throttled")
+
+
+def send_phone_code(*, phone: str, client: str, replaces: int | None = None) -> PhoneCode:
+    """Text a new code to `phone` (any valid mobile number: the reply never says whether it
+    is known). `replaces` is the code this browser asked for before, voided now. Refuses
+    within a minute of the number's last code, and past the daily caps per number and per
+    client."""
+    phone = (phone or "").strip()
+    phone_validator(phone)
+    client = client or "-"
+    if CODE_COOLDOWN.blocked(phone):
+        raise ValidationError(_("验证码刚刚发出，请等一分钟再重新获取。"), code="cooldown")
+    if CODES_PER_PHONE.blocked(phone) or CODES_PER_IP.blocked(client):
+        raise ValidationError(
+            _("今天获取验证码的次数太多了。请明天再试，或到社区服务站领取纸质激活码。"),
+            code="daily_cap",
+        )
+    CODE_COOLDOWN.hit(phone)
+    CODES_PER_PHONE.hit(phone)
+    CODES_PER_IP.hit(client)
+    code = _new_code(PHONE_CODE_DIGITS)
+    now = timezone.now()
+    with transaction.atomic():
+        if replaces is not None:
+            PhoneCode.objects.filter(pk=replaces, used_at__isnull=True).update(voided_at=now)
+        # Housekeeping: yesterday's codes for this number are of no use to anyone.
+        PhoneCode.objects.filter(phone=phone, created_at__lt=now - timedelta(days=1)).delete()
+        row = PhoneCode(
+            phone=phone,
+            code_hash="",
+            created_at=now,
+            expires_at=now + timedelta(minutes=PHONE_CODE_MINUTES),
+        )
+        row.full_clean(exclude=["code_hash"])
+        row.save()
+        row.code_hash = _code_hash("PhoneCode", str(row.pk), code)
+        row.save(update_fields=["code_hash"])
+        text = _(
+            "【%(community)s】您的验证码是 %(code)s，%(minutes)s 分钟内有效。"
+            "请勿告诉任何人，社区工作人员不会向您索要验证码。"
+        ) % {"community": settings.COMMUNITY_NAME, "code": code, "minutes": PHONE_CODE_MINUTES}
+    # Sent once the row is saved (a text for a code that was never stored would be useless).
+    sms.send_text(phone, text)
+    return row
+
+
+def check_phone_code(*, code_id: int | None, phone: str, code: str, client: str) -> PhoneCode:
+    """Use the code this browser asked for: right, unused, not expired, not void. A wrong
+    code counts one try; after `PHONE_CODE_TRIES` the code is void (ask for a new one)."""
+    client = client or "-"
+    _guard_guesses(client)
+    code = "".join((code or "").split())
+    now = timezone.now()
+    refusal = None
+    with transaction.atomic():
+        row = PhoneCode.objects.select_for_update().filter(pk=code_id, phone=phone).first()
+        if row is None or row.used_at is not None or row.voided_at is not None:
+            refusal = ValidationError(_("这个验证码已经失效，请重新获取验证码。"), code="void")
+        elif row.expires_at <= now:
+            refusal = ValidationError(
+                _("验证码已过期（%(minutes)s分钟内有效），请重新获取。")
+                % {"minutes": PHONE_CODE_MINUTES},
+                code="expired",
+            )
+        elif not constant_time_compare(row.code_hash, _code_hash("PhoneCode", str(row.pk), code)):
+            row.wrong_tries += 1
+            left = PHONE_CODE_TRIES - row.wrong_tries
+            if left <= 0:
+                row.voided_at = now
+                refusal = ValidationError(
+                    _("验证码输错的次数太多，这个验证码已作废，请重新获取。"),
+                    code="too_many_tries",
+                )
+            else:
+                refusal = ValidationError(
+                    _("验证码不正确，请核对短信后再输入（还可以试 %(left)s 次）。")
+                    % {"left": left},
+                    code="wrong_code",
+                )
+            row.save(update_fields=["wrong_tries", "voided_at"])
+        else:
+            row.used_at = now
+            row.save(update_fields=["used_at"])
+    # Raised after the transaction, so that a wrong try stays counted.
+    if refusal is not None:
+        if refusal.code in ("wrong_code", "too_many_tries"):
+            WRONG_CODES_PER_IP.hit(client)
+        raise refusal
+    return row
+
+
+def issue_activation_code(*, resident: Resident, issued_by=None) -> tuple[ActivationCode, str]:
+    """A new printed activation code for a resident whom staff registered (phone, no login
+    yet): returns the row and the code, which is shown once on the slip and never stored.
+    The resident's earlier codes stop working."""
+    with transaction.atomic():
+        resident = Resident.objects.select_for_update().get(pk=resident.pk)
+        if resident.is_anonymised:
+            raise ValidationError(_("该居民的资料已经删除。"), code="already_anonymised")
+        if resident.user_id is not None:
+            raise ValidationError(
+                _("%(name)s 已经有登录账号，不需要激活码；忘记密码可用短信验证码重设。")
+                % {"name": resident.name},
+                code="already_active",
+            )
+        if not resident.phone:
+            raise ValidationError(
+                _("请先为%(name)s登记手机号码：激活时要填写手机号码和激活码。")
+                % {"name": resident.name},
+                code="no_phone",
+            )
+        now = timezone.now()
+        resident.activation_codes.filter(used_at__isnull=True, superseded_at__isnull=True).update(
+            superseded_at=now
+        )
+        code = _new_code(ACTIVATION_CODE_DIGITS)
+        row = ActivationCode(
+            resident=resident,
+            code_hash=_code_hash("ActivationCode", str(resident.pk), code),
+            created_at=now,
+            created_by=issued_by,
+            expires_at=now + timedelta(days=ACTIVATION_CODE_DAYS),
+        )
+        row.full_clean()
+        row.save()
+        return row, code
+
+
+def activate_with_code(
+    *, phone: str, code: str, password: str, consent: bool, client: str
+) -> Resident:
+    """A staff-registered resident types their phone number and the printed code, and sets
+    a password. Unknown number, number with an account, wrong, used, superseded or expired
+    code: one answer. Wrong codes count against the client, never against the number."""
+    client = client or "-"
+    _require_consent(consent)
+    _guard_guesses(client)
+    _check_password(password, phone=phone)
+    code = "".join(ch for ch in (code or "") if ch.isdigit())
+    refusal = ValidationError(
+        _(
+            "手机号码或激活码不正确，或激活码已失效。请核对纸条上的激活码，"
+            "或请社区工作人员重新打印。"
+        ),
+        code="invalid_code",
+    )
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            resident = Resident.objects.select_for_update().active().filter(phone=phone).first()
+            current = (
+                ActivationCode.objects.select_for_update()
+                .filter(
+                    resident=resident,
+                    used_at__isnull=True,
+                    superseded_at__isnull=True,
+                    expires_at__gt=now,
+                )
+                .first()
+                if resident is not None and phone and resident.user_id is None
+                else None
+            )
+            expected = _code_hash("ActivationCode", str(getattr(resident, "pk", "")), code)
+            if current is None or not constant_time_compare(current.code_hash, expected):
+                raise refusal
+            if User.objects.filter(username=phone).exists():
+                raise refusal
+            current.used_at = now
+            current.save(update_fields=["used_at"])
+            return _give_login(resident, password=password)
+    except ValidationError as error:
+        if error is refusal:
+            WRONG_CODES_PER_IP.hit(client)
+        raise
+    except IntegrityError:
+        raise refusal from None

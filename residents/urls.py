@@ -10,6 +10,9 @@ urlpatterns = [
     path("accounts/login/", views.ResidentLoginView.as_view(), name="login"),
     path("accounts/logout/", LogoutView.as_view(), name="logout"),
     path("accounts/activate/", views.ActivateView.as_view(), name="activate"),
+    path("accounts/verify/", views.VerifyPhoneView.as_view(), name="verify_phone"),
+    path("accounts/continue/", views.ContinueView.as_view(), name="continue"),
+    path("accounts/forgot/", views.ForgotPasswordView.as_view(), name="password_reset"),
     path("accounts/password/", views.ResidentPasswordChangeView.as_view(), name="password_change"),
     path(
         "accounts/password/done/",

@@ -6,7 +6,7 @@ reads.
 
 from __future__ import annotations
 
-import logging
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib import messages
@@ -16,7 +16,6 @@ from django.contrib.auth.views import (
     PasswordChangeDoneView,
     PasswordChangeView,
 )
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
@@ -40,11 +39,15 @@ from core.throttle import Throttle
 from . import privacy, selectors, services
 from .decorators import resident_required
 from .forms import (
-    ActivationForm,
+    ActivationCodeForm,
+    ConfirmActivationForm,
     DeleteMyDataForm,
     HouseholdMemberForm,
+    NewPasswordForm,
     PhoneAuthenticationForm,
-    RegistrationForm,
+    PhoneCodeForm,
+    PhoneForm,
+    ProvenRegistrationForm,
     StyledPasswordChangeForm,
 )
 
@@ -65,145 +68,269 @@ class LoggedOutOnlyMixin:
         return super().dispatch(request, *args, **kwargs)
 
 
+# Registration, activation and a forgotten password share one path (README "Accounts"):
+# 1. the phone number (`register` / `password_reset`): whatever the number, the same
+#    redirect and the same page follow, and a code is texted to it;
+# 2. the texted code (`verify_phone`), which belongs to this browser session;
+# 3. only then the branch (`continue`): a new number registers, a number staff registered
+#    sets a password, a number with an account logs in or sets a new password.
+# `activate` is the other way in: the phone number and the code staff printed.
+
+#: The session key of the phone being proven: {"phone", "code_id", "proven_at", "next"}.
+PROOF_KEY = "phone_proof"
+#: Minutes a proven number may be used to finish (register, activate, set a password).
+PROOF_MINUTES = 30
+
+
+def _proof(request) -> dict | None:
+    proof = request.session.get(PROOF_KEY)
+    return proof if isinstance(proof, dict) and proof.get("phone") else None
+
+
+def _proven_phone(request) -> str | None:
+    """The number this session proved it holds, if recently enough."""
+    proof = _proof(request)
+    if not proof or not proof.get("proven_at"):
+        return None
+    proven_at = datetime.fromisoformat(proof["proven_at"])
+    if timezone.now() - proven_at > timedelta(minutes=PROOF_MINUTES):
+        return None
+    return proof["phone"]
+
+
+def _finish(request, resident, message: str):
+    """Log the resident in (a new session) and go where they were going."""
+    target = (_proof(request) or {}).get("next") or reverse("residents:me")
+    request.session.pop(PROOF_KEY, None)
+    login(request, resident.user, backend=LOGIN_BACKEND)
+    messages.success(request, message)
+    return redirect(target)
+
+
+@method_decorator(never_cache, name="dispatch")
+class RegisterView(LoggedOutOnlyMixin, FormView):
+    """Step 1: the phone number. The same answer for every number: a code is texted and the
+    browser goes on to type it (`verify_phone`)."""
+
+    template_name = "residents/register.html"
+    form_class = PhoneForm
+    purpose = "register"
+
+    def form_valid(self, form):
+        phone = form.cleaned_data["phone"]
+        previous = _proof(self.request)
+        try:
+            code = services.send_phone_code(
+                phone=phone,
+                client=client_ip(self.request) or "-",
+                replaces=previous.get("code_id") if previous else None,
+            )
+        except ValidationError as error:
+            add_service_error(form, error)
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        self.request.session[PROOF_KEY] = {
+            "phone": phone,
+            "code_id": code.pk,
+            "proven_at": None,
+            "next": safe_next(self.request, ""),
+        }
+        return redirect("residents:verify_phone")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["next"] = safe_next(self.request, "")
+        context["purpose"] = self.purpose
+        return context
+
+
+class ForgotPasswordView(RegisterView):
+    """The same first step, worded for a resident who forgot their password."""
+
+    purpose = "reset"
+
+
+@method_decorator(never_cache, name="dispatch")
+class VerifyPhoneView(LoggedOutOnlyMixin, FormView):
+    """Step 2: the texted code (or "send it again")."""
+
+    template_name = "residents/verify_phone.html"
+    form_class = PhoneCodeForm
+
+    def dispatch(self, request, *args, **kwargs):
+        if _proof(request) is None and not request.user.is_authenticated:
+            return redirect("residents:register")
+        return super().dispatch(request, *args, **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        if "resend" in request.POST:
+            return self._resend()
+        return super().post(request, *args, **kwargs)
+
+    def _resend(self):
+        proof = _proof(self.request)
+        form = self.get_form_class()()
+        try:
+            code = services.send_phone_code(
+                phone=proof["phone"],
+                client=client_ip(self.request) or "-",
+                replaces=proof.get("code_id"),
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        self.request.session[PROOF_KEY] = {**proof, "code_id": code.pk, "proven_at": None}
+        messages.info(self.request, _("已重新发送验证码，请使用最新收到的一条。"))
+        return redirect("residents:verify_phone")
+
+    def form_valid(self, form):
+        proof = _proof(self.request)
+        try:
+            services.check_phone_code(
+                code_id=proof.get("code_id"),
+                phone=proof["phone"],
+                code=form.cleaned_data["code"],
+                client=client_ip(self.request) or "-",
+            )
+        except ValidationError as error:
+            form.add_error("code", error)
+            status = 429 if error.code == "throttled" else 200
+            return self.render_to_response(self.get_context_data(form=form), status=status)
+        # A new session key once the phone is proven (as at a login).
+        self.request.session.cycle_key()
+        self.request.session[PROOF_KEY] = {**proof, "proven_at": timezone.now().isoformat()}
+        return redirect("residents:continue")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["masked_phone"] = mask_phone(_proof(self.request)["phone"])
+        return context
+
+
 @method_decorator(
     [sensitive_post_parameters("password1", "password2"), never_cache], name="dispatch"
 )
-class RegisterView(LoggedOutOnlyMixin, FormView):
-    """A resident registers with their mobile number and address, then is logged in."""
+class ContinueView(LoggedOutOnlyMixin, FormView):
+    """Step 3, for a proven number: register, activate, or set a new password."""
 
-    template_name = "residents/register.html"
-    form_class = RegistrationForm
+    template_name = "residents/continue.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            self.phone = _proven_phone(request)
+            if self.phone is None:
+                messages.info(request, _("请先输入手机号码，获取短信验证码。"))
+                return redirect("residents:register")
+            self.status = selectors.phone_status(self.phone)
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form_class(self):
+        return {
+            selectors.PhoneStatus.NEW: ProvenRegistrationForm,
+            selectors.PhoneStatus.PENDING: ConfirmActivationForm,
+            selectors.PhoneStatus.ACCOUNT: NewPasswordForm,
+        }.get(self.status, NewPasswordForm)
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "phone": self.phone}
 
     def post(self, request, *args, **kwargs):
-        # Counted in the shared cache before anything is checked: at most so many tries from
-        # one client and for one number, whatever they answer.
-        ip = client_ip(request) or "-"
-        phone = _digits(request.POST.get("phone", ""))
-        if REGISTRATIONS_PER_IP.blocked(ip) or (phone and REGISTRATIONS_PER_PHONE.blocked(phone)):
-            form = self.get_form()
-            form.is_valid()
-            form.add_error(None, ValidationError(_throttled_message(), code="throttled"))
-            return self.render_to_response(self.get_context_data(form=form), status=429)
-        REGISTRATIONS_PER_IP.hit(ip)
-        if phone:
-            REGISTRATIONS_PER_PHONE.hit(phone)
+        if self.status == selectors.PhoneStatus.UNAVAILABLE:
+            return self.get(request, *args, **kwargs)
+        if self.status == selectors.PhoneStatus.NEW:
+            # Registrations from one client per hour and for one number per day, counted in
+            # the shared cache before anything is checked.
+            ip = client_ip(request) or "-"
+            if REGISTRATIONS_PER_IP.blocked(ip) or REGISTRATIONS_PER_PHONE.blocked(self.phone):
+                form = self.get_form()
+                form.is_valid()
+                form.add_error(None, ValidationError(_throttled_message(), code="throttled"))
+                return self.render_to_response(self.get_context_data(form=form), status=429)
+            REGISTRATIONS_PER_IP.hit(ip)
+            REGISTRATIONS_PER_PHONE.hit(self.phone)
         return super().post(request, *args, **kwargs)
 
     def form_valid(self, form):
         data = form.cleaned_data
         try:
-            resident = services.register_resident(
-                phone=data["phone"],
-                name=data["name"],
-                password=data["password1"],
-                building=data["building"],
-                unit=data["unit"],
-                room=data["room"],
-                birth_year=data.get("birth_year"),
-                email=data.get("email", ""),
-                consent=data["consent"],
-            )
+            if self.status == selectors.PhoneStatus.NEW:
+                resident = services.register_resident(
+                    phone=self.phone,
+                    name=data["name"],
+                    password=data["password1"],
+                    building=data["building"],
+                    unit=data["unit"],
+                    room=data["room"],
+                    birth_year=data.get("birth_year"),
+                    email=data.get("email", ""),
+                    consent=data["consent"],
+                )
+                message = _("注册成功，欢迎您，%(name)s！现在可以报名参加活动了。") % {
+                    "name": resident.name
+                }
+            elif self.status == selectors.PhoneStatus.PENDING:
+                resident = services.activate_resident(
+                    phone=self.phone, password=data["password1"], consent=data["consent"]
+                )
+                message = _("账号已激活，以后用手机号码和密码登录。")
+            else:
+                resident = services.set_password_by_phone(
+                    phone=self.phone, password=data["password1"]
+                )
+                message = _("新密码已设置，以后用手机号码和新密码登录。")
         except ValidationError as error:
             add_service_error(form, error)
             return self.form_invalid(form)
-        login(self.request, resident.user, backend=LOGIN_BACKEND)
-        messages.success(
-            self.request,
-            _("注册成功，欢迎您，%(name)s！现在可以报名参加活动了。") % {"name": resident.name},
-        )
-        return redirect(safe_next(self.request, reverse("residents:me")))
+        return _finish(self.request, resident, message)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["next"] = safe_next(self.request, "")
+        context.update(
+            status=self.status,
+            statuses=selectors.PhoneStatus,
+            masked_phone=mask_phone(self.phone),
+            pending=(
+                selectors.pending_resident(self.phone)
+                if self.status == selectors.PhoneStatus.PENDING
+                else None
+            ),
+        )
         return context
 
 
-#: Registration tries from one client per hour, and for one phone number per day.
+#: Registrations from one client per hour, and for one phone number per day.
 REGISTRATIONS_PER_IP = Throttle("register-ip", limit=10, window=60 * 60)
 REGISTRATIONS_PER_PHONE = Throttle("register-phone", limit=5, window=24 * 60 * 60)
-
-
-def _digits(value: str) -> str:
-    """The digits of a typed phone number (full-width digits too), for counting."""
-    return "".join(str(int(ch)) for ch in value if ch.isdigit())[:20]
 
 
 def _throttled_message():
     return _("尝试次数太多。为保护居民的账号，请稍后再试，或到社区服务站请工作人员帮您激活。")
 
 
-#: Failed activations allowed per phone number per day, and per client address per hour:
-#: enough for a resident who mistypes, far too few to try every address in the complex.
-ACTIVATION_FAILURES_PER_PHONE = 5
-ACTIVATION_FAILURES_PER_IP = 20
-_PHONE_WINDOW = 24 * 60 * 60
-_IP_WINDOW = 60 * 60
-
-logger = logging.getLogger(__name__)
-
-
-def _activation_counters(request, phone: str) -> list[tuple[str, int, int]]:
-    """(cache key, limit, window in seconds) of the counters an activation attempt uses."""
-    counters = [
-        (f"activate-fail:ip:{client_ip(request) or '-'}", ACTIVATION_FAILURES_PER_IP, _IP_WINDOW)
-    ]
-    if phone:
-        counters.append(
-            (f"activate-fail:phone:{phone}", ACTIVATION_FAILURES_PER_PHONE, _PHONE_WINDOW)
-        )
-    return counters
-
-
-def _activation_blocked(request, phone: str) -> bool:
-    return any(
-        (cache.get(key) or 0) >= limit
-        for key, limit, _window in _activation_counters(request, phone)
-    )
-
-
-def _count_activation_failure(request, phone: str) -> None:
-    for key, _limit, window in _activation_counters(request, phone):
-        cache.add(key, 0, timeout=window)
-        try:
-            cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, timeout=window)
-    logger.warning("Failed activation for %s from %s", mask_phone(phone), client_ip(request))
-
-
 @method_decorator(
-    [sensitive_post_parameters("password1", "password2"), never_cache], name="dispatch"
+    [sensitive_post_parameters("password1", "password2", "code"), never_cache],
+    name="dispatch",
 )
 class ActivateView(LoggedOutOnlyMixin, FormView):
-    """A resident whom staff registered sets their own password."""
+    """A resident whom staff registered activates with the code staff printed for them."""
 
     template_name = "residents/activate.html"
-    form_class = ActivationForm
+    form_class = ActivationCodeForm
 
     def form_valid(self, form):
         data = form.cleaned_data
-        if _activation_blocked(self.request, data["phone"]):
-            form.add_error(
-                None,
-                ValidationError(_throttled_message(), code="throttled"),
-            )
-            return self.render_to_response(self.get_context_data(form=form), status=429)
         try:
-            resident = services.activate_resident(
+            resident = services.activate_with_code(
                 phone=data["phone"],
-                name=data["name"],
-                building=data["building"],
-                unit=data["unit"],
-                room=data["room"],
+                code=data["code"],
                 password=data["password1"],
                 consent=data["consent"],
+                client=client_ip(self.request) or "-",
             )
         except ValidationError as error:
-            if getattr(error, "code", None) in ("no_match", "already_active"):
-                _count_activation_failure(self.request, data["phone"])
             add_service_error(form, error)
-            return self.form_invalid(form)
+            status = 429 if getattr(error, "code", None) == "throttled" else 200
+            return self.render_to_response(self.get_context_data(form=form), status=status)
+        self.request.session.pop(PROOF_KEY, None)
         login(self.request, resident.user, backend=LOGIN_BACKEND)
         messages.success(self.request, _("账号已激活，以后用手机号码和密码登录。"))
         return redirect("residents:me")

@@ -25,7 +25,8 @@ def _test_settings():
 
     - production settings redirect to HTTPS and mark cookies secure; the test client and
       the browser's live server speak plain HTTP;
-    - hashing with PBKDF2 costs ~0.3 s a login; tests don't need that strength.
+    - hashing with PBKDF2 costs ~0.3 s a login; tests don't need that strength;
+    - text messages go to `residents.sms.outbox` (emptied before each test).
     """
     from django.test import override_settings
 
@@ -34,6 +35,7 @@ def _test_settings():
         SESSION_COOKIE_SECURE=False,
         CSRF_COOKIE_SECURE=False,
         PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+        SMS_BACKEND="residents.sms.LocmemBackend",
     ):
         yield
 
@@ -47,6 +49,15 @@ def _default_language():
     translation.activate("zh-hans")
     yield
     translation.activate("zh-hans")
+
+
+@pytest.fixture(autouse=True)
+def _empty_sms_outbox():
+    from residents import sms
+
+    sms.outbox.clear()
+    yield
+    sms.outbox.clear()
 
 
 @pytest.fixture(autouse=True)

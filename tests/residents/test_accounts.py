@@ -2,14 +2,14 @@
 
 import pytest
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from residents import services
+from residents import services, sms
 from residents.models import Household, Resident
+from tests.accounts import NEW_PASSWORD, last_code, prove_phone, register, registration_data
 from tests.factories import (
     PASSWORD,
     BuildingFactory,
@@ -24,7 +24,8 @@ REGISTER = "/accounts/register/"
 LOGIN = "/accounts/login/"
 LOGOUT = "/accounts/logout/"
 ACTIVATE = "/accounts/activate/"
-NEW_PASSWORD = "Lanzhou-2026-xp"
+VERIFY = "/accounts/verify/"
+CONTINUE = "/accounts/continue/"
 
 
 def session_user_id(client):
@@ -36,49 +37,41 @@ def building(db):
     return BuildingFactory(number="3号楼")
 
 
-def registration(building, **overrides):
-    data = {
-        "phone": "13912345678",
-        "name": "欧阳娜娜",
-        "password1": NEW_PASSWORD,
-        "password2": NEW_PASSWORD,
-        "building": str(building.pk),
-        "unit": "2",
-        "room": "302",
-        "birth_year": "1958",
-        "email": "",
-        "consent": "on",
-    }
-    data.update(overrides)
-    return {key: value for key, value in data.items() if value is not None}
-
-
 def test_contract_paths_resolve():
     assert reverse("residents:register") == REGISTER
     assert reverse("residents:login") == LOGIN
     assert reverse("residents:logout") == LOGOUT
     assert reverse("residents:activate") == ACTIVATE
+    assert reverse("residents:verify_phone") == VERIFY
+    assert reverse("residents:continue") == CONTINUE
+    assert reverse("residents:password_reset") == "/accounts/forgot/"
     assert reverse("residents:me") == "/me/"
     assert reverse("residents:password_change") == "/accounts/password/"
     assert reverse("residents:password_change_done") == "/accounts/password/done/"
     assert reverse("residents:privacy") == "/privacy/"
 
 
-def test_register_page_shows_the_form_with_a_privacy_link(client, building):
+def test_register_page_asks_for_the_phone_number_first(client):
     response = client.get(REGISTER)
     assert response.status_code == 200
     body = response.content.decode()
-    assert 'name="phone"' in body
-    assert "form-control-lg" in body
+    assert 'name="phone"' in body and 'name="password1"' not in body
+    assert "form-control-lg" in body and 'inputmode="numeric"' in body
+    assert reverse("residents:activate") in body
+
+
+def test_registration_form_after_the_code_shows_a_privacy_link_and_the_buildings(client, building):
+    prove_phone(client, "13912345678")
+    body = client.get(CONTINUE).content.decode()
+    assert "139****5678" in body and 'name="phone"' not in body
     assert reverse("residents:privacy") in body
     assert building.number in body
-    assert reverse("residents:activate") in body
 
 
 @pytest.mark.parametrize("name", ["欧阳娜娜", "买买提·艾力", "王"])
 def test_register_accepts_chinese_names_records_consent_and_logs_in(client, building, name):
     before = timezone.now()
-    response = client.post(REGISTER, registration(building, name=f"  {name} "))
+    response = register(client, "13912345678", building, name=f"  {name} ")
     assert response.status_code == 302
     assert response["Location"] == "/me/"
     resident = Resident.objects.get(phone="13912345678")
@@ -97,68 +90,76 @@ def test_register_accepts_chinese_names_records_consent_and_logs_in(client, buil
 
 
 def test_register_redirects_to_a_safe_next(client, building):
-    response = client.post(REGISTER + "?next=/activities/3/", registration(building))
+    response = register(client, "13912345678", building, next_url="/activities/3/")
     assert response["Location"] == "/activities/3/"
     client.logout()
-    response = client.post(
-        REGISTER + "?next=https://evil.example/", registration(building, phone="13912345679")
-    )
+    response = register(client, "13912345679", building, next_url="https://evil.example/")
     assert response["Location"] == "/me/"
 
 
 @pytest.mark.parametrize("phone", ["12345", "12900000000", "1391234567a", "139123456789"])
-def test_register_refuses_a_bad_phone_number(client, building, phone):
-    response = client.post(REGISTER, registration(building, phone=phone))
+def test_register_refuses_a_bad_phone_number(client, phone):
+    response = client.post(REGISTER, {"phone": phone})
     assert response.status_code == 200
     assert "请输入11位手机号码" in response.content.decode()
-    assert not Resident.objects.exists()
-    assert not User.objects.exists()
+    assert not sms.outbox
 
 
 def test_register_accepts_full_width_digits_and_spaces_in_the_phone(client, building):
-    response = client.post(REGISTER, registration(building, phone="１３９ １２３４ ５６７８"))
+    client.post(REGISTER, {"phone": "１３９ １２３４ ５６７８"})
+    client.post(VERIFY, {"code": last_code("13912345678")})
+    response = client.post(CONTINUE, registration_data(building))
     assert response.status_code == 302
     assert Resident.objects.filter(phone="13912345678").exists()
 
 
-def test_register_refuses_a_duplicate_phone(client, building):
-    ResidentFactory(phone="13912345678")
-    response = client.post(REGISTER, registration(building))
-    assert response.status_code == 200
-    assert "这个手机号码已经注册" in response.content.decode()
+def test_a_number_with_an_account_is_offered_log_in_or_a_new_password(client, building):
+    resident = ResidentFactory(phone="13912345678")
+    prove_phone(client, "13912345678")
+    body = client.get(CONTINUE).content.decode()
+    assert "这个号码已有账号" in body and reverse("residents:login") in body
+    assert 'name="name"' not in body
     assert Resident.objects.filter(phone="13912345678").count() == 1
+    response = client.post(CONTINUE, {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD})
+    assert response.status_code == 302
+    resident.user.refresh_from_db()
+    assert resident.user.check_password(NEW_PASSWORD)
+    assert session_user_id(client) == str(resident.user.pk)
 
 
-def test_register_sends_a_staff_registered_resident_to_activation(client, building):
-    ResidentFactory(phone="13912345678", user=None)
-    response = client.post(REGISTER, registration(building))
-    assert response.status_code == 200
-    body = response.content.decode()
-    assert "激活账号" in body and "社区工作人员已用这个手机号码为您登记过" in body
+def test_a_number_staff_registered_is_offered_activation_with_the_masked_record(client):
+    resident = ResidentFactory(phone="13912345678", user=None, name="王秀英")
+    prove_phone(client, "13912345678")
+    body = client.get(CONTINUE).content.decode()
+    assert "王**" in body and "王秀英" not in body
+    assert str(resident.household) in body
+    assert 'name="consent"' in body and 'name="name"' not in body
     assert not User.objects.filter(username="13912345678").exists()
 
 
 def test_register_refuses_without_consent(client, building):
-    response = client.post(REGISTER, registration(building, consent=None))
+    response = register(client, "13912345678", building, consent=None)
     assert response.status_code == 200
     assert "请阅读并勾选同意《隐私说明》" in response.content.decode()
     assert not Resident.objects.exists()
 
 
 def test_register_refuses_mismatched_and_weak_passwords(client, building):
-    response = client.post(REGISTER, registration(building, password2="Other-2026-pass"))
+    prove_phone(client, "13912345678")
+    response = client.post(CONTINUE, registration_data(building, password2="Other-2026-pass"))
     assert "两次输入的密码不一致" in response.content.decode()
     response = client.post(
-        REGISTER, registration(building, password1="12345678", password2="12345678")
+        CONTINUE, registration_data(building, password1="12345678", password2="12345678")
     )
     assert response.status_code == 200
     assert not Resident.objects.exists()
 
 
 def test_register_refuses_digits_in_a_name_and_an_impossible_birth_year(client, building):
-    response = client.post(REGISTER, registration(building, name="王123"))
+    prove_phone(client, "13912345678")
+    response = client.post(CONTINUE, registration_data(building, name="王123"))
     assert "姓名只能包含文字" in response.content.decode()
-    response = client.post(REGISTER, registration(building, birth_year="1850"))
+    response = client.post(CONTINUE, registration_data(building, birth_year="1850"))
     assert "出生年份应在1900年" in response.content.decode()
     assert not Resident.objects.exists()
 
@@ -166,12 +167,22 @@ def test_register_refuses_digits_in_a_name_and_an_impossible_birth_year(client, 
 def test_register_joins_an_existing_household_at_the_same_address(client, building):
     household = HouseholdFactory(building=building, unit="2", room="302", size=1)
     ResidentFactory(household=household)
-    client.post(REGISTER, registration(building, unit="2单元", room="302室"))
+    register(client, "13912345678", building, unit="2单元", room="302室")
     resident = Resident.objects.get(phone="13912345678")
     assert resident.household == household
     household.refresh_from_db()
     assert household.size == 2
     assert Household.objects.count() == 1
+
+
+def test_the_registration_form_needs_a_proven_phone(client, building):
+    response = client.post(CONTINUE, {**registration_data(building), "phone": "13912345678"})
+    assert response.status_code == 302
+    assert response["Location"] == REGISTER
+    client.post(REGISTER, {"phone": "13912345678"})
+    response = client.post(CONTINUE, registration_data(building))
+    assert response["Location"] == REGISTER
+    assert not Resident.objects.exists()
 
 
 def test_logged_in_resident_is_sent_from_register_to_me(resident_client):
@@ -295,29 +306,19 @@ def staff_registered(db):
     )
 
 
-def activation(resident, **overrides):
-    data = {
-        "phone": resident.phone,
-        "name": resident.name,
-        "building": str(resident.household.building_id),
-        "unit": resident.household.unit,
-        "room": resident.household.room,
-        "password1": NEW_PASSWORD,
-        "password2": NEW_PASSWORD,
-        "consent": "on",
-    }
-    data.update(overrides)
-    return {key: value for key, value in data.items() if value is not None}
-
-
-def test_activation_page_renders(client):
+def test_activation_page_asks_for_the_phone_and_the_printed_code(client):
     response = client.get(ACTIVATE)
     assert response.status_code == 200
-    assert 'name="password1"' in response.content.decode()
+    body = response.content.decode()
+    assert 'name="phone"' in body and 'name="code"' in body and 'name="password1"' in body
+    assert 'autocomplete="one-time-code"' in body
 
 
-def test_staff_registered_resident_activates_and_is_logged_in(client, staff_registered):
-    response = client.post(ACTIVATE, activation(staff_registered))
+def test_staff_registered_resident_activates_by_text_and_is_logged_in(client, staff_registered):
+    prove_phone(client, "13700000009")
+    response = client.post(
+        CONTINUE, {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD, "consent": "on"}
+    )
     assert response.status_code == 302
     assert response["Location"] == "/me/"
     staff_registered.refresh_from_db()
@@ -331,40 +332,20 @@ def test_staff_registered_resident_activates_and_is_logged_in(client, staff_regi
     assert response.status_code == 302
 
 
-@pytest.mark.parametrize(
-    "overrides", [{"name": "买买提"}, {"room": "502"}, {"unit": "2"}, {"phone": "13700000008"}]
-)
-def test_activation_mismatch_gives_one_generic_message(client, staff_registered, overrides):
-    response = client.post(ACTIVATE, activation(staff_registered, **overrides))
-    assert response.status_code == 200
-    body = response.content.decode()
-    assert "您填写的信息与社区登记的信息不一致" in body
-    staff_registered.refresh_from_db()
-    assert staff_registered.user is None
-    assert get_user_model().objects.count() == 0
-
-
 def test_activation_needs_consent(client, staff_registered):
-    response = client.post(ACTIVATE, activation(staff_registered, consent=None))
+    prove_phone(client, "13700000009")
+    response = client.post(CONTINUE, {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD})
     assert "请阅读并勾选同意《隐私说明》" in response.content.decode()
     staff_registered.refresh_from_db()
     assert staff_registered.user is None
 
 
-def test_activating_twice_says_to_log_in(staff_registered):
-    kwargs = {
-        "phone": staff_registered.phone,
-        "name": staff_registered.name,
-        "building": staff_registered.household.building,
-        "unit": staff_registered.household.unit,
-        "room": staff_registered.household.room,
-        "password": NEW_PASSWORD,
-        "consent": True,
-    }
+def test_activating_twice_is_refused(staff_registered):
+    kwargs = {"phone": staff_registered.phone, "password": NEW_PASSWORD, "consent": True}
     services.activate_resident(**kwargs)
     with pytest.raises(ValidationError) as error:
         services.activate_resident(**kwargs)
-    assert error.value.code == "already_active"
+    assert error.value.code == "not_pending"
 
 
 def test_privacy_notice_is_public_and_shows_the_policy_version(client):
