@@ -23,7 +23,7 @@ def test_the_registration_phone_field_opens_the_digits_keyboard(client):
 
 
 def test_password_fields_get_a_show_password_button(client):
-    html = client.get(reverse("residents:register")).content.decode()
+    html = client.get(reverse("residents:activate")).content.decode()
     assert html.count("data-password-toggle") == 2
     assert 'data-show-text="显示密码"' in html
 
@@ -37,9 +37,14 @@ def test_an_empty_login_says_which_field_is_missing(client):
 
 
 def test_an_empty_registration_names_each_missing_field(client):
-    response = client.post(reverse("residents:register"), {})
+    from tests.accounts import prove_phone
+
+    html = client.post(reverse("residents:register"), {}).content.decode()
+    assert "请填写手机号码。" in html
+    prove_phone(client, "13912345678")
+    response = client.post(reverse("residents:continue"), {})
     html = response.content.decode()
-    for message in ("请填写手机号码。", "请填写姓名。", "请设置密码。", "请再次输入密码。"):
+    for message in ("请填写姓名。", "请设置密码。", "请再次输入密码。", "请填写门牌号。"):
         assert message in html, message
     assert "这个字段是必填项" not in html
 
@@ -70,4 +75,4 @@ def test_without_a_phone_no_empty_tel_link(client, settings):
     settings.COMMUNITY_PHONE = ""
     html = client.get(reverse("residents:login")).content.decode()
     assert 'href="tel:' not in html
-    assert "忘记密码？请到社区找工作人员帮您重置。" in html
+    assert "收不到短信？请到社区找工作人员帮您。" in html

@@ -1,6 +1,6 @@
 """Regression tests for review items 2 (guardian powers only after staff verified the address),
-4 (deleting one's data leaves nothing that identifies the person) and 8 (activation is
-throttled and does not confirm a right guess)."""
+4 (deleting one's data leaves nothing that identifies the person) and 8 (activation: see
+tests/residents/test_phone_codes.py)."""
 
 import datetime as dt
 import json
@@ -9,7 +9,6 @@ import pytest
 from django.apps import apps
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.contenttypes.models import ContentType
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -20,8 +19,8 @@ from partners.models import Lead
 from partners.services import submit_lead
 from residents import services
 from residents.models import Resident
-from residents.views import ACTIVATION_FAILURES_PER_IP, ACTIVATION_FAILURES_PER_PHONE
 from summary.report import monthly_summary
+from tests.accounts import register
 from tests.factories import (
     PASSWORD,
     ActivityFactory,
@@ -36,11 +35,7 @@ pytestmark = pytest.mark.django_db
 ME = reverse("residents:me")
 HOUSEHOLD = reverse("residents:household")
 EXPORT = reverse("residents:export")
-ACTIVATE = "/accounts/activate/"
-NEW_PASSWORD = "Lanzhou-2026-xp"
 VERIFY_HINT = "工作人员核实您的住址后，您可以为家中没有手机的家人报名。"
-NO_MATCH = "您填写的信息与社区登记的信息不一致"
-THROTTLED = "尝试次数太多"
 
 
 # --- item 2: guardian powers only for residents whom staff verified ---------------------
@@ -70,18 +65,14 @@ def family():
 
 
 def register_at(client, household, phone="13712345678"):
-    response = client.post(
-        "/accounts/register/",
-        {
-            "phone": phone,
-            "name": "李四",
-            "password1": "Zq8!vbnm-x",
-            "password2": "Zq8!vbnm-x",
-            "building": household.building_id,
-            "unit": household.unit,
-            "room": household.room,
-            "consent": "on",
-        },
+    response = register(
+        client,
+        phone,
+        household.building,
+        name="李四",
+        unit=household.unit,
+        room=household.room,
+        birth_year=None,
     )
     assert response.status_code == 302
     return Resident.objects.get(phone=phone)
@@ -270,77 +261,3 @@ def test_deleting_my_data_does_not_change_a_past_months_summary():
         before.party_members.value,
     )
     assert figures == (1, 1, 3, 2, 2)
-
-
-# --- item 8: activation ------------------------------------------------------------------
-
-
-@pytest.fixture
-def staff_registered():
-    return ResidentFactory(
-        phone="13700000009",
-        name="买买提·艾力",
-        user=None,
-        household=HouseholdFactory(unit="1", room="501"),
-    )
-
-
-def activation(resident, **overrides):
-    data = {
-        "phone": resident.phone,
-        "name": resident.name,
-        "building": str(resident.household.building_id),
-        "unit": resident.household.unit,
-        "room": resident.household.room,
-        "password1": NEW_PASSWORD,
-        "password2": NEW_PASSWORD,
-        "consent": "on",
-    }
-    data.update(overrides)
-    return data
-
-
-def test_activation_is_refused_after_five_wrong_guesses_for_a_phone(staff_registered):
-    for room in range(ACTIVATION_FAILURES_PER_PHONE):
-        # A fresh address each time, as a guesser would come from many.
-        guesser = Client(REMOTE_ADDR=f"10.0.0.{room + 1}")
-        response = guesser.post(ACTIVATE, activation(staff_registered, room=f"9{room:02d}"))
-        assert NO_MATCH in response.content.decode()
-
-    response = Client(REMOTE_ADDR="10.0.1.1").post(ACTIVATE, activation(staff_registered))
-
-    assert response.status_code == 429
-    assert THROTTLED in response.content.decode()
-    staff_registered.refresh_from_db()
-    assert staff_registered.user is None
-
-
-def test_activation_is_refused_after_twenty_wrong_guesses_from_one_client(staff_registered):
-    client = Client(REMOTE_ADDR="10.0.0.7")
-    for n in range(ACTIVATION_FAILURES_PER_IP):
-        client.post(ACTIVATE, activation(staff_registered, phone=f"1390000{n:04d}"))
-
-    blocked = client.post(ACTIVATE, activation(staff_registered))
-    elsewhere = Client(REMOTE_ADDR="10.0.0.8").post(ACTIVATE, activation(staff_registered))
-
-    assert blocked.status_code == 429 and THROTTLED in blocked.content.decode()
-    assert elsewhere.status_code == 302
-    staff_registered.refresh_from_db()
-    assert staff_registered.user is not None
-
-
-def test_a_few_mistakes_do_not_stop_a_resident_activating(client, staff_registered):
-    for _n in range(ACTIVATION_FAILURES_PER_PHONE - 1):
-        client.post(ACTIVATE, activation(staff_registered, name="买买提"))
-    response = client.post(ACTIVATE, activation(staff_registered))
-    assert response.status_code == 302
-    staff_registered.refresh_from_db()
-    assert staff_registered.user is not None
-
-
-def test_an_already_active_account_gets_the_same_reply_as_a_mismatch(staff_registered):
-    assert Client().post(ACTIVATE, activation(staff_registered)).status_code == 302
-    again = Client().post(ACTIVATE, activation(staff_registered)).content.decode()
-    wrong = Client().post(ACTIVATE, activation(staff_registered, room="999")).content.decode()
-    assert NO_MATCH in again and NO_MATCH in wrong
-    assert "已经激活" not in again

@@ -121,20 +121,9 @@ def test_a_self_registered_resident_has_no_confirmed_facts(client):
     from tests.factories import BuildingFactory
 
     building = BuildingFactory()
-    client.post(
-        "/accounts/register/",
-        {
-            "phone": "13912340002",
-            "name": "欧阳娜娜",
-            "password1": "Lanzhou-2026-xp",
-            "password2": "Lanzhou-2026-xp",
-            "building": str(building.pk),
-            "unit": "2",
-            "room": "302",
-            "birth_year": "1950",
-            "consent": "on",
-        },
-    )
+    from tests.accounts import register
+
+    register(client, "13912340002", building, birth_year="1950")
     resident = Resident.objects.get(phone="13912340002")
     assert resident.birth_year == 1950
     assert not resident.birth_year_confirmed and not resident.party_member_confirmed

@@ -149,6 +149,8 @@ def test_gunicorn_logs_mask_phone_numbers():
 def test_no_phone_number_in_the_logs_after_a_scripted_session(client, settings):
     """Register, fail to log in, log in, search the back office by number, fail an
     activation: the console handler's output has no full mobile number."""
+    from residents import sms
+    from tests.accounts import register
     from tests.factories import BuildingFactory
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
@@ -164,29 +166,16 @@ def test_no_phone_number_in_the_logs_after_a_scripted_session(client, settings):
     try:
         building = BuildingFactory()
         ResidentFactory(phone="13912340001", user=None, name="张三")
-        client.post(
-            "/accounts/register/",
-            {
-                "phone": "13912340002",
-                "name": "欧阳娜娜",
-                "password1": "Lanzhou-2026-xp",
-                "password2": "Lanzhou-2026-xp",
-                "building": str(building.pk),
-                "unit": "2",
-                "room": "302",
-                "consent": "on",
-            },
-        )
+        register(client, "13912340002", building)
         client.post("/accounts/logout/")
         client.post("/accounts/login/", {"username": "13912340002", "password": "wrong"})
+        client.post("/accounts/register/", {"phone": "13912340001"})
+        client.post("/accounts/verify/", {"code": "000000"})
         client.post(
             "/accounts/activate/",
             {
                 "phone": "13912340001",
-                "name": "李四",
-                "building": str(building.pk),
-                "unit": "9",
-                "room": "999",
+                "code": "1234567890",
                 "password1": "Lanzhou-2026-xp",
                 "password2": "Lanzhou-2026-xp",
                 "consent": "on",
@@ -204,3 +193,5 @@ def test_no_phone_number_in_the_logs_after_a_scripted_session(client, settings):
     assert captured, "the session wrote to the log"
     assert "139****0001" in captured
     assert not re.search(r"1[3-9]\d{9}", captured), captured
+    codes = [re.search(r"\d{6}", text.text).group() for text in sms.outbox]
+    assert codes and not any(code in captured for code in codes)

@@ -120,60 +120,45 @@ def test_cooloff_is_an_hour():
 # --- registration throttled per client and per number ------------------------------------------
 
 
-REGISTER = "/accounts/register/"
-
-
-def _registration(building, phone, **overrides):
-    return {
-        "phone": phone,
-        "name": "欧阳娜娜",
-        "password1": "Lanzhou-2026-xp",
-        "password2": "Lanzhou-2026-xp",
-        "building": str(building.pk),
-        "unit": "2",
-        "room": "302",
-        "birth_year": "1958",
-        "email": "",
-        "consent": "on",
-        **overrides,
-    }
+CONTINUE = "/accounts/continue/"
 
 
 @pytest.mark.django_db
 def test_registration_is_throttled_per_client(client):
+    from django.test import Client
+
     from residents.views import REGISTRATIONS_PER_IP
+    from tests.accounts import prove_phone, registration_data
     from tests.factories import BuildingFactory
 
     building = BuildingFactory()
     statuses = []
     for n in range(REGISTRATIONS_PER_IP.limit + 1):
+        prove_phone(client, f"1380000{n:04d}")
         statuses.append(
-            client.post(
-                REGISTER, _registration(building, f"1380000{n:04d}", password2="x")
-            ).status_code
+            client.post(CONTINUE, registration_data(building, password2="x")).status_code
         )
     assert statuses[:-1] == [200] * REGISTRATIONS_PER_IP.limit
     assert statuses[-1] == 429
-    elsewhere = client.post(
-        REGISTER, _registration(building, "13700000001"), REMOTE_ADDR="203.0.113.77"
-    )
-    assert elsewhere.status_code == 302
+    elsewhere = Client(REMOTE_ADDR="203.0.113.77")
+    prove_phone(elsewhere, "13700000001")
+    assert elsewhere.post(CONTINUE, registration_data(building)).status_code == 302
 
 
 @pytest.mark.django_db
 def test_registration_is_throttled_per_number_from_any_client(client):
     from residents.views import REGISTRATIONS_PER_PHONE
+    from tests.accounts import prove_phone, registration_data
     from tests.factories import BuildingFactory
 
     building = BuildingFactory()
+    prove_phone(client, "13912345678")
     for n in range(REGISTRATIONS_PER_PHONE.limit):
         client.post(
-            REGISTER,
-            _registration(building, "13912345678", password2="x"),
+            CONTINUE,
+            registration_data(building, password2="x"),
             REMOTE_ADDR=f"203.0.113.{n + 1}",
         )
-    blocked = client.post(
-        REGISTER, _registration(building, "139 1234 5678"), REMOTE_ADDR="198.51.100.1"
-    )
+    blocked = client.post(CONTINUE, registration_data(building), REMOTE_ADDR="198.51.100.1")
     assert blocked.status_code == 429
     assert "尝试次数太多" in blocked.content.decode()
