@@ -169,6 +169,7 @@ class VerifyPhoneView(LoggedOutOnlyMixin, FormView):
     def _resend(self):
         proof = _proof(self.request)
         form = self.get_form_class()()
+        form.cleaned_data = {}  # an unbound form that shows only the refusal
         try:
             code = services.send_phone_code(
                 phone=proof["phone"],
