@@ -17,9 +17,11 @@ RUNSERVER_ADDR ?= 127.0.0.1:8000
 
 # Only for `make deploycheck`: long and varied enough for check --deploy, never used to serve.
 DEPLOYCHECK_SECRET_KEY = deploycheck-6fQ2xK9mLp4vR8sT1wZ3bN7cH0jD5gYu-Aq8eWz3Vt
-# As an operator sets them: a cache all workers share, and an SMTP server for e-mail.
+# As an operator sets them: a cache all workers share, an SMTP server for e-mail and an SMS
+# gateway for the residents' one-time codes.
 DEPLOYCHECK_ENV = DEBUG=0 SECRET_KEY='$(DEPLOYCHECK_SECRET_KEY)' ALLOWED_HOSTS=example.org \
-	CACHE_URL=redis://127.0.0.1:6379/1 EMAIL_URL=smtp://gongjian@127.0.0.1:25
+	CACHE_URL=redis://127.0.0.1:6379/1 EMAIL_URL=smtp://gongjian@127.0.0.1:25 \
+	SMS_BACKEND=residents.sms.HttpSmsBackend SMS_GATEWAY_URL=https://sms.example.org/send
 
 STAMP = $(VENV)/.installed
 REQUIREMENTS = $(wildcard requirements*.txt)

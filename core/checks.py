@@ -41,3 +41,32 @@ def check_email_backend(app_configs, **kwargs):
             )
         ]
     return []
+
+
+#: Text-message backends that never reach a phone: the console one writes the one-time codes
+#: into the server's log; the in-memory one (for tests) keeps them in the process.
+LOGGING_SMS_BACKENDS = ("residents.sms.ConsoleBackend", "residents.sms.LocmemBackend")
+
+
+@register(Tags.security, deploy=True)
+def check_sms_backend(app_configs, **kwargs):
+    backend = getattr(settings, "SMS_BACKEND", "")
+    if not settings.DEBUG and backend in LOGGING_SMS_BACKENDS:
+        return [
+            Error(
+                "SMS_BACKEND does not send text messages: residents could not receive their "
+                "codes, and the console backend writes them into the server's log.",
+                hint="Set SMS_BACKEND=residents.sms.HttpSmsBackend with SMS_GATEWAY_URL and "
+                "SMS_API_KEY (or a provider's backend class).",
+                id="gongjian.E003",
+            )
+        ]
+    if backend == "residents.sms.HttpSmsBackend" and not getattr(settings, "SMS_GATEWAY_URL", ""):
+        return [
+            Error(
+                "SMS_BACKEND is residents.sms.HttpSmsBackend but SMS_GATEWAY_URL is empty.",
+                hint="Set SMS_GATEWAY_URL (and SMS_API_KEY) to the provider's HTTP bridge.",
+                id="gongjian.E004",
+            )
+        ]
+    return []

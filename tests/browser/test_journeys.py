@@ -21,6 +21,7 @@ from activities import services
 from activities.models import Need, SignUp
 from core.roles import SECRETARY_GROUP, STAFF_GROUP
 from residents.models import Resident
+from tests.accounts import last_code
 from tests.factories import (
     ActivityFactory,
     BuildingFactory,
@@ -99,10 +100,19 @@ def test_a_resident_from_registration_to_english(page, live_server):
     )
     watch = Watch(page, "resident")
 
-    # Registers with a phone number (the digits keyboard), address and consent.
+    # Registers: the phone number (the digits keyboard), the texted code (read from the
+    # tests' SMS outbox), then name, password, address and consent.
     page.goto(live_server.url + reverse("residents:register"))
     assert page.locator("#id_phone").get_attribute("inputmode") == "numeric"
     page.fill("#id_phone", "139 0000 8888")
+    watch.shot("register-phone")
+    page.get_by_role("button", name="获取短信验证码").tap()
+    page.wait_for_url(lambda url: "/verify/" in url)
+    assert page.locator("#id_code").get_attribute("autocomplete") == "one-time-code"
+    page.fill("#id_code", last_code("13900008888"))
+    watch.shot("register-code")
+    page.get_by_role("button", name="下一步").tap()
+    page.wait_for_url(lambda url: "/continue/" in url)
     page.fill("#id_name", "张桂兰")
     page.fill("#id_password1", "Lanzhou-2026x")
     page.get_by_role("button", name="显示密码").first.tap()
@@ -114,7 +124,7 @@ def test_a_resident_from_registration_to_english(page, live_server):
     page.check("#id_consent")
     watch.shot("register")
     page.get_by_role("button", name="注册并登录").tap()
-    page.wait_for_url(lambda url: "/register/" not in url)
+    page.wait_for_url(lambda url: "/continue/" not in url)
     resident = Resident.objects.get(phone="13900008888")
     watch.shot("registered")
 

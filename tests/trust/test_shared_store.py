@@ -44,6 +44,17 @@ def test_the_console_mail_backend_fails_the_deploy_check_without_debug(settings)
     assert "gongjian.E002" not in _deploy_ids()
 
 
+def test_an_sms_backend_that_sends_nothing_fails_the_deploy_check_without_debug(settings):
+    settings.DEBUG = False
+    settings.SMS_BACKEND = "residents.sms.ConsoleBackend"
+    assert "gongjian.E003" in _deploy_ids()
+    settings.SMS_BACKEND = "residents.sms.HttpSmsBackend"
+    settings.SMS_GATEWAY_URL = ""
+    assert "gongjian.E004" in _deploy_ids()
+    settings.SMS_GATEWAY_URL = "https://sms.example.org/send"
+    assert not {"gongjian.E003", "gongjian.E004"} & _deploy_ids()
+
+
 def test_the_checks_are_deploy_only(settings):
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     assert "gongjian.E001" not in {m.id for m in run_checks()}
