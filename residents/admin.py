@@ -23,7 +23,7 @@ from core.masking import mask_phone
 from core.qr import qr_svg
 
 from .forms_admin import ResidentAdminForm
-from .models import ActivationCode, Building, Community, Complex, Household, Resident
+from .models import Building, Community, Complex, Household, Resident
 from .resources import HouseholdResource, ResidentResource
 from .services import (
     anonymise_resident,
@@ -343,7 +343,8 @@ class ResidentAdmin(StaffImportExportMixin, ImportExportModelAdmin):
             self.log_change(
                 request,
                 resident,
-                [{"added": {"name": str(ActivationCode._meta.verbose_name), "object": ""}}],
+                gettext("打印了激活码（有效期至 %(date)s）")
+                % {"date": date_format(timezone.localtime(code.expires_at), "Y-m-d H:i")},
             )
             slips.append(
                 {

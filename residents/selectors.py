@@ -83,6 +83,7 @@ def phone_status(phone: str) -> str:
     if (
         user is not None
         and user.pk == resident.user_id
+        and user.is_active
         and not (user.is_staff or user.is_superuser)
     ):
         return PhoneStatus.ACCOUNT

@@ -210,7 +210,7 @@ def set_password_by_phone(*, phone: str, password: str) -> Resident:
         if not phone or resident is None:
             raise refusal
         user = User.objects.select_for_update().get(pk=resident.user_id)
-        if user.is_staff or user.is_superuser or user.get_username() != phone:
+        if user.is_staff or user.is_superuser or not user.is_active or user.username != phone:
             raise refusal
         user.set_password(password)
         user.save(update_fields=["password"])

@@ -149,7 +149,7 @@ class ForgotPasswordView(RegisterView):
     purpose = "reset"
 
 
-@method_decorator(never_cache, name="dispatch")
+@method_decorator([sensitive_post_parameters("code"), never_cache], name="dispatch")
 class VerifyPhoneView(LoggedOutOnlyMixin, FormView):
     """Step 2: the texted code (or "send it again")."""
 

@@ -473,3 +473,22 @@ def test_deleting_ones_data_deletes_the_codes(staff_registered):
     send(phone="13700000009")
     services.anonymise_resident(resident=staff_registered)
     assert not ActivationCode.objects.exists() and not PhoneCode.objects.exists()
+
+
+def test_the_whole_way_in_english(client, staff_registered):
+    start = client.get("/en/accounts/register/").content.decode()
+    assert "Text me a code" in start and "获取短信验证码" not in start
+    assert client.post("/en/accounts/register/", {"phone": "13700000009"})["Location"] == (
+        "/en/accounts/verify/"
+    )
+    assert "Your code is" in sms.outbox[-1].text
+    verify = client.get("/en/accounts/verify/").content.decode()
+    assert "we have texted a code to it" in verify and "输入短信验证码" not in verify
+    wrong_code = client.post("/en/accounts/verify/", {"code": wrong(last_code("13700000009"))})
+    assert "4 tries left" in wrong_code.content.decode()
+    client.post("/en/accounts/verify/", {"code": last_code("13700000009")})
+    page = client.get("/en/accounts/continue/").content.decode()
+    assert "The community staff registered you with this number" in page
+    assert "激活账号" not in page
+    activate = client.get("/en/accounts/activate/").content.decode()
+    assert "Activate your account with an activation code" in activate
