@@ -43,6 +43,8 @@ PRODUCTION = {
     "ALLOWED_HOSTS": "example.org",
     "CACHE_URL": "redis://127.0.0.1:6379/1",
     "EMAIL_URL": "smtp://gongjian@127.0.0.1:25",
+    "SMS_BACKEND": "residents.sms.HttpSmsBackend",
+    "SMS_GATEWAY_URL": "https://sms.example.org/send",
 }
 
 

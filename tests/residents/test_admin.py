@@ -13,6 +13,7 @@ from tablib import Dataset
 from residents.models import Household, Resident
 from residents.resources import HouseholdResource, ResidentResource
 from residents.services import anonymise_resident, change_phone, delete_resident, reset_login
+from tests.accounts import prove_phone
 from tests.factories import (
     PASSWORD,
     BuildingFactory,
@@ -563,8 +564,8 @@ def test_reset_password_asks_first_then_the_resident_activates_again_with_a_new_
     done = _reset(staff_client, [resident], post="yes")
     message = [str(m) for m in done.context["messages"]][0]
     assert "已重置 王秀英 的登录密码" in message
-    assert "/accounts/activate/" in message
-    assert "手机号码、姓名和住址" in message
+    assert "/accounts/register/" in message
+    assert "短信验证码" in message
     resident.refresh_from_db()
     signup.refresh_from_db()
     assert resident.user is None
@@ -572,18 +573,11 @@ def test_reset_password_asks_first_then_the_resident_activates_again_with_a_new_
     assert signup.resident == resident and signup.status == "confirmed"
     assert not _can_log_in("13811112222")
 
-    activated = Client().post(
-        reverse("residents:activate"),
-        {
-            "phone": "13811112222",
-            "name": "王秀英",
-            "building": household.building_id,
-            "unit": "2",
-            "room": "0502",
-            "password1": "Xin-mima-2026",
-            "password2": "Xin-mima-2026",
-            "consent": "on",
-        },
+    again = Client()
+    prove_phone(again, "13811112222")
+    activated = again.post(
+        reverse("residents:continue"),
+        {"password1": "Xin-mima-2026", "password2": "Xin-mima-2026", "consent": "on"},
     )
     assert activated.status_code == 302
     resident.refresh_from_db()

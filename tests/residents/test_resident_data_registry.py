@@ -28,6 +28,7 @@ def test_the_registry_names_each_apps_records_in_page_order():
         "works",
         "needs",
         "leads",
+        "activation_codes",
     ]
     assert {"activities.signup", "activities.need", "partners.lead", "residents.resident"} <= (
         privacy.covered_models()
