@@ -648,6 +648,13 @@ def send_phone_code(*, phone: str, client: str, replaces: int | None = None) -> 
     return row
 
 
+def forget_old_phone_codes(*, older_than: timedelta = timedelta(days=1)) -> int:
+    """Delete texted codes (and with them the numbers typed) older than a day: of no use
+    to anyone, and a number a stranger typed is not kept. Run by the daily job."""
+    deleted, _rows = PhoneCode.objects.filter(created_at__lt=timezone.now() - older_than).delete()
+    return deleted
+
+
 def check_phone_code(*, code_id: int | None, phone: str, code: str, client: str) -> PhoneCode:
     """Use the code this browser asked for: right, unused, not expired, not void. A wrong
     code counts one try; after `PHONE_CODE_TRIES` the code is void (ask for a new one)."""

@@ -495,3 +495,17 @@ def test_the_whole_way_in_english(client, staff_registered):
     assert "激活账号" not in page
     activate = client.get("/en/accounts/activate/").content.decode()
     assert "Activate your account with an activation code" in activate
+
+
+def test_the_daily_job_deletes_yesterdays_texted_codes():
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    old = send(phone="13700000001")
+    PhoneCode.objects.filter(pk=old.pk).update(created_at=timezone.now() - dt.timedelta(days=2))
+    fresh = send(phone="13700000002")
+    out = StringIO()
+    call_command("send_reminders", stdout=out)
+    assert list(PhoneCode.objects.values_list("pk", flat=True)) == [fresh.pk]
+    assert "old text-message codes deleted: 1" in out.getvalue()

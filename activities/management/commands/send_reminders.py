@@ -5,12 +5,14 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from activities import reminders
+from residents.services import forget_old_phone_codes
 
 
 class Command(BaseCommand):
     help = (
         "Send the day-before reminders, notices of works in residents' buildings and the "
-        "staff's daily digest. Idempotent: a second run sends nothing twice."
+        "staff's daily digest, and delete yesterday's text-message codes. Idempotent: a "
+        "second run sends nothing twice."
     )
 
     def handle(self, *args, **options):
@@ -18,7 +20,9 @@ class Command(BaseCommand):
         reminded = reminders.send_day_before_reminders(today=today)
         works = reminders.send_works_notices(today=today)
         digest = reminders.send_staff_digest(today=today)
+        forgotten = forget_old_phone_codes()
         self.stdout.write(
             f"reminders: {reminded}, works notices: {works}, "
-            f"staff digest: {'sent' if digest else 'not sent'}"
+            f"staff digest: {'sent' if digest else 'not sent'}, "
+            f"old text-message codes deleted: {forgotten}"
         )
