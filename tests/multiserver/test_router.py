@@ -245,3 +245,38 @@ def dbrouting_template():
     from django.template import engines
 
     return engines["django"].from_string("{{ db }}")
+
+
+# --- configuration checks ------------------------------------------------------------------------
+
+
+def _replica_check_ids(monkeypatch, replica):
+    from django.conf import settings
+
+    from core.checks import check_replica
+
+    monkeypatch.setitem(settings.DATABASES, "replica", replica)
+    return {message.id for message in check_replica(None)}
+
+
+def test_a_replica_that_is_not_postgresql_fails_the_checks(monkeypatch):
+    replica = {"ENGINE": "django.db.backends.sqlite3", "NAME": "replica.sqlite3"}
+    assert "gongjian.E003" in _replica_check_ids(monkeypatch, replica)
+
+
+def test_pinning_shorter_than_the_allowed_lag_fails_the_checks(monkeypatch, settings):
+    replica = {"ENGINE": "django.db.backends.postgresql", "NAME": "gongjian"}
+    settings.REPLICA_MAX_LAG_SECONDS = 30
+    settings.REPLICA_PIN_SECONDS = 15
+    assert _replica_check_ids(monkeypatch, replica) == {"gongjian.E004"}
+    settings.REPLICA_PIN_SECONDS = 60
+    assert _replica_check_ids(monkeypatch, replica) == set()
+
+
+def test_without_a_replica_nothing_is_routed(settings):
+    from core.checks import check_replica
+
+    assert "replica" not in settings.DATABASES
+    assert check_replica(None) == []
+    assert "core.dbrouting.ReplicaReadsMiddleware" not in settings.MIDDLEWARE
+    assert not settings.DATABASE_ROUTERS
