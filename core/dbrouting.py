@@ -176,6 +176,13 @@ def _matches(view_name: str, patterns) -> bool:
     return any(fnmatchcase(view_name, pattern) for pattern in patterns)
 
 
+def used_replica() -> bool:
+    """Did this request read anything from the replica? A response built from it may be up
+    to REPLICA_MAX_LAG_SECONDS old: a whole-page cache must not keep it past a write."""
+    route = _route.get()
+    return route is not None and route.used_replica
+
+
 def pinned_to_primary(request) -> bool:
     value = request.COOKIES.get(settings.REPLICA_PIN_COOKIE, "")
     try:

@@ -56,8 +56,10 @@ def test_reads_stay_on_the_primary_when_the_request_is_not_routed(replica_up):
 
 
 def test_a_routed_read_goes_to_the_replica_when_it_is_healthy(replica_up, routed):
+    assert not dbrouting.used_replica()
     assert ReplicaRouter().db_for_read(Activity) == REPLICA
     assert routed.used_replica
+    assert dbrouting.used_replica()
 
 
 def test_writes_always_go_to_the_primary(replica_up, routed):
