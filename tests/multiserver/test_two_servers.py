@@ -129,6 +129,11 @@ def _own_primary(cleanup: contextlib.ExitStack, home: Path) -> urllib.parse.Spli
     """A throwaway PostgreSQL cluster on PRIMARY_PORT, removed by `cleanup`."""
     bin_dir = _postgres_bin()
     data = home / "data"
+    pg_ctl = str(bin_dir / "pg_ctl")
+    if (data / "postmaster.pid").exists():  # left over by a run that was killed
+        subprocess.run(
+            _as_postgres(pg_ctl, "-D", str(data), "-m", "immediate", "stop"), check=False
+        )
     shutil.rmtree(home, ignore_errors=True)
     home.mkdir(parents=True)
     cleanup.callback(shutil.rmtree, home, ignore_errors=True)
@@ -137,7 +142,15 @@ def _own_primary(cleanup: contextlib.ExitStack, home: Path) -> urllib.parse.Spli
     quiet = {"capture_output": True, "text": True, "check": True, "timeout": 120}
     subprocess.run(
         _as_postgres(
-            str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8"
+            str(bin_dir / "initdb"),
+            "-D",
+            str(data),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--no-locale",
         ),
         **quiet,
     )
@@ -145,7 +158,6 @@ def _own_primary(cleanup: contextlib.ExitStack, home: Path) -> urllib.parse.Spli
         f"-p {PRIMARY_PORT} -c listen_addresses=127.0.0.1 -c unix_socket_directories={data} "
         "-c fsync=off -c max_connections=100"
     )
-    pg_ctl = str(bin_dir / "pg_ctl")
     subprocess.run(
         _as_postgres(
             pg_ctl, "-D", str(data), "-l", str(home / "primary.log"), "-o", options, "-w", "start"
@@ -232,6 +244,7 @@ def cluster(tmp_path):
         if not (ROOT / "staticfiles" / "staticfiles.json").exists():
             _run([python, "manage.py", "collectstatic", "--noinput", "-v0"], base_env)
 
+        _replica("down")  # a replica left over by a run that was killed
         cleanup.callback(_replica, "down")
         made = _replica("up", REPLICA_WAIT="60")
         assert made.returncode == 0, f"scripts/replica-setup up:\n{made.stdout}\n{made.stderr}"
