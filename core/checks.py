@@ -44,7 +44,7 @@ def check_email_backend(app_configs, **kwargs):
     return []
 
 
-@register(Tags.database)
+@register  # not Tags.database: Django runs those only with `check --database`
 def check_replica(app_configs, **kwargs):
     """A replica (DATABASE_REPLICA_URL) is a PostgreSQL standby, and a browser that wrote
     stays on the primary longer than the replica may lag (core/dbrouting.py)."""
