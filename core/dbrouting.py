@@ -208,8 +208,8 @@ def reads_from_replica(request) -> bool:
 
 class ReplicaReadsMiddleware:
     """Decides per request where reads go, pins writers to the primary, and runs a view
-    again on the primary when the replica failed under it. Last in MIDDLEWARE (after
-    authentication), so that a retry repeats only the view."""
+    again on the primary when the replica failed under it. After authentication, just
+    before axes (which stays last), so that a retry repeats only the view."""
 
     def __init__(self, get_response):
         self.get_response = get_response
