@@ -102,7 +102,52 @@ else:
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+# A PostgreSQL streaming replica (scripts/replica-setup; docs/deployment.md): the summary,
+# the exports and anonymous visitors' lists read from it while it is healthy, everything
+# else from the primary (core/dbrouting.py). Unset: one database, nothing routed.
+REPLICA_MAX_LAG_SECONDS = env.float("REPLICA_MAX_LAG_SECONDS", default=5.0)
+REPLICA_CHECK_SECONDS = env.float("REPLICA_CHECK_SECONDS", default=2.0)
+REPLICA_PIN_SECONDS = env.int("REPLICA_PIN_SECONDS", default=15)
+REPLICA_PIN_COOKIE = "gongjian_primary_until"
+#: Read-only views whose reads may go to the replica, for everyone (URL names, fnmatch).
+REPLICA_READ_VIEWS = ["summary:*", "admin:*_export"]
+#: … and these only for anonymous visitors (a resident's own pages stay on the primary).
+REPLICA_ANONYMOUS_READ_VIEWS = [
+    "home",
+    "activities:list",
+    "activities:feed",
+    "activities:partners",
+    "activities:projects",
+]
+if env.str("DATABASE_REPLICA_URL", default=""):
+    DATABASES["replica"] = env.db("DATABASE_REPLICA_URL")
+    DATABASES["replica"].setdefault("CONN_MAX_AGE", DATABASES["default"].get("CONN_MAX_AGE", 0))
+    DATABASES["replica"].setdefault("CONN_HEALTH_CHECKS", True)
+    # A stopped replica must cost a request a moment, not the client's patience.
+    DATABASES["replica"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 2)
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["core.dbrouting.ReplicaRouter"]
+    # Before axes, which stays last: decides per request, pins writers, retries on the primary.
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("axes.middleware.AxesMiddleware"), "core.dbrouting.ReplicaReadsMiddleware"
+    )
+
+# --- Cache and sessions ---------------------------------------------------------------
+# CACHE_URL (or REDIS_URL, e.g. redis://127.0.0.1:6379/1): one cache all workers and servers
+# share, for throttles (core/throttle.py) and sessions. Without it, per-process memory.
+_CACHE_URL = env.str("CACHE_URL", default="") or env.str("REDIS_URL", default="")
+CACHES = {"default": env.cache_url_config(_CACHE_URL or "locmemcache://")}
+SHARED_CACHE = CACHES["default"]["BACKEND"] not in (
+    "django.core.cache.backends.locmem.LocMemCache",
+    "django.core.cache.backends.dummy.DummyCache",
+)
+# Sessions in the database (on the primary), read through the shared cache when there is
+# one: a login on one server is valid on every other, and survives a cache restart.
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.cached_db"
+    if SHARED_CACHE
+    else "django.contrib.sessions.backends.db"
+)
 
 # --- Accounts -------------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
@@ -121,6 +166,9 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "residents:login"
 LOGIN_REDIRECT_URL = "residents:me"
 LOGOUT_REDIRECT_URL = "home"
+# Failed logins and lockouts are rows in the (primary) database, so every server sees the
+# same ones and staff can read them in the back office; never the per-process cache.
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=10)
 AXES_COOLOFF_TIME = 1  # hours
 # Locked per (account, client) after AXES_FAILURE_LIMIT wrong passwords, and per client

@@ -1,5 +1,6 @@
 """Deployment checks (`manage.py check --deploy`): production settings that would let
-throttles count per process or write residents' data into the server log are refused."""
+throttles count per process or write residents' data into the server log are refused; and
+(always) a read replica that is not PostgreSQL or could hide a resident's own write."""
 
 from django.conf import settings
 from django.core.checks import Error, Tags, register
@@ -70,3 +71,30 @@ def check_sms_backend(app_configs, **kwargs):
             )
         ]
     return []
+
+
+@register  # not Tags.database: Django runs those only with `check --database`
+def check_replica(app_configs, **kwargs):
+    """A replica (DATABASE_REPLICA_URL) is a PostgreSQL standby, and a browser that wrote
+    stays on the primary longer than the replica may lag (core/dbrouting.py)."""
+    replica = settings.DATABASES.get("replica")
+    if replica is None:
+        return []
+    errors = []
+    if replica["ENGINE"] != "django.db.backends.postgresql":
+        errors.append(
+            Error(
+                "DATABASE_REPLICA_URL must be a PostgreSQL streaming replica.",
+                hint="postgres://user@replica-host:5432/gongjian (scripts/replica-setup).",
+                id="gongjian.E005",
+            )
+        )
+    if settings.REPLICA_PIN_SECONDS <= settings.REPLICA_MAX_LAG_SECONDS:
+        errors.append(
+            Error(
+                "REPLICA_PIN_SECONDS must be longer than REPLICA_MAX_LAG_SECONDS: otherwise a "
+                "resident may not see their own sign-up on a page read from the replica.",
+                id="gongjian.E006",
+            )
+        )
+    return errors
