@@ -64,10 +64,15 @@ def current_version() -> int:
 
 
 def bump_version() -> None:
+    """Never fails the write that calls it: a cache that does not answer is logged (its
+    pages are unreachable then, and the minute in the keys retires them)."""
     try:
-        cache.incr(VERSION_KEY)
-    except ValueError:  # no version yet, or evicted: start from one never used
-        cache.set(VERSION_KEY, _fresh_version(), timeout=None)
+        try:
+            cache.incr(VERSION_KEY)
+        except ValueError:  # no version yet, or evicted: start from one never used
+            cache.set(VERSION_KEY, _fresh_version(), timeout=None)
+    except Exception:
+        logger.exception("Page cache: the version could not be bumped")
 
 
 def public_pages_changed(using: str | None = None) -> None:
@@ -150,13 +155,20 @@ def cache_public_page(view=None, *, vary=None):
             seconds = settings.PAGE_CACHE_SECONDS
             if not seconds or not _cacheable_request(request):
                 return view(request, *args, **kwargs)
-            key = _key(request, vary(request) if vary else "")
-            entry = cache.get(key)
+            try:
+                key = _key(request, vary(request) if vary else "")
+                entry = cache.get(key)
+            except Exception:  # the cache does not answer: serve the page all the same
+                logger.exception("Page cache: not available")
+                return view(request, *args, **kwargs)
             if entry is not None:
                 return _from_entry(request, entry)
             response = view(request, *args, **kwargs)
             if _storable(request, response):
-                cache.set(key, _entry(response), seconds)
+                try:
+                    cache.set(key, _entry(response), seconds)
+                except Exception:
+                    logger.exception("Page cache: a page could not be stored")
             return response
 
         return wrapped

@@ -227,3 +227,21 @@ def test_an_evicted_version_starts_again_from_one_never_used():
 
     assert counting_view(anonymous_request()).content == b"render 2"
     assert pagecache.current_version() > old
+
+
+class BrokenCache:
+    def __getattr__(self, name):
+        def fail(*args, **kwargs):
+            raise ConnectionError("cache down")
+
+        return fail
+
+
+def test_pages_and_sign_ups_work_while_the_cache_does_not_answer(monkeypatch):
+    activity = upcoming(capacity=30)
+    monkeypatch.setattr(pagecache, "cache", BrokenCache())
+
+    services.sign_up(activity=activity, resident=ResidentFactory(user=None))
+
+    response = Client().get(activity.get_absolute_url())
+    assert response.status_code == 200 and seats(response.content.decode()) == "29"
