@@ -148,6 +148,11 @@ SESSION_ENGINE = (
     if SHARED_CACHE
     else "django.contrib.sessions.backends.db"
 )
+# Whole public pages for anonymous readers (core/pagecache.py), kept this many seconds at
+# most (and never past the minute they were rendered in, nor past a change to what they
+# show). Only with a cache every server process shares: with the per-process local-memory
+# cache, a sign-up served by one process could not invalidate another's pages.
+PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=120 if SHARED_CACHE else 0)
 
 # --- Accounts -------------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [

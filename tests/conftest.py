@@ -27,6 +27,8 @@ def _test_settings():
       the browser's live server speak plain HTTP;
     - hashing with PBKDF2 costs ~0.3 s a login; tests don't need that strength;
     - text messages go to `residents.sms.outbox` (emptied before each test).
+    - public pages are cached for anonymous readers as in production (core/pagecache.py;
+      one process, so the local-memory cache is shared by all requests).
     """
     from django.test import override_settings
 
@@ -36,6 +38,7 @@ def _test_settings():
         CSRF_COOKIE_SECURE=False,
         PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
         SMS_BACKEND="residents.sms.LocmemBackend",
+        PAGE_CACHE_SECONDS=120,
     ):
         yield
 
