@@ -181,6 +181,6 @@ register(
         forget_notices=_notices,
         me_template="volunteering/includes/me_service.html",
         me_context=_on_me,
-        order=20,
+        order=15,
     )
 )
