@@ -62,24 +62,26 @@ ROLE = "引导员"
 
 def load_volunteering(builder) -> dict:
     """Write the demo's volunteer service (the builder's residents and activities)."""
+    from .community import _upsert  # the demo's "write only what changed" (no history on rerun)
+
     posts = [
-        ServicePost.objects.update_or_create(
-            name=name, defaults={"description": text, "order": order}
-        )[0]
+        _upsert(ServicePost, {"name": name}, {"description": text, "order": order})
         for order, (name, text) in enumerate(POSTS)
     ]
     partners = {p.name: p for p in Partner.objects.filter(name__in=[MOBILE, PROPERTY])}
     units = {}
     for name, partner in partners.items():
-        unit, _created = ReportingUnit.objects.update_or_create(
-            name=partner.name,
-            defaults={
+        unit = _upsert(
+            ReportingUnit,
+            {"name": partner.name},
+            {
                 "partner": partner,
                 "contact_name": partner.contact_name,
                 "contact_phone": partner.contact_phone,
             },
         )
-        unit.posts.set(posts[2:4] if name == MOBILE else posts[:1] + posts[4:])
+        if not unit.posts.exists():
+            unit.posts.set(posts[2:4] if name == MOBILE else posts[:1] + posts[4:])
         units[name] = unit
     rng = random.Random(SEED)
     members = []
@@ -116,9 +118,10 @@ def load_volunteering(builder) -> dict:
             member.posts.set(posts[2:4])
         members.append(member)
     for name, kind, role_name, category, points in RULES:
-        PointsRule.objects.update_or_create(
-            name=name,
-            defaults={"kind": kind, "role_name": role_name, "category": category, "points": points},
+        _upsert(
+            PointsRule,
+            {"name": name},
+            {"kind": kind, "role_name": role_name, "category": category, "points": points},
         )
     _service_year(builder, members, rng)
     _shop(partners, rng)
