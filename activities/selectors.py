@@ -220,6 +220,12 @@ class TermDelivery:
         return sum(1 for r in self.rows if r.met is not None)
 
 
+#: Other ways a commitment is delivered, registered by the apps above (volunteering: items
+#: redeemed at the points shop): each `(partner_ids=, start=, end=)` returns
+#: `[(commitment id, moment)]`, one pair per delivery, in one query.
+DELIVERY_SOURCES: list = []
+
+
 def commitment_delivery(
     *, partner: Partner, today: dt.date | None = None, year: int | None = None
 ) -> list[TermDelivery]:
@@ -271,6 +277,8 @@ def commitment_delivery_by_partner(
         .filter(commitment__partner_id__in=partner_ids)
         .values_list("commitment_id", "ends_at")
     )
+    for source in DELIVERY_SOURCES:
+        held += source(partner_ids=partner_ids, start=start, end=end)
     answered = list(
         Need.objects.filter(
             status=Need.Status.RESOLVED,

@@ -31,6 +31,7 @@ from .filters import ActivityFilter
 from .forms import ActingForForm, FeedbackForm
 from .models import Activity, ServiceProject, SignUp
 from .privacy import STARS, feedback_of
+from .sections import detail_sections
 from .templatetags.activity_tags import time_range
 
 PAGE_SIZE = 12
@@ -159,6 +160,7 @@ def activity_detail(request, pk):
             "now": now,
             "is_over": activity.is_over(now),
             "in_wechat": in_wechat(request),
+            "sections": detail_sections(request, activity, resident),
         },
     )
 

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "residents",
     "partners",
     "activities",
+    "volunteering",
     "summary",
     "demo",
 ]
@@ -299,6 +300,11 @@ COMMUNITY_NAME = env.str("COMMUNITY_NAME", default="小西坪社区")
 COMMUNITY_PHONE = env.str("COMMUNITY_PHONE", default="")
 COMMUNITY_ADDRESS = env.str("COMMUNITY_ADDRESS", default="铁建丽苑小区党员阵地")
 COMMUNITY_HOURS = env.str("COMMUNITY_HOURS", default="")
+
+# Points bank (积分银行): most points a resident earns in a calendar year, and how many
+# months earned points last (0: they never expire).
+POINTS_YEARLY_CAP = env.int("POINTS_YEARLY_CAP", default=1000)
+POINTS_EXPIRE_MONTHS = env.int("POINTS_EXPIRE_MONTHS", default=24)
 # The check-in window: the door opens this many minutes before an activity starts and
 # closes this many minutes after it ends (activities.services.check_in refuses outside it).
 CHECK_IN_OPENS_MINUTES_BEFORE = env.int("CHECK_IN_OPENS_MINUTES_BEFORE", default=120)

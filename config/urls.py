@@ -24,6 +24,7 @@ urlpatterns += i18n_patterns(
     path("", include("residents.urls")),
     path("", include("partners.urls")),
     path("", include("activities.urls")),
+    path("", include("volunteering.urls")),
     prefix_default_language=False,
 )
 

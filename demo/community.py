@@ -49,6 +49,8 @@ from core.roles import SECRETARY_GROUP, STAFF_GROUP
 from partners.models import Agreement, Lead, Partner, ResourceCommitment
 from residents.models import Building, Community, Complex, Household, Resident
 
+from .volunteer_service import load_volunteering
+
 SEED = 2013
 PASSWORD = "demo12345"
 RESIDENT_COUNT = 300
@@ -1313,6 +1315,7 @@ class DemoBuilder:
             self.past_signups()
             self.upcoming_signups()
             self.elders_without_smartphones()
+            load_volunteering(self)
         return self.report()
 
     # places ---------------------------------------------------------------------------

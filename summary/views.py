@@ -24,6 +24,7 @@ from core.roles import reads_summary
 from partners.models import Partner
 
 from . import export as summary_export, scorecard as partner_scorecards
+from .party import party_members_service
 from .report import monthly_summary, year_summary
 
 #: The first year the month picker offers and the URLs accept.
@@ -94,6 +95,7 @@ def _render_month(request, year, month):
         "picker_value": f"{year:04d}-{month:02d}",
         "picker_min": f"{FIRST_YEAR:04d}-01",
         "picker_max": f"{current[0]:04d}-{current[1]:02d}",
+        "party_service": party_members_service(year=year, month=month),
     }
     return render(request, "summary/month.html", context)
 

@@ -308,3 +308,20 @@ def test_demo_has_elderly_residents_without_smartphones_waiting_and_on_the_call_
     assert calls.count() >= 2
     assert {c.reason for c in calls} == {"promoted"}
     assert all(c.signup.status == "confirmed" for c in calls)
+
+
+@pytest.mark.django_db
+def test_demo_has_the_36_party_members_reported_with_a_year_of_hours_and_the_points_shop(demo_db):
+    from volunteering.models import PartyMember, PointsEntry, RoleSignUp, ShopItem
+
+    residents = PartyMember.objects.filter(resident__isnull=False)
+    assert residents.count() == 36
+    assert all(m.posts.exists() for m in residents)
+    assert PartyMember.objects.filter(resident__isnull=True, unit__isnull=False).count() == 4
+    assert RoleSignUp.objects.served().filter(member__in=residents).count() > 36
+    assert set(ShopItem.objects.values_list("partner__short_name", flat=True)) >= {
+        "中国移动",
+        "德盛和物业",
+    }
+    assert PointsEntry.objects.filter(kind=PointsEntry.Kind.REDEEMED).count() >= 3
+    assert not PointsEntry.objects.filter(balance__lt=0).exists()

@@ -24,6 +24,7 @@ def test_the_registry_names_each_apps_records_in_page_order():
         "signups",
         "feedback",
         "call_list",
+        "volunteering",
         "household",
         "works",
         "needs",

@@ -49,7 +49,39 @@ def build_world():
     from django.contrib.auth.models import Group
 
     w.group = Group.objects.order_by("pk").first()
+    _volunteering(w)
     return w
+
+
+def _volunteering(w) -> None:
+    """Volunteering's records: a role with A's place (served), A's certificate, a reported
+    member and unit, a shop item, a ledger line and a review."""
+    from volunteering import services as volunteer_services
+    from volunteering.models import (
+        AnnualReview,
+        PartyMember,
+        PointsRule,
+        ReportingUnit,
+        ServicePost,
+        ShopItem,
+        VolunteerRole,
+    )
+
+    held = ActivityFactory(held=True)
+    w.role = VolunteerRole.objects.create(activity=held, name="引导员", places=4)
+    w.role_signup = volunteer_services.RoleSignUp.objects.create(
+        role=w.role, activity=held, resident=w.a, status="confirmed", hours=2
+    )
+    w.certificate = volunteer_services.issue_certificate(
+        resident=w.a, period_start=dt.date(2000, 1, 1), period_end=timezone.localdate()
+    )
+    w.post = ServicePost.objects.create(name="楼栋长")
+    w.unit = ReportingUnit.objects.create(name="报到单位甲")
+    w.member = PartyMember.objects.create(name="在外党员", phone="13911112222", unit=w.unit)
+    w.item = ShopItem.objects.create(name="流量包", partner=w.partner, points=10, stock=3)
+    w.points_rule = PointsRule.objects.create(name="每小时", kind="per_hour", points=10)
+    w.points_entry = volunteer_services.correct_points(resident=w.a, points=5, reason="期初")
+    w.review = AnnualReview.objects.create(year=2026, unit=w.unit, comment="好")
 
 
 def client_for(world, role) -> Client:
@@ -91,6 +123,16 @@ def concrete(template: str, world) -> str | None:
         "need": world.need.pk,
         "serviceproject": world.project.pk,
         "feedback": world.feedback.pk,
+        "volunteerrole": world.role.pk,
+        "rolesignup": world.role_signup.pk,
+        "certificate": world.certificate.pk,
+        "servicepost": world.post.pk,
+        "reportingunit": world.unit.pk,
+        "partymember": world.member.pk,
+        "shopitem": world.item.pk,
+        "pointsrule": world.points_rule.pk,
+        "pointsentry": world.points_entry.pk,
+        "annualreview": world.review.pk,
         "resident": world.a.pk,
         "household": world.a.household_id,
         "building": world.a.household.building_id,
@@ -107,6 +149,9 @@ def concrete(template: str, world) -> str | None:
     values = {
         "pk": world.partner.pk if "partners/<int:pk>" in template else world.activity.pk,
         "signup_id": world.signup_a.pk,
+        "activity_id": world.role.activity_id,
+        "serial": world.certificate.serial,
+        "token": world.certificate.token,
         "year": "2026",
         "month": "03",
         "name": "agreements/none.pdf",

@@ -1,0 +1,15 @@
+"""Party members' service (双报到) in the monthly summary: reported party members who served
+in the month and their hours, from volunteering's records. Kept beside `report.py` (not in
+`monthly_summary()`'s data path) and used by the month page."""
+
+from __future__ import annotations
+
+from core.periods import month_bounds
+from volunteering.selectors import PartyService, party_service
+
+
+def party_members_service(*, year: int, month: int) -> PartyService:
+    """Reported party members who served in the month (volunteer hours recorded for a role
+    at an activity starting in it, Asia/Shanghai months) and their hours."""
+    start, end = month_bounds(year, month)
+    return party_service(start=start, end=end)

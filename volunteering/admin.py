@@ -1,0 +1,720 @@
+"""Back office for 双报到 and volunteer service: service posts, reported units and party
+members (with what they did this year), volunteer roles on activities and their sign-ups
+(check-in and check-out, hours adjusted with a reason), certificates, the points rules,
+the shop and its desk (积分兑换台), the ledger (corrections only) and the annual review.
+
+Sign-ups, hours, certificates, points and stock are written only through
+`volunteering.services`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, Q, Sum
+from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext, gettext_lazy as _
+
+from activities.models import Activity
+from core.admin import GuardedHistoryAdmin, ServiceAddMixin, ServiceRefusalMixin, ServiceRefused
+from core.pinyin import by_pinyin
+from residents.models import Resident
+
+from . import services
+from .cards import resident_id_from_code
+from .export import review_workbook
+from .models import (
+    AnnualReview,
+    Certificate,
+    PartyMember,
+    PointsEntry,
+    PointsRule,
+    ReportingUnit,
+    RoleSignUp,
+    ServicePost,
+    ShopItem,
+    VolunteerRole,
+)
+from .selectors import annual_review, hours_q, members_with_year, year_bounds
+from .views import certificate_context
+
+
+def _year(request) -> int:
+    value = request.GET.get("year", "")
+    this_year = timezone.localdate().year
+    return int(value) if value.isdigit() and 2000 <= int(value) <= this_year + 1 else this_year
+
+
+@admin.register(ServicePost)
+class ServicePostAdmin(admin.ModelAdmin):
+    list_display = ("name", "description", "is_active", "order")
+    list_editable = ("is_active", "order")
+    search_fields = ("name",)
+
+
+@admin.register(ReportingUnit)
+class ReportingUnitAdmin(ServiceRefusalMixin, GuardedHistoryAdmin):
+    list_display = ("name", "partner", "contact_name", "members_count", "year_hours", "review")
+    list_filter = ("is_active", "posts")
+    list_select_related = ("partner",)
+    search_fields = ("name", "contact_name", "partner__name")
+    autocomplete_fields = ("partner",)
+    filter_horizontal = ("posts",)
+
+    def get_queryset(self, request):
+        start, end = year_bounds(timezone.localdate().year)
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                members_count=Count("members", filter=Q(members__is_active=True), distinct=True),
+                year_hours=Sum(
+                    "members__volunteer_signups__hours",
+                    filter=hours_q(start, end, "members__volunteer_signups__"),
+                ),
+            )
+        )
+
+    @admin.display(description=_("报到党员"), ordering="members_count")
+    def members_count(self, unit):
+        return unit.members_count
+
+    @admin.display(description=_("今年服务时长（小时）"), ordering="year_hours")
+    def year_hours(self, unit):
+        return unit.year_hours or 0
+
+    @admin.display(description=_("年度评议"))
+    def review(self, unit):
+        url = reverse("admin:volunteering_reportingunit_review", args=[unit.pk])
+        return format_html('<a href="{}">{}</a>', url, gettext("评议表"))
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/review/",
+                self.admin_site.admin_view(self.review_view),
+                name="volunteering_reportingunit_review",
+            ),
+            path(
+                "<path:object_id>/review.xlsx",
+                self.admin_site.admin_view(self.review_excel),
+                name="volunteering_reportingunit_review_excel",
+            ),
+            *super().get_urls(),
+        ]
+
+    def _unit(self, request, object_id) -> ReportingUnit:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        if not str(object_id).isdigit():
+            raise Http404
+        return get_object_or_404(ReportingUnit, pk=unquote(object_id))
+
+    def review_view(self, request, object_id):
+        """The unit's annual review, to print: each member's posts, activities, hours,
+        points and the staff's comment."""
+        unit = self._unit(request, object_id)
+        year = _year(request)
+        lines = annual_review(year=year, unit_id=unit.pk)
+        comment = (
+            AnnualReview.objects.filter(year=year, unit=unit).values_list("comment", flat=True)
+        ).first()
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("%(unit)s %(year)s 年度双报到评议") % {"unit": unit, "year": year},
+            "unit": unit,
+            "year": year,
+            "lines": lines,
+            "unit_comment": comment or "",
+            "unit_posts": [p.name for p in unit.posts.all()],
+            "total_hours": sum(line.hours for line in lines),
+            "may_export": self.has_change_permission(request),
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/volunteering/review.html", context)
+
+    def review_excel(self, request, object_id):
+        """The same as Excel, one file per unit to send back to it (staff only)."""
+        unit = self._unit(request, object_id)
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        year = _year(request)
+        comment = (
+            AnnualReview.objects.filter(year=year, unit=unit).values_list("comment", flat=True)
+        ).first()
+        content = review_workbook(
+            title=gettext("%(unit)s %(year)s 年度双报到评议") % {"unit": unit, "year": year},
+            lines=annual_review(year=year, unit_id=unit.pk),
+            unit_comment=comment or "",
+        )
+        response = HttpResponse(
+            content,
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        response["Content-Disposition"] = (
+            f'attachment; filename="review-{year}-unit-{unit.pk}.xlsx"'
+        )
+        return response
+
+
+@admin.register(PartyMember)
+class PartyMemberAdmin(ServiceRefusalMixin, GuardedHistoryAdmin):
+    list_display = ("display_name", "unit", "posts_display", "year_activities", "year_hours")
+    list_filter = ("is_active", "unit", "posts")
+    list_select_related = ("resident", "unit")
+    search_fields = ("name", "phone", "resident__name", "resident__phone", "unit__name")
+    autocomplete_fields = ("resident", "unit")
+    filter_horizontal = ("posts",)
+    fields = ("resident", "name", "phone", "unit", "reported_on", "posts", "is_active")
+
+    def get_queryset(self, request):
+        return members_with_year(timezone.localdate().year).prefetch_related("posts")
+
+    @admin.display(description=_("姓名"), ordering="name")
+    def display_name(self, member):
+        return member.display_name
+
+    @admin.display(description=_("认领岗位"))
+    def posts_display(self, member):
+        return "、".join(p.name for p in member.posts.all())
+
+    @admin.display(description=_("今年参与活动"), ordering="year_activities")
+    def year_activities(self, member):
+        return member.year_activities
+
+    @admin.display(description=_("今年服务时长（小时）"), ordering="year_hours")
+    def year_hours(self, member):
+        return member.year_hours
+
+    def save_model(self, request, obj, form, change):
+        try:
+            services.report_member(member=obj, by=request.user)
+        except ValidationError as error:
+            raise ServiceRefused(error) from None
+
+    def get_urls(self):
+        return [
+            path(
+                "review/",
+                self.admin_site.admin_view(self.review_view),
+                name="volunteering_partymember_review",
+            ),
+            *super().get_urls(),
+        ]
+
+    def review_view(self, request):
+        """Every reported member's year (members of units and those reporting on their
+        own), to print: posts, activities, hours, points and the staff's comment."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        year = _year(request)
+        lines = annual_review(year=year)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("%(year)s 年度报到党员评议") % {"year": year},
+            "unit": None,
+            "year": year,
+            "lines": lines,
+            "total_hours": sum(line.hours for line in lines),
+            "may_export": False,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/volunteering/review.html", context)
+
+
+@admin.register(VolunteerRole)
+class VolunteerRoleAdmin(ServiceRefusalMixin, admin.ModelAdmin):
+    list_display = ("name", "activity", "places", "confirmed_count", "waitlisted_count", "desk")
+    list_select_related = ("activity",)
+    search_fields = ("name", "activity__title")
+    autocomplete_fields = ("activity",)
+    list_filter = ("name",)
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                confirmed_count=Count(
+                    "signups", filter=Q(signups__status=RoleSignUp.Status.CONFIRMED)
+                ),
+                waitlisted_count=Count(
+                    "signups", filter=Q(signups__status=RoleSignUp.Status.WAITLISTED)
+                ),
+            )
+        )
+
+    @admin.display(description=_("已确认"), ordering="confirmed_count")
+    def confirmed_count(self, role):
+        return role.confirmed_count
+
+    @admin.display(description=_("候补"), ordering="waitlisted_count")
+    def waitlisted_count(self, role):
+        return role.waitlisted_count
+
+    @admin.display(description=_("志愿者签到"))
+    def desk(self, role):
+        url = reverse("admin:volunteering_rolesignup_desk", args=[role.activity_id])
+        return format_html('<a href="{}">{}</a>', url, gettext("签到签退"))
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("activity",) if obj is not None else ()
+
+    def save_model(self, request, obj, form, change):
+        try:
+            services.save_role(role=obj, by=request.user)
+        except ValidationError as error:
+            raise ServiceRefused(error) from None
+
+
+class HoursForm(forms.ModelForm):
+    class Meta:
+        model = RoleSignUp
+        fields = ("hours", "hours_reason")
+
+    def clean(self):
+        data = super().clean()
+        if self.has_changed() and not (data.get("hours_reason") or "").strip():
+            self.add_error("hours_reason", gettext("调整服务时长须写明原因。"))
+        if "hours" in self.changed_data and data.get("hours") is None:
+            self.add_error("hours", gettext("请填写服务时长。"))
+        return data
+
+
+@admin.register(RoleSignUp)
+class RoleSignUpAdmin(ServiceAddMixin, ServiceRefusalMixin, GuardedHistoryAdmin):
+    list_display = (
+        "volunteer",
+        "activity",
+        "role_name",
+        "status",
+        "checked_in_at",
+        "checked_out_at",
+        "hours",
+    )
+    list_filter = ("status", ("hours", admin.EmptyFieldListFilter))
+    list_select_related = ("resident", "member", "member__resident", "role", "activity")
+    search_fields = ("resident__name", "resident__phone", "member__name", "activity__title")
+    autocomplete_fields = ("role", "resident", "member")
+    add_form_fields = ("role", "resident", "member")
+    form = HoursForm
+    readonly_fields = (
+        "role",
+        "activity",
+        "resident",
+        "member",
+        "status",
+        "created_at",
+        "confirmed_at",
+        "promoted_at",
+        "cancelled_at",
+        "signed_up_by",
+        "checked_in_at",
+        "checked_out_at",
+        "recorded_by",
+    )
+    fields = (*readonly_fields, "hours", "hours_reason")
+    actions = ("check_in", "check_out", "cancel")
+
+    @admin.display(description=_("志愿者"))
+    def volunteer(self, signup):
+        return signup.volunteer_name
+
+    @admin.display(description=_("岗位"), ordering="role__name")
+    def role_name(self, signup):
+        return signup.role.name
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def perform_add(self, request, data):
+        result = services.sign_up_for_role(
+            role=data["role"],
+            resident=data.get("resident"),
+            member=data.get("member"),
+            by=request.user,
+        )
+        return result.signup, result.created
+
+    def save_model(self, request, obj, form, change):
+        if not form.has_changed():
+            return
+        try:
+            services.adjust_hours(
+                signup=obj.pk, hours=obj.hours, reason=obj.hours_reason, by=request.user
+            )
+        except ValidationError as error:
+            raise ServiceRefused(error) from None
+
+    def _each(self, request, queryset, service, done: str):
+        count = 0
+        for signup in queryset:
+            try:
+                service(signup=signup.pk, by=request.user)
+                count += 1
+            except ValidationError as error:
+                self.message_user(
+                    request, f"{signup.volunteer_name}：{'；'.join(error.messages)}", messages.ERROR
+                )
+        if count:
+            self.message_user(request, done % {"count": count}, messages.SUCCESS)
+
+    @admin.action(description=_("签到"), permissions=["change"])
+    def check_in(self, request, queryset):
+        self._each(request, queryset, services.check_in_volunteer, gettext("已签到 %(count)s 人。"))
+
+    @admin.action(description=_("签退并记录时长"), permissions=["change"])
+    def check_out(self, request, queryset):
+        self._each(
+            request, queryset, services.check_out_volunteer, gettext("已签退 %(count)s 人。")
+        )
+
+    @admin.action(description=_("取消报名"), permissions=["change"])
+    def cancel(self, request, queryset):
+        self._each(request, queryset, services.cancel_role_signup, gettext("已取消 %(count)s 人。"))
+
+    def get_urls(self):
+        return [
+            path(
+                "desk/<path:activity_id>/",
+                self.admin_site.admin_view(self.desk_view),
+                name="volunteering_rolesignup_desk",
+            ),
+            *super().get_urls(),
+        ]
+
+    def desk_view(self, request, activity_id):
+        """The volunteers' desk of one activity: each volunteer with a large 签到 / 签退
+        button (made for a phone at the door)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        if not str(activity_id).isdigit():
+            raise Http404
+        activity = get_object_or_404(Activity, pk=activity_id)
+        if request.method == "POST":
+            if not self.has_change_permission(request):
+                raise PermissionDenied
+            service = {
+                "check_in": services.check_in_volunteer,
+                "check_out": services.check_out_volunteer,
+            }.get(request.POST.get("do", ""))
+            signup = RoleSignUp.objects.filter(
+                activity=activity,
+                pk=request.POST.get("signup")
+                if str(request.POST.get("signup", "")).isdigit()
+                else 0,
+            ).first()
+            if service is None or signup is None:
+                self.message_user(request, gettext("请选择志愿者。"), messages.ERROR)
+            else:
+                try:
+                    service(signup=signup.pk, by=request.user)
+                except ValidationError as error:
+                    self.message_user(request, "；".join(error.messages), messages.ERROR)
+                else:
+                    self.message_user(
+                        request,
+                        gettext("已记录：%(name)s") % {"name": signup.volunteer_name},
+                        messages.SUCCESS,
+                    )
+            return HttpResponseRedirect(request.path)
+        signups = (
+            RoleSignUp.objects.filter(activity=activity)
+            .active()
+            .select_related("role", "resident", "member", "member__resident")
+            .order_by("role__name", "status", "created_at")
+        )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("志愿者签到签退：%(title)s") % {"title": activity.title},
+            "activity": activity,
+            "signups": signups,
+            "may_change": self.has_change_permission(request),
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/volunteering/desk.html", context)
+
+
+@admin.register(Certificate)
+class CertificateAdmin(ServiceAddMixin, admin.ModelAdmin):
+    list_display = (
+        "serial",
+        "holder_name",
+        "period_start",
+        "period_end",
+        "hours",
+        "issued_on",
+        "revoked_at",
+        "print_link",
+    )
+    list_filter = ("issued_on",)
+    search_fields = ("serial", "holder_name")
+    autocomplete_fields = ("resident", "member")
+    add_form_fields = ("resident", "member", "period_start", "period_end")
+    readonly_fields = (
+        "serial",
+        "resident",
+        "member",
+        "holder_name",
+        "period_start",
+        "period_end",
+        "hours",
+        "services",
+        "organisation",
+        "contact",
+        "issued_on",
+        "issued_by",
+        "revoked_at",
+    )
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_changeform_initial_data(self, request):
+        year = timezone.localdate().year
+        return {"period_start": dt.date(year, 1, 1), "period_end": timezone.localdate()}
+
+    def perform_add(self, request, data):
+        certificate = services.issue_certificate(
+            resident=data.get("resident"),
+            member=data.get("member"),
+            period_start=data["period_start"],
+            period_end=data["period_end"],
+            by=request.user,
+        )
+        return certificate, True
+
+    def add_success_url(self, request, obj):
+        return reverse("admin:volunteering_certificate_print", args=[obj.pk])
+
+    @admin.display(description=_("打印"))
+    def print_link(self, certificate):
+        url = reverse("admin:volunteering_certificate_print", args=[certificate.pk])
+        return format_html('<a href="{}">{}</a>', url, gettext("打印"))
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/print/",
+                self.admin_site.admin_view(self.print_view),
+                name="volunteering_certificate_print",
+            ),
+            *super().get_urls(),
+        ]
+
+    def print_view(self, request, object_id):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        if not str(object_id).isdigit():
+            raise Http404
+        certificate = get_object_or_404(Certificate, pk=object_id)
+        context = certificate_context(request, certificate)
+        context["back_url"] = reverse("admin:volunteering_certificate_changelist")
+        return TemplateResponse(request, "volunteering/certificate.html", context)
+
+
+@admin.register(PointsRule)
+class PointsRuleAdmin(GuardedHistoryAdmin):
+    list_display = ("name", "kind", "role_name", "category", "points", "is_active")
+    list_filter = ("kind", "is_active")
+    search_fields = ("name", "role_name")
+
+
+class ShopItemForm(forms.ModelForm):
+    add_stock = forms.IntegerField(
+        label=_("补充库存"), min_value=0, required=False, help_text=_("合作单位新送来的数量。")
+    )
+
+    class Meta:
+        model = ShopItem
+        fields = ("name", "partner", "commitment", "points", "stock", "is_active")
+
+
+@admin.register(ShopItem)
+class ShopItemAdmin(ServiceRefusalMixin, GuardedHistoryAdmin):
+    form = ShopItemForm
+    list_display = ("name", "partner", "points", "stock", "redeemed", "is_active")
+    list_filter = ("is_active", "partner")
+    list_select_related = ("partner",)
+    search_fields = ("name", "partner__name")
+    autocomplete_fields = ("partner", "commitment")
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                redeemed_count=Sum(
+                    "redemptions__quantity", filter=Q(redemptions__kind=PointsEntry.Kind.REDEEMED)
+                )
+            )
+        )
+
+    @admin.display(description=_("已兑换"), ordering="redeemed_count")
+    def redeemed(self, item):
+        return item.redeemed_count or 0
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ("name", "partner", "commitment", "points", "stock", "is_active")
+        return ("name", "partner", "commitment", "points", "stock", "add_stock", "is_active")
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("stock",) if obj is not None else ()
+
+    def save_model(self, request, obj, form, change):
+        obj.full_clean()
+        super().save_model(request, obj, form, change)
+        added = form.cleaned_data.get("add_stock")
+        if change and added:
+            try:
+                services.restock(item=obj, quantity=added, by=request.user)
+            except ValidationError as error:
+                raise ServiceRefused(error) from None
+
+    def get_urls(self):
+        return [
+            path(
+                "desk/", self.admin_site.admin_view(self.desk_view), name="volunteering_shop_desk"
+            ),
+            *super().get_urls(),
+        ]
+
+    def _find(self, query: str):
+        """Residents found by a points-card code (typed or scanned), a name, or the last
+        four digits of a phone number."""
+        query = (query or "").strip()
+        if not query:
+            return []
+        residents = Resident.objects.filter(anonymised_at__isnull=True).select_related(
+            "household__building"
+        )
+        pk = resident_id_from_code(query.rsplit("code=", 1)[-1])
+        if pk is not None:
+            return list(residents.filter(pk=pk))
+        if query.isdigit() and len(query) == 4:
+            return by_pinyin(residents.filter(phone__endswith=query)[:20], lambda r: r.name)
+        return by_pinyin(residents.filter(name__contains=query)[:20], lambda r: r.name)
+
+    def desk_view(self, request):
+        """积分兑换台: find the resident, see the balance, redeem an item."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        may_redeem = self.has_change_permission(request)
+        if request.method == "POST":
+            if not may_redeem:
+                raise PermissionDenied
+            resident_id = request.POST.get("resident", "")
+            item_id = request.POST.get("item", "")
+            quantity = request.POST.get("quantity", "1")
+            if not (resident_id.isdigit() and item_id.isdigit() and quantity.isdigit()):
+                self.message_user(request, gettext("请选择居民和商品。"), messages.ERROR)
+                return HttpResponseRedirect(request.path)
+            try:
+                entry = services.redeem(
+                    resident=int(resident_id),
+                    item=int(item_id),
+                    quantity=int(quantity),
+                    by=request.user,
+                )
+            except ValidationError as error:
+                self.message_user(request, "；".join(error.messages), messages.ERROR)
+            else:
+                self.message_user(
+                    request,
+                    gettext("兑换成功：%(item)s × %(n)s，余额 %(balance)s 积分。")
+                    % {"item": entry.item.name, "n": entry.quantity, "balance": entry.balance},
+                    messages.SUCCESS,
+                )
+            return HttpResponseRedirect(f"{request.path}?resident={resident_id}")
+        chosen = None
+        if request.GET.get("resident", "").isdigit():
+            chosen = Resident.objects.filter(
+                pk=request.GET["resident"], anonymised_at__isnull=True
+            ).first()
+        query = request.GET.get("q", "") or request.GET.get("code", "")
+        found = self._find(query)
+        if chosen is None and len(found) == 1 and request.GET.get("code"):
+            chosen = found[0]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("积分兑换台"),
+            "query": query,
+            "found": found,
+            "searched": bool(query),
+            "chosen": chosen,
+            "balance": services.balance_of(chosen) if chosen else 0,
+            "items": ShopItem.objects.filter(is_active=True).select_related("partner"),
+            "may_redeem": may_redeem,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/volunteering/shop_desk.html", context)
+
+
+@admin.register(PointsEntry)
+class PointsEntryAdmin(ServiceAddMixin, admin.ModelAdmin):
+    """The ledger: read only; "add" writes a correction with its reason."""
+
+    list_display = (
+        "resident",
+        "seq",
+        "kind",
+        "points",
+        "balance",
+        "reason",
+        "created_at",
+        "created_by",
+    )
+    list_filter = ("kind",)
+    list_select_related = ("resident", "created_by")
+    search_fields = ("resident__name", "resident__phone", "reason")
+    autocomplete_fields = ("resident",)
+    add_form_fields = ("resident", "points", "reason")
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def perform_add(self, request, data):
+        entry = services.correct_points(
+            resident=data["resident"], points=data["points"], reason=data["reason"], by=request.user
+        )
+        return entry, True
+
+    def add_success_url(self, request, obj):
+        return (
+            reverse("admin:volunteering_pointsentry_changelist")
+            + f"?resident__id__exact={obj.resident_id}"
+        )
+
+
+@admin.register(AnnualReview)
+class AnnualReviewAdmin(GuardedHistoryAdmin):
+    list_display = ("year", "member", "unit", "comment", "written_by")
+    list_filter = ("year",)
+    list_select_related = ("member", "member__resident", "unit", "written_by")
+    search_fields = ("member__name", "member__resident__name", "unit__name", "comment")
+    autocomplete_fields = ("member", "unit")
+    fields = ("year", "member", "unit", "comment")
+
+    def get_changeform_initial_data(self, request):
+        return {"year": timezone.localdate().year}
+
+    def save_model(self, request, obj, form, change):
+        obj.written_by = request.user
+        obj.full_clean()
+        super().save_model(request, obj, form, change)

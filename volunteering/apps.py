@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class VolunteeringConfig(AppConfig):
+    name = "volunteering"
+    verbose_name = _("双报到与志愿服务")
+
+    def ready(self):
+        from . import privacy  # noqa: F401 - registers what volunteering holds about residents
+        from .hooks import connect
+
+        connect()
