@@ -214,7 +214,9 @@ def check_headers(
     Chinese in every language; on an English page each is followed by its meaning from
     `glosses`) so that staff can fix the first row, or download the template.
     """
-    glosses = glosses if not (translation.get_language() or "zh").startswith("zh") else {}
+    chinese = (translation.get_language() or "zh").startswith("zh")
+    glosses = {} if chinese else glosses
+    comma = "、" if chinese else ", "
 
     def named(header: str) -> str:
         gloss = (glosses or {}).get(header)
@@ -236,8 +238,8 @@ def check_headers(
                 "可以下载导入模板对照。"
             )
             % {
-                "missing": "、".join(named(h) for h in missing),
-                "expected": "、".join(named(h) for h in expected),
+                "missing": comma.join(named(h) for h in missing),
+                "expected": comma.join(named(h) for h in expected),
             },
             "headers",
         )

@@ -577,6 +577,10 @@ class ResidentResource(GongjianResource):
             self._households[key] = household
         return household
 
+    def header_glosses(self) -> dict[str, str]:
+        # The address columns are the household's fields.
+        return {**HouseholdResource().header_glosses(), **super().header_glosses()}
+
     def get_instance(self, instance_loader, row):
         phone = clean_phone(row.get(PHONE))
         if phone:
