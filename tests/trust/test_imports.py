@@ -376,9 +376,9 @@ def test_preview_lists_the_first_rows_and_counts_them_all(staff_client, building
     assert page.count('<tr class="new">') == 100
 
 
-def test_only_staff_may_upload_a_file_to_import(secretary_client, resident_client):
-    data = _csv([HEADERS, _row()])
+@pytest.mark.parametrize(("role", "status"), [("secretary_client", 403), ("resident_client", 302)])
+def test_only_staff_may_upload_a_file_to_import(request, role, status):
+    client = request.getfixturevalue(role)  # a resident is sent to the back office's login
 
-    assert _upload(secretary_client, data).status_code == 403
-    assert _upload(resident_client, data).status_code == 302  # to the back office's login
+    assert _upload(client, _csv([HEADERS, _row()])).status_code == status
     assert not Resident.objects.filter(phone="13900000001").exists()
