@@ -241,19 +241,14 @@ class ExcelNumberedResult(Result):
 class FullDiff(Diff):
     """The import preview's values read as the export writes them (with the resource's
     `dehydrate_…` methods), so that computed columns such as a resident's address are
-    shown too, not left blank. Only the first `PREVIEW_ROWS` rows are shown, so only
-    theirs are computed."""
+    shown too, not left blank."""
 
     def __init__(self, resource, instance, new):
-        resource.diffs_made = getattr(resource, "diffs_made", 0) + 1
-        self.shown = resource.diffs_made <= PREVIEW_ROWS
-        self.left, self.right, self.new = [], [], new
-        if self.shown:
-            self.left = self._values(resource, instance)
+        super().__init__(resource, instance, new)
+        self.left = self._values(resource, instance)
 
     def compare_with(self, resource, instance):
-        if self.shown:
-            self.right = self._values(resource, instance)
+        self.right = self._values(resource, instance)
 
     @staticmethod
     def _values(resource, instance):
@@ -292,7 +287,6 @@ class GongjianResource(resources.ModelResource):
     def import_data(
         self, dataset, dry_run=False, *args, rollback_on_validation_errors=True, **kwargs
     ):
-        self.diffs_made = 0
         # A preview that writes nothing needs no savepoint around each row (two queries a
         # row): django-import-export's bulk mode leaves them out, and its batches stay empty
         # since save_instance() writes nothing in such a preview.
@@ -359,6 +353,9 @@ class GongjianResource(resources.ModelResource):
     def import_row(self, row, instance_loader, **kwargs):
         if kwargs.get("row_number") is not None:
             kwargs["row_number"] += HEADER_ROWS
+        # The preview lists the first PREVIEW_ROWS rows: only theirs need a "before and
+        # after" (a copy of the record and each column rendered twice).
+        self._meta.skip_diff = (kwargs.get("row_number") or 0) > PREVIEW_ROWS + HEADER_ROWS
         return super().import_row(row, instance_loader, **kwargs)
 
     def template_headers(self) -> list[str]:
