@@ -287,10 +287,12 @@ class GongjianResource(resources.ModelResource):
     def import_data(
         self, dataset, dry_run=False, *args, rollback_on_validation_errors=True, **kwargs
     ):
-        # A preview that writes nothing needs no savepoint around each row (two queries a
-        # row): django-import-export's bulk mode leaves them out, and its batches stay empty
-        # since save_instance() writes nothing in such a preview.
-        self._meta.use_bulk = dry_run and not self.dry_run_saves
+        # The import is all or nothing (any refused row rolls the whole file back), so a
+        # savepoint around each row (two queries a row) buys nothing: django-import-export's
+        # bulk mode leaves them out. Its batches stay empty: save_instance() below still
+        # saves each row itself (with Resident.save's rules and the history), or nothing in
+        # a preview. Not for a resource with many-to-many columns (bulk mode skips them).
+        self._meta.use_bulk = not self.dry_run_saves
         return super().import_data(
             dataset,
             dry_run,
@@ -300,9 +302,12 @@ class GongjianResource(resources.ModelResource):
         )
 
     def save_instance(self, instance, is_create, row, **kwargs):
-        if kwargs.get("dry_run") and not self.dry_run_saves:
-            return
-        super().save_instance(instance, is_create, row, **kwargs)
+        if self.dry_run_saves:
+            super().save_instance(instance, is_create, row, **kwargs)
+        elif not kwargs.get("dry_run"):
+            self.before_save_instance(instance, row, **kwargs)
+            self.do_instance_save(instance, is_create)
+            self.after_save_instance(instance, row, **kwargs)
 
     def save_m2m(self, instance, row, **kwargs):
         if kwargs.get("dry_run") and not self.dry_run_saves:
