@@ -163,6 +163,8 @@ class ActivityResource(GongjianResource):
         SUMMARY: "学习心肺复苏和止血包扎。",
         DESCRIPTION: "",
     }
+    # The preview shows the partners, a many-to-many column read from the saved row.
+    dry_run_saves = True
 
     class Meta:
         model = Activity

@@ -21,6 +21,7 @@ from openpyxl.utils import get_column_letter
 from simple_history.admin import SimpleHistoryAdmin
 
 from .forms import add_service_error
+from .imports import PREVIEW_ROWS, ImportRefused, SafeCSV, SafeImportForm, SafeXLSX
 from .spreadsheets import neutralise_dataset
 
 
@@ -61,9 +62,19 @@ class StaffImportExportMixin(SafeExportMixin):
     An import with any refused row writes nothing (see `residents.resources`).
     """
 
-    import_formats = [base_formats.XLSX, base_formats.CSV]
+    # Imports read files through core.imports: limits, encodings, headers, friendly errors.
+    import_formats = [SafeXLSX, SafeCSV]
+    import_form_class = SafeImportForm
+    import_error_display = ("message",)
     export_formats = [base_formats.XLSX, base_formats.CSV]
     export_form_class = ColumnNamedExportForm
+
+    def add_data_read_fail_error_to_form(self, form, e):
+        # The form has read the file already; should it fail now, no exception's name.
+        if isinstance(e, ImportRefused):
+            form.add_error("import_file", e.message)
+        else:
+            form.add_error("import_file", _("无法读取这个文件，请检查文件格式后重新上传。"))
 
     def has_import_permission(self, request):
         return self.has_add_permission(request) and self.has_change_permission(request)
@@ -84,6 +95,8 @@ class StaffImportExportMixin(SafeExportMixin):
             "import_template_url": reverse(
                 f"admin:{opts.app_label}_{opts.model_name}_import_template"
             ),
+            "preview_rows": PREVIEW_ROWS,
+            "preview_slice": f":{PREVIEW_ROWS}",
         }
 
     def import_template_view(self, request):

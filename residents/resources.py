@@ -4,9 +4,21 @@ The spreadsheet's column headers are the file format staff fill in, so they are 
 Chinese words whatever the back office's language. A bad row (a phone number that is not a
 mainland mobile number, an unknown building, …) is reported with its row number and the
 whole import is rolled back: nothing is written unless every row is good.
+
+Rows are checked as the site's own forms check what residents type (`residents.forms`):
+the same name rule (`clean_person_name`), phone numbers and addresses tidied the same way
+(full-width digits, `+86`, `2单元`, `302室`). The file itself (size, rows, encoding,
+headers) is checked before any row is read (`core.imports`).
+
+The preview (a dry run) writes nothing: each row is cleaned and validated like the real
+import (`full_clean()` with the model's constraints), with residents, buildings and
+households looked up once for the whole file instead of once per row.
 """
 
 from __future__ import annotations
+
+import copy
+import logging
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils import timezone
@@ -17,7 +29,12 @@ from import_export.fields import Field
 from import_export.resources import Diff
 from import_export.results import Result
 
+from core.imports import PREVIEW_ROWS
+
+from .forms import clean_person_name, normalise_digits
 from .models import Building, Household, Resident
+
+logger = logging.getLogger(__name__)
 
 # Column headers of the spreadsheets (the file format; see the module docstring).
 COMPLEX = "小区"
@@ -47,10 +64,49 @@ class TextWidget(widgets.CharWidget):
 
 
 class PhoneWidget(widgets.CharWidget):
-    """A phone number typed with spaces or dashes, or stored by Excel as a number."""
+    """A phone number typed with spaces, dashes, full-width digits or +86, or stored by
+    Excel as a number (tidied as the site's `PhoneField` does)."""
 
     def clean(self, value, row=None, **kwargs):
-        return cell_text(value).replace(" ", "").replace("-", "")
+        return clean_phone(value)
+
+
+def clean_phone(value) -> str:
+    phone = normalise_digits(cell_text(value))
+    return phone[3:] if phone.startswith("+86") else phone
+
+
+class NameWidget(TextWidget):
+    """A person's name, refused as the site's forms refuse it (digits, symbols)."""
+
+    def clean(self, value, row=None, **kwargs):
+        try:
+            return clean_person_name(cell_text(value))
+        except ValidationError as error:
+            raise ValueError(error.messages[0]) from None
+
+
+def clean_unit(value) -> str:
+    """A unit as the site's address form keeps it: `2`, not `２单元`."""
+    return normalise_digits(cell_text(value)).removesuffix("单元")
+
+
+def clean_room(value) -> str:
+    """A room as the site's address form keeps it: `302`, not `302室`."""
+    return normalise_digits(cell_text(value)).removesuffix("室").removesuffix("号")
+
+
+class UnitWidget(TextWidget):
+    def clean(self, value, row=None, **kwargs):
+        return clean_unit(value)
+
+
+class RoomWidget(TextWidget):
+    def clean(self, value, row=None, **kwargs):
+        room = clean_room(value)
+        if not room:
+            raise ValueError(_("请填写门牌号。"))
+        return room
 
 
 class WholeNumberWidget(widgets.Widget):
@@ -101,11 +157,17 @@ class YesNoWidget(widgets.Widget):
 
 class BuildingWidget(widgets.Widget):
     """A building by its number (`3` or `3号楼`), in the complex named in the 小区 column
-    when there is one (needed only when several complexes have a building of that number)."""
+    when there is one (needed only when several complexes have a building of that number).
+
+    The buildings are read once per import (`reset()` at its start), not once per row."""
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self._cache: dict[tuple[str, str], Building] = {}
+        self.reset()
+
+    def reset(self) -> None:
+        self._cache: dict[tuple[str, str], Building | ValueError] = {}
+        self._buildings: list[Building] | None = None
 
     def clean(self, value, row=None, **kwargs):
         number = cell_text(value)
@@ -114,16 +176,25 @@ class BuildingWidget(widgets.Widget):
         complex_name = cell_text((row or {}).get(COMPLEX))
         key = (complex_name, number)
         if key not in self._cache:
-            self._cache[key] = self._find(number, complex_name)
-        return self._cache[key]
+            try:
+                self._cache[key] = self._find(number, complex_name)
+            except ValueError as error:
+                self._cache[key] = error
+        found = self._cache[key]
+        if isinstance(found, ValueError):
+            raise ValueError(str(found))
+        return found
 
-    @staticmethod
-    def _find(number: str, complex_name: str) -> Building:
-        names = [number] if number.endswith("号楼") else [number, f"{number}号楼"]
-        buildings = Building.objects.filter(number__in=names).select_related("complex")
-        if complex_name:
-            buildings = buildings.filter(complex__name=complex_name)
-        found = list(buildings[:2])
+    def _find(self, number: str, complex_name: str) -> Building:
+        if self._buildings is None:
+            self._buildings = list(Building.objects.select_related("complex"))
+        names = {number} if number.endswith("号楼") else {number, f"{number}号楼"}
+        found = [
+            building
+            for building in self._buildings
+            if building.number in names
+            and (not complex_name or building.complex.name == complex_name)
+        ]
         if not found:
             raise ValueError(
                 _("找不到楼栋“%(number)s”，请先在后台登记该楼栋。") % {"number": number}
@@ -144,10 +215,21 @@ HEADER_ROWS = 1
 
 
 class ExcelNumberedResult(Result):
-    """An import's result whose rows are numbered as Excel numbers them (header = row 1)."""
+    """An import's result whose rows are numbered as Excel numbers them (header = row 1).
+
+    An unexpected error (a bug, the database refusing a row) is logged with its traceback
+    for the operators; the page says only which row failed, never the server's paths."""
 
     def append_error_row(self, number, row, errors):
+        for error in errors:
+            logger.error(
+                "Import row %s failed: %s\n%s", number + HEADER_ROWS, error.error, error.traceback
+            )
         super().append_error_row(number + HEADER_ROWS, row, errors)
+
+    def append_base_error(self, error):
+        logger.error("Import failed: %s\n%s", error.error, error.traceback)
+        super().append_base_error(error)
 
     def append_invalid_row(self, number, row, validation_error):
         super().append_invalid_row(number + HEADER_ROWS, row, validation_error)
@@ -184,11 +266,86 @@ class GongjianResource(resources.ModelResource):
     `example_row` (header → value) is the example line of the downloadable template."""
 
     example_row: dict[str, object] = {}
+    #: Whether the preview (a dry run) saves each row and rolls back. Without it the
+    #: preview validates each row (`full_clean()` with the constraints) and writes nothing,
+    #: which is much faster; a resource with many-to-many columns needs the saved row.
+    dry_run_saves = False
+    #: Model fields whose validation `full_clean()` skips because the resource has already
+    #: checked them (e.g. a foreign key it found itself), saving a query per row.
+    checked_fields: tuple[str, ...] = ()
+    #: Whether `full_clean()` also checks the model's constraints (one query each per row);
+    #: a resource that checks them itself for the whole file turns it off (the database
+    #: still enforces them when the import is saved).
+    validate_constraints = True
 
-    def import_data(self, dataset, *args, rollback_on_validation_errors=True, **kwargs):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        # This import's own options (use_bulk is set per import below), not the class's,
+        # which every request's resource shares.
+        self._meta = copy.copy(type(self)._meta)
+
+    def import_data(
+        self, dataset, dry_run=False, *args, rollback_on_validation_errors=True, **kwargs
+    ):
+        # The import is all or nothing (any refused row rolls the whole file back), so a
+        # savepoint around each row (two queries a row) buys nothing: django-import-export's
+        # bulk mode leaves them out. Its batches stay empty: save_instance() below still
+        # saves each row itself (with Resident.save's rules and the history), or nothing in
+        # a preview. Not for a resource with many-to-many columns (bulk mode skips them).
+        self._meta.use_bulk = not self.dry_run_saves
         return super().import_data(
-            dataset, *args, rollback_on_validation_errors=rollback_on_validation_errors, **kwargs
+            dataset,
+            dry_run,
+            *args,
+            rollback_on_validation_errors=rollback_on_validation_errors,
+            **kwargs,
         )
+
+    def save_instance(self, instance, is_create, row, **kwargs):
+        if self.dry_run_saves:
+            super().save_instance(instance, is_create, row, **kwargs)
+        elif not kwargs.get("dry_run"):
+            self.before_save_instance(instance, row, **kwargs)
+            self.do_instance_save(instance, is_create)
+            self.after_save_instance(instance, row, **kwargs)
+
+    def save_m2m(self, instance, row, **kwargs):
+        if kwargs.get("dry_run") and not self.dry_run_saves:
+            return
+        super().save_m2m(instance, row, **kwargs)
+
+    def required_headers(self) -> list[str]:
+        """The columns a file must have: those that find existing rows (`import_id_fields`)
+        and those of model fields that cannot be left empty. Other columns may be left
+        out: a missing column leaves that field as it is."""
+        model_fields = {f.name: f for f in self._meta.model._meta.get_fields()}
+        id_fields = set(self.get_import_id_fields())
+        required = []
+        for name, field in self.fields.items():
+            if field.readonly or not field.attribute or field not in self.get_import_fields():
+                continue
+            model_field = model_fields.get(field.attribute)
+            needed = name in id_fields or (
+                model_field is not None
+                and getattr(model_field, "concrete", False)
+                and not model_field.many_to_many
+                and not model_field.blank
+                and not model_field.has_default()
+            )
+            if needed:
+                required.append(str(field.column_name))
+        return required
+
+    def header_glosses(self) -> dict[str, str]:
+        """Each column's meaning in the back office's language (its model field's name),
+        shown beside the Chinese header in messages when the page is not in Chinese."""
+        model_fields = {f.name: f for f in self._meta.model._meta.get_fields()}
+        glosses = {}
+        for field in self.fields.values():
+            model_field = model_fields.get(field.attribute or "")
+            if model_field is not None and hasattr(model_field, "verbose_name"):
+                glosses[str(field.column_name)] = str(model_field.verbose_name)
+        return glosses
 
     @classmethod
     def get_result_class(cls):
@@ -201,6 +358,9 @@ class GongjianResource(resources.ModelResource):
     def import_row(self, row, instance_loader, **kwargs):
         if kwargs.get("row_number") is not None:
             kwargs["row_number"] += HEADER_ROWS
+        # The preview lists the first PREVIEW_ROWS rows: only theirs need a "before and
+        # after" (a copy of the record and each column rendered twice).
+        self._meta.skip_diff = (kwargs.get("row_number") or 0) > PREVIEW_ROWS + HEADER_ROWS
         return super().import_row(row, instance_loader, **kwargs)
 
     def template_headers(self) -> list[str]:
@@ -221,10 +381,18 @@ class GongjianResource(resources.ModelResource):
             return None
 
     def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
-        try:
-            super().validate_instance(instance, import_validation_errors, validate_unique)
-        except ValidationError as error:
-            raise ValidationError(self._labelled(error.message_dict)) from None
+        errors = dict(import_validation_errors or {})
+        if self._meta.clean_model_instances:
+            try:
+                instance.full_clean(
+                    exclude=[*errors, *self.checked_fields],
+                    validate_unique=validate_unique,
+                    validate_constraints=self.validate_constraints,
+                )
+            except ValidationError as error:
+                errors = error.update_error_dict(errors)
+        if errors:
+            raise ValidationError(self._labelled(ValidationError(errors).message_dict))
 
     def _labelled(self, errors: dict[str, list[str]]) -> dict[str, list[str]]:
         """Key the errors by the column header (or the model field's name) staff know."""
@@ -248,36 +416,13 @@ def _this_year() -> int:
     return timezone.localdate().year
 
 
-def find_household(row, *, create: bool) -> Household | None:
-    """The household at the row's address (楼号, 单元, 门牌号); None when the row gives none.
-
-    Raises `ValidationError` keyed by column when the address is incomplete or unknown.
-    """
-    building_cell = cell_text(row.get(BUILDING))
-    unit = cell_text(row.get(UNIT))
-    room = cell_text(row.get(ROOM))
-    if not (building_cell or unit or room):
-        return None
-    if not room:
-        raise ValidationError({ROOM: _("请填写门牌号。")})
-    try:
-        building = BuildingWidget().clean(building_cell, row=row)
-    except ValueError as error:
-        raise ValidationError({BUILDING: str(error)}) from None
-    households = Household.objects.select_related("building__complex")
-    if create:
-        household, _created = households.get_or_create(building=building, unit=unit, room=room)
-        return household
-    return households.filter(building=building, unit=unit, room=room).first()
-
-
 class HouseholdResource(GongjianResource):
     """One household a row: 小区 (optional), 楼号, 单元, 门牌号, 户内人数, 备注."""
 
     complex = Field(column_name=COMPLEX, readonly=True)
     building = Field(attribute="building", column_name=BUILDING, widget=BuildingWidget())
-    unit = Field(attribute="unit", column_name=UNIT, widget=TextWidget())
-    room = Field(attribute="room", column_name=ROOM, widget=TextWidget())
+    unit = Field(attribute="unit", column_name=UNIT, widget=UnitWidget())
+    room = Field(attribute="room", column_name=ROOM, widget=RoomWidget())
     size = Field(
         attribute="size",
         column_name=SIZE,
@@ -296,6 +441,9 @@ class HouseholdResource(GongjianResource):
         import_id_fields = ("building", "unit", "room")
         clean_model_instances = True
 
+    def before_import(self, dataset, **kwargs):
+        self.fields["building"].widget.reset()
+
     def dehydrate_complex(self, household: Household) -> str:
         # Blank for a row not yet read (the import preview's "before").
         return household.building.complex.name if household.building_id else ""
@@ -311,7 +459,7 @@ class ResidentResource(GongjianResource):
     address); its household is found, or created, from the address.
     """
 
-    name = Field(attribute="name", column_name=NAME, widget=TextWidget())
+    name = Field(attribute="name", column_name=NAME, widget=NameWidget())
     phone = Field(attribute="phone", column_name=PHONE, widget=PhoneWidget())
     complex = Field(column_name=COMPLEX, readonly=True)
     building = Field(column_name=BUILDING)
@@ -341,6 +489,14 @@ class ResidentResource(GongjianResource):
         PARTY_MEMBER: "否",
     }
 
+    # The household is found (or made) by the resource itself, from the address columns;
+    # the login is never imported. The constraints are checked for the whole file: a phone
+    # number already registered finds its resident (`before_import`), one given twice in
+    # the file is refused (`import_instance`), and the birth year's widget takes 1900 to
+    # this year only.
+    checked_fields = ("household", "user")
+    validate_constraints = False
+
     class Meta:
         model = Resident
         fields = (
@@ -359,22 +515,86 @@ class ResidentResource(GongjianResource):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self._phones_seen: dict[str, int] = {}
+        self._by_phone: dict[str, Resident] = {}
+        self._households: dict[tuple[int, str, str], Household] = {}
+        self._buildings = BuildingWidget()
 
     def before_import(self, dataset, **kwargs):
+        """Read the file's residents (by phone) and households once, not once per row."""
         self._phones_seen.clear()
+        self._buildings.reset()
+        residents = Resident.objects.select_related("household__building__complex")
+        phones = sorted({clean_phone(value) for value in dataset[PHONE]} - {""})
+        self._by_phone = {}
+        for start in range(0, len(phones), 500):
+            chunk = phones[start : start + 500]
+            self._by_phone.update((r.phone, r) for r in residents.filter(phone__in=chunk))
+        self._households = {}
+        building_ids = set()
+        for row in dataset.dict:
+            try:
+                building_ids.add(self._buildings.clean(row.get(BUILDING), row=row).pk)
+            except ValueError:
+                continue  # reported with the row
+        households = Household.objects.filter(building__in=building_ids).select_related(
+            "building__complex"
+        )
+        self._households = {(h.building_id, h.unit, h.room): h for h in households}
+
+    def find_household(self, row, *, create: bool, save: bool = True) -> Household | None:
+        """The household at the row's address (楼号, 单元, 门牌号); None when the row gives
+        none. `create` makes a missing one (validated; `save=False` in the preview, which
+        writes nothing).
+
+        Raises `ValidationError` keyed by column when the address is incomplete or unknown.
+        """
+        building_cell = cell_text(row.get(BUILDING))
+        unit = clean_unit(row.get(UNIT))
+        room = clean_room(row.get(ROOM))
+        if not (building_cell or unit or room):
+            return None
+        if not room:
+            raise ValidationError({ROOM: _("请填写门牌号。")})
+        try:
+            building = self._buildings.clean(building_cell, row=row)
+        except ValueError as error:
+            raise ValidationError({BUILDING: str(error)}) from None
+        key = (building.pk, unit, room)
+        household = self._households.get(key)
+        if household is None and create:
+            household = Household(building=building, unit=unit, room=room)
+            try:
+                household.full_clean(
+                    exclude=["building"], validate_unique=False, validate_constraints=False
+                )
+            except ValidationError as error:
+                raise ValidationError(
+                    {
+                        {"unit": UNIT, "room": ROOM}.get(field, field): messages
+                        for field, messages in error.message_dict.items()
+                    }
+                ) from None
+            if save:
+                household.save()
+            self._households[key] = household
+        return household
+
+    def header_glosses(self) -> dict[str, str]:
+        # The address columns are the household's fields.
+        return {**HouseholdResource().header_glosses(), **super().header_glosses()}
 
     def get_instance(self, instance_loader, row):
-        phone = PhoneWidget().clean(row.get(PHONE))
+        phone = clean_phone(row.get(PHONE))
         if phone:
-            return Resident.objects.filter(phone=phone).first()
+            return self._by_phone.get(phone)
         # Without a phone number: the same name at the same address is the same person.
         try:
-            household = find_household(row, create=False)
+            household = self.find_household(row, create=False)
         except ValidationError:
             return None
-        if household is None:
+        if household is None or household.pk is None:
             return None
-        return household.members.filter(name=TextWidget().clean(row.get(NAME))).first()
+        return household.members.filter(name=cell_text(row.get(NAME))).first()
 
     def import_instance(self, instance, row, **kwargs):
         errors: dict = {}
@@ -383,7 +603,9 @@ class ResidentResource(GongjianResource):
         except ValidationError as error:
             errors = error.update_error_dict(errors)
         try:
-            instance.household = find_household(row, create=True)
+            instance.household = self.find_household(
+                row, create=True, save=not kwargs.get("dry_run")
+            )
         except ValidationError as error:
             errors = error.update_error_dict(errors)
         # Staff's own register: the facts in it are confirmed by staff.
