@@ -75,7 +75,8 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import TruncMonth
+from django.db.models.functions import Coalesce, TruncMonth
+from django.db.models.lookups import GreaterThan
 from django.utils import formats, timezone
 from django.utils.translation import gettext, gettext_lazy as _
 
@@ -84,11 +85,14 @@ from activities.models import (
     ActivityQuerySet,
     Category,
     Feedback,
+    MonthReach,
     Need,
     NeedQuerySet,
+    ResidentReach,
     ServiceProject,
     SignUp,
 )
+from activities.rollups import month_bit
 from core.masking import mask_name
 from core.periods import (
     add_months,
@@ -568,7 +572,13 @@ class MonthlySummary:
 
 
 def _trend(
-    first: tuple[int, int], end: dt.datetime, now: dt.datetime, months: int, *, year_from: int = 0
+    first: tuple[int, int],
+    end: dt.datetime,
+    now: dt.datetime,
+    months: int,
+    *,
+    year_from: int = 0,
+    live: bool = False,
 ):
     """The monthly series from `first` (year, month) for `months` months ending at `end`,
     and the reach figures that need distinct counts (see `_reach`).
@@ -580,31 +590,39 @@ def _trend(
     """
     zone = local_zone()
     start = month_start(*first)
-    bounds = [month_start(*add_months(*first, i)) for i in range(1, months)]
-    # An activity's attended sign-ups, counted from the partial index (activity, resident,
-    # household) WHERE attended: one index range per activity, no grouping of sign-ups.
-    attendance = (
-        SignUp.objects.filter(activity=OuterRef("pk"), attended=True)
-        .order_by()
-        .values("activity")
-        .annotate(n=Count("*"))
-        .values("n")
-    )
+    if end <= now and not live:
+        # Every month is over: their activities' attendance and the residents and
+        # households reached come from the roll-ups (activities.rollups).
+        attendance = Sum("tally__attended")
+        reach = _rolled_up_reach(first, months, year_from=year_from)
+    else:
+        # An activity's attended sign-ups, counted from the partial index (activity,
+        # resident, household) WHERE attended: one index range per activity.
+        attendance = Sum(
+            Subquery(
+                SignUp.objects.filter(activity=OuterRef("pk"), attended=True)
+                .order_by()
+                .values("activity")
+                .annotate(n=Count("*"))
+                .values("n")
+            )
+        )
+        bounds = [month_start(*add_months(*first, i)) for i in range(1, months)]
+        # Bit of the month of the sign-up's activity: the first bound it ends before.
+        month_bit = Case(
+            *(When(activity__ends_at__lt=b, then=Value(1 << i)) for i, b in enumerate(bounds)),
+            default=Value(1 << (months - 1)),
+            output_field=IntegerField(),
+        )
+        attended = SignUp.objects.filter(held_q(start, end, now, "activity__"), attended=True)
+        reach = _reach(attended, month_bit, months, year_from=year_from)
     activities = (
         Activity.objects.filter(held_q(start, end, now))
         .annotate(m=TruncMonth("ends_at", tzinfo=zone))
         .values("m", "category")
-        .annotate(n=Count("pk"), attended=Sum(Subquery(attendance)))
+        .annotate(n=Count("pk"), attended=attendance)
         .order_by()
     )
-    # Bit of the month of the sign-up's activity: the first bound it ends before.
-    month_bit = Case(
-        *(When(activity__ends_at__lt=b, then=Value(1 << i)) for i, b in enumerate(bounds)),
-        default=Value(1 << (months - 1)),
-        output_field=IntegerField(),
-    )
-    attended = SignUp.objects.filter(held_q(start, end, now, "activity__"), attended=True)
-    reach = _reach(attended, month_bit, months, year_from=year_from)
     by_month: dict = defaultdict(
         lambda: {"categories": defaultdict(int), "activities": 0, "attended": 0}
     )
@@ -705,6 +723,45 @@ def _reach(attended, month_bit, months: int, *, year_from: int) -> dict:
         "cur_party": row[3],
         "prev_party": row[4],
         "year_residents": row[5],
+    }
+
+
+def _rolled_up_reach(first: tuple[int, int], months: int, *, year_from: int) -> dict:
+    """`_reach`'s figures for months that are over, from the roll-ups (two queries): the
+    distinct residents and households of each month and of its year so far are
+    `MonthReach`'s counters; the party members reached count the `ResidentReach` rows of
+    party members (as they are now, as `_reach` reads them) with the month's bit set."""
+    series = [add_months(*first, i) for i in range(months)]
+    # year_from is always January of the last month's year: its year so far is MonthReach's.
+    stored = {
+        (r.year, r.month): r
+        for r in MonthReach.objects.filter(
+            year__in={y for y, _m in series}, month__in={m for _y, m in series}
+        )
+    }
+    empty = MonthReach()
+    rows = [stored.get(key, empty) for key in series]
+    cur, prev = rows[-1], rows[-2] if months > 1 else empty
+
+    def reached(year, month) -> Q:
+        return Q(GreaterThan(F("months").bitand(month_bit(month)), 0), year=year)
+
+    before = {"prev": Count("pk", filter=reached(*series[-2]))} if months > 1 else {}
+    party = ResidentReach.objects.filter(
+        resident__is_party_member=True,
+        year__in={series[-1][0], series[-2 if months > 1 else -1][0]},
+    ).aggregate(cur=Count("pk", filter=reached(*series[-1])), **before)
+    per_month = [r.households for r in rows]
+    return {
+        "households": per_month,
+        "cur_households": cur.households,
+        "prev_households": prev.households,
+        "year_households": cur.households_year,
+        "cur_residents": cur.residents,
+        "prev_residents": prev.residents,
+        "cur_party": party["cur"],
+        "prev_party": party.get("prev", 0),
+        "year_residents": cur.residents_year,
     }
 
 
@@ -838,18 +895,33 @@ def _partners(start, end, ref_day, now, activities: tuple[ActivityRow, ...]):
     return tuple(rows)
 
 
-def _activities(start, end, now) -> tuple[ActivityRow, ...]:
-    """Activities held in [start, end) with their sign-up counts and ratings (2 queries)."""
+def _activities(start, end, now, *, live: bool = False) -> tuple[ActivityRow, ...]:
+    """Activities held in [start, end) with their sign-up counts and ratings (2 queries):
+    counted live while the period runs, read from their tallies (`ActivityTally`) once it
+    is over."""
+    if end <= now and not live:
+        figures = {
+            name: Coalesce(F(f"tally__{field}"), 0)
+            for name, field in (
+                ("n_confirmed", "confirmed"),
+                ("n_attended", "attended"),
+                ("n_waitlisted", "waitlisted"),
+                ("rating_sum", "rating_sum"),
+                ("ratings", "ratings"),
+            )
+        }
+    else:
+        figures = {
+            "n_confirmed": Count("signups", filter=Q(signups__status=SignUp.Status.CONFIRMED)),
+            "n_attended": Count("signups", filter=Q(signups__attended=True)),
+            "n_waitlisted": Count("signups", filter=Q(signups__status=SignUp.Status.WAITLISTED)),
+            # A sign-up has at most one rating: joining them multiplies nothing.
+            "rating_sum": Sum("signups__feedback__rating"),
+            "ratings": Count("signups__feedback"),
+        }
     rows = (
         Activity.objects.filter(held_q(start, end, now))
-        .annotate(
-            n_confirmed=Count("signups", filter=Q(signups__status=SignUp.Status.CONFIRMED)),
-            n_attended=Count("signups", filter=Q(signups__attended=True)),
-            n_waitlisted=Count("signups", filter=Q(signups__status=SignUp.Status.WAITLISTED)),
-            # A sign-up has at most one rating: joining them multiplies nothing.
-            rating_sum=Sum("signups__feedback__rating"),
-            ratings=Count("signups__feedback"),
-        )
+        .annotate(**figures)
         .only("pk", "title", "category", "starts_at", "ends_at", "place", "capacity")
         .prefetch_related(
             Prefetch("partners", queryset=Partner.objects.only("pk", "name", "short_name"))
@@ -894,8 +966,14 @@ def _totals(rows: tuple[ActivityRow, ...]) -> dict:
     }
 
 
-def monthly_summary(*, year: int, month: int, now: dt.datetime | None = None) -> MonthlySummary:
-    """Compute every figure of the month's summary in a fixed number of queries."""
+def monthly_summary(
+    *, year: int, month: int, now: dt.datetime | None = None, live: bool = False
+) -> MonthlySummary:
+    """Compute every figure of the month's summary in a fixed number of queries.
+
+    A month that is over (and the 11 before it) is read from the roll-ups that the
+    services keep (`activities.rollups`); the running month is counted live from the
+    sign-ups. `live=True` counts every month live (the roll-ups' tests compare both)."""
     if not 1 <= month <= 12:
         raise ValueError(f"month must be 1..12, not {month}")
     with transaction.atomic():
@@ -905,10 +983,12 @@ def monthly_summary(*, year: int, month: int, now: dt.datetime | None = None) ->
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL work_mem = %s", [SUMMARY_WORK_MEM])
                 cursor.execute("SET LOCAL jit = off")
-        return _monthly_summary(year=year, month=month, now=now)
+        return _monthly_summary(year=year, month=month, now=now, live=live)
 
 
-def _monthly_summary(*, year: int, month: int, now: dt.datetime | None) -> MonthlySummary:
+def _monthly_summary(
+    *, year: int, month: int, now: dt.datetime | None, live: bool
+) -> MonthlySummary:
     now = now or timezone.now()
     today = timezone.localdate(now)
     start, end = month_bounds(year, month)
@@ -933,11 +1013,12 @@ def _monthly_summary(*, year: int, month: int, now: dt.datetime | None) -> Month
         now,
         TREND_MONTHS,
         year_from=TREND_MONTHS - month,
+        live=live,
     )
     cur_month, prev_month = trend[-1], trend[-2]
 
     # The activities of this month and last, with their sign-ups and ratings.
-    both = _activities(prev_start, end, now)
+    both = _activities(prev_start, end, now, live=live)
     activities = tuple(a for a in both if a.ends_at >= start)
     cur, prv = _totals(activities), _totals(tuple(a for a in both if a.ends_at < start))
 
