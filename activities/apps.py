@@ -7,4 +7,14 @@ class ActivitiesConfig(AppConfig):
     verbose_name = _("活动与项目")
 
     def ready(self):
-        from . import privacy  # noqa: F401 - registers what activities hold about residents
+        from django.db.models.signals import post_save
+
+        from residents.models import Resident
+
+        from . import (
+            privacy,  # noqa: F401 - registers what activities hold about residents
+            rollups,
+        )
+
+        # A party membership given or taken moves the summary's party counts (roll-ups).
+        post_save.connect(rollups.resident_saved, sender=Resident, dispatch_uid="rollups_party")

@@ -864,6 +864,7 @@ class MonthReach(models.Model):
     households = models.IntegerField(_("服务家庭"), default=0)
     residents_year = models.IntegerField(_("本年累计服务居民"), default=0)
     households_year = models.IntegerField(_("本年累计服务家庭"), default=0)
+    party_residents = models.IntegerField(_("参与活动的党员"), default=0)
 
     class Meta:
         verbose_name = _("月度服务覆盖")
@@ -900,6 +901,8 @@ class ResidentReach(ReachYear):
         related_name="reach",
         verbose_name=_("居民"),
     )
+    # The resident's `is_party_member` as counted in `MonthReach.party_residents`.
+    party = models.BooleanField(_("党员"), default=False)
 
     class Meta:
         verbose_name = _("居民参加月份")

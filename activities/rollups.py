@@ -7,7 +7,8 @@ Four tables (models at the end of `activities.models`):
   year), the months of that year (12 bits, 1 << (month - 1)) in which they had an attended
   sign-up of an activity that is not cancelled and ends in that local month;
 - `MonthReach`: per month, how many of those rows have the month's bit (residents and
-  households reached) and a bit up to it (reached in the year so far).
+  households reached, party members among the residents) and a bit up to it (reached in
+  the year so far).
 
 They cannot drift: each writer recomputes the tally, resident or household rows a change
 touches from their sign-ups, in the transaction of the change, and moves `MonthReach` by
@@ -18,8 +19,9 @@ undo (`check_in`, `walk_in`, `undo_check_in`); `activity_changed()` after an act
 saved (`save_activity`, `cancel_activity`, the back office's form,
 `series.change_following`): a new month or a cancellation moves its attendees' months. A
 resident's move changes nothing (a sign-up keeps the household it was made from,
-`SignUp.household`), nor does a party membership (the summary reads it live), nor a new
-or deleted activity (it has no sign-ups: they are protected).
+`SignUp.household`), nor a new or deleted activity (it has no sign-ups: they are
+protected). A party membership given or taken (any `Resident.save()`) moves the party
+counts through `resident_saved()`, a `post_save` receiver (`residents` cannot call up).
 
 Two desks at once: each writer first makes sure its rows exist (INSERT … ON CONFLICT DO
 NOTHING, in key order), then locks them (`select_for_update`; tallies, then residents,
@@ -80,6 +82,7 @@ class _Models:
     Activity: type
     SignUp: type
     ActivityTally: type
+    Resident: type
     ResidentReach: type
     HouseholdReach: type
     MonthReach: type
@@ -88,7 +91,10 @@ class _Models:
     def of(cls, apps=None) -> _Models:
         apps = apps or global_apps
         return cls(
-            **{name: apps.get_model("activities", name) for name in cls.__dataclass_fields__}
+            **{
+                name: apps.get_model("residents" if name == "Resident" else "activities", name)
+                for name in cls.__dataclass_fields__
+            }
         )
 
 
@@ -98,7 +104,7 @@ class _Models:
 #: An activity's tally, in `ActivityTally`'s field order.
 TALLY_FIELDS = ("confirmed", "waitlisted", "attended", "ratings", "rating_sum")
 #: `MonthReach`'s counters.
-MONTH_FIELDS = ("residents", "households", "residents_year", "households_year")
+MONTH_FIELDS = ("residents", "households", "residents_year", "households_year", "party_residents")
 
 
 def _tallies(m: _Models, signups) -> dict[int, tuple[int, ...]]:
@@ -120,15 +126,18 @@ def _tallies(m: _Models, signups) -> dict[int, tuple[int, ...]]:
     return {pk: tuple(figures) for pk, *figures in rows if any(figures)}
 
 
-def _month_counts(residents: dict, households: dict) -> dict[tuple[int, int], tuple]:
+def _month_counts(residents: dict, households: dict, party: set) -> dict[tuple[int, int], tuple]:
     """`MonthReach` as counted from the reach rows: {(year, month): (residents,
-    households, residents_year, households_year)}, zero rows left out."""
-    counts: dict = defaultdict(lambda: [0, 0, 0, 0])
+    households, residents_year, households_year, party_residents)}, zero rows left out."""
+    counts: dict = defaultdict(lambda: [0] * len(MONTH_FIELDS))
     for index, masks in ((0, residents), (1, households)):
-        for (_key, year), mask in masks.items():
+        for key, mask in masks.items():
+            year = key[1]
             for month in range(1, 13):
                 if mask & month_bit(month):
                     counts[(year, month)][index] += 1
+                    if index == 0 and key in party:
+                        counts[(year, month)][4] += 1
                 if mask & ((1 << month) - 1):
                     counts[(year, month)][index + 2] += 1
     return {key: tuple(c) for key, c in counts.items() if any(c)}
@@ -141,10 +150,11 @@ class Recount:
     tallies: dict[int, tuple[int, ...]]
     residents: dict[tuple[int, int], int]
     households: dict[tuple[int, int], int]
+    party: set[tuple[int, int]]  # the (resident, year) rows of party members
 
     @property
     def months(self) -> dict[tuple[int, int], tuple[int, ...]]:
-        return _month_counts(self.residents, self.households)
+        return _month_counts(self.residents, self.households, self.party)
 
 
 def _reached(m: _Models, *, years=None, **filters):
@@ -169,8 +179,14 @@ def recount(*, years: Iterable[int] | None = None, apps=None) -> Recount:
     signups = m.SignUp.objects.all()
     if years is not None:
         signups = signups.filter(_years_q(years))
+    members = set(
+        m.Resident.objects.filter(is_party_member=True).values_list("pk", flat=True).order_by()
+    )
     return Recount(
-        tallies=_tallies(m, signups), residents=dict(residents), households=dict(households)
+        tallies=_tallies(m, signups),
+        residents=dict(residents),
+        households=dict(households),
+        party={key for key in residents if key[0] in members},
     )
 
 
@@ -188,6 +204,7 @@ def stored(*, years: Iterable[int] | None = None, apps=None) -> Recount:
     return Recount(
         tallies={pk: tuple(f) for pk, *f in tallies.values_list("activity_id", *TALLY_FIELDS)},
         residents={(r, y): b for r, y, b in residents.values_list("resident_id", "year", "months")},
+        party=set(residents.filter(party=True).values_list("resident_id", "year")),
         households={
             (h, y): b for h, y, b in households.values_list("household_id", "year", "months")
         },
@@ -216,6 +233,11 @@ class Difference:
             return (
                 f"activity {self.key}: {dict(zip(TALLY_FIELDS, self.stored, strict=True))} "
                 f"stored, {dict(zip(TALLY_FIELDS, self.live, strict=True))} live"
+            )
+        if self.what == "party":
+            return (
+                f"resident {self.key} in {self.year}: counted as a party member "
+                f"{self.stored}, is one {self.live}"
             )
         if self.what == "month":
             return (
@@ -270,6 +292,9 @@ def differences(
         for key in sorted(set(a) | set(b)):
             if (a.get(key, 0) & bits) != (b.get(key, 0) & bits):
                 found.append(Difference(what, key[0], key[1], a.get(key, 0), b.get(key, 0)))
+    for key in sorted(kept.party ^ live.party):
+        if (live.residents.get(key, 0) | kept.residents.get(key, 0)) & bits:
+            found.append(Difference("party", key[0], key[1], key in kept.party, key in live.party))
     return found
 
 
@@ -303,15 +328,18 @@ def _refresh_tallies(m: _Models, activity_ids: Iterable[int]) -> None:
     m.ActivityTally.objects.bulk_update(changed, TALLY_FIELDS)
 
 
-def _move_months(m: _Models, changes: list[tuple[str, int, int, int]]) -> None:
+def _move_months(m: _Models, changes: list[tuple]) -> None:
     """Move `MonthReach` by the bits that changed: `changes` are (what, year, old mask,
-    new mask) of resident or household rows. Last of a writer's locks, in month order."""
+    new mask, old party, new party) of resident or household rows. Last of a writer's
+    locks, in month order."""
     deltas: dict = defaultdict(lambda: defaultdict(int))
-    for what, year, old, new in changes:
+    for what, year, old, new, was_party, is_party in changes:
         for month in range(1, 13):
             bit, upto = month_bit(month), (1 << month) - 1
             if step := bool(new & bit) - bool(old & bit):
                 deltas[(year, month)][f"{what}s"] += step
+            if step := bool(is_party and new & bit) - bool(was_party and old & bit):
+                deltas[(year, month)]["party_residents"] += step
             if step := bool(new & upto) - bool(old & upto):
                 deltas[(year, month)][f"{what}s_year"] += step
     keys = sorted(key for key, fields in deltas.items() if any(fields.values()))
@@ -345,13 +373,27 @@ def _refresh_reach(
             m, years=[year], **{f"{field}__in": ids}
         ):
             masks[resident_id if what == "resident" else household_id] |= _year_and_bit(ends_at)[1]
+        party = (
+            set(
+                m.Resident.objects.filter(pk__in=ids, is_party_member=True).values_list(
+                    "pk", flat=True
+                )
+            )
+            if what == "resident"
+            else set()
+        )
         changed = []
         for pk, row in rows.items():
-            if row.months != masks.get(pk, 0):
-                changes.append((what, year, row.months, masks.get(pk, 0)))
+            was_party = getattr(row, "party", False)
+            if (row.months, was_party) != (masks.get(pk, 0), pk in party):
+                changes.append((what, year, row.months, masks.get(pk, 0), was_party, pk in party))
                 row.months = masks.get(pk, 0)
+                if what == "resident":
+                    row.party = pk in party
                 changed.append(row)
-        model.objects.bulk_update(changed, ["months"])
+        model.objects.bulk_update(
+            changed, ["months", "party"] if what == "resident" else ["months"]
+        )
     return changes
 
 
@@ -406,6 +448,19 @@ def activity_changed(*, activity, before=None) -> None:
     _move_months(m, changes)
 
 
+def resident_saved(sender, instance, raw=False, update_fields=None, **kwargs) -> None:
+    """`post_save` of a resident: when the party membership counted in the roll-ups is no
+    longer theirs, their rows and the months' party counts follow (same transaction)."""
+    if raw or (update_fields is not None and "is_party_member" not in update_fields):
+        return
+    m = _Models.of()
+    rows = m.ResidentReach.objects.filter(resident_id=instance.pk)
+    years = set(rows.exclude(party=instance.is_party_member).values_list("year", flat=True))
+    if years:
+        with transaction.atomic():
+            _move_months(m, _refresh_reach(m, "resident", [instance.pk], years))
+
+
 def rebuild(*, apps=None) -> Recount:
     """Recount every roll-up from the sign-ups and store it (replacing what was stored).
     On PostgreSQL the tables are locked against the writers for the transaction."""
@@ -435,7 +490,7 @@ def rebuild(*, apps=None) -> Recount:
         )
         m.ResidentReach.objects.bulk_create(
             [
-                m.ResidentReach(resident_id=r, year=y, months=b)
+                m.ResidentReach(resident_id=r, year=y, months=b, party=(r, y) in live.party)
                 for (r, y), b in live.residents.items()
             ],
             batch_size=5000,

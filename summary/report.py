@@ -76,7 +76,6 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce, TruncMonth
-from django.db.models.lookups import GreaterThan
 from django.utils import formats, timezone
 from django.utils.translation import gettext, gettext_lazy as _
 
@@ -88,11 +87,9 @@ from activities.models import (
     MonthReach,
     Need,
     NeedQuerySet,
-    ResidentReach,
     ServiceProject,
     SignUp,
 )
-from activities.rollups import month_bit
 from core.masking import mask_name
 from core.periods import (
     add_months,
@@ -727,10 +724,10 @@ def _reach(attended, month_bit, months: int, *, year_from: int) -> dict:
 
 
 def _rolled_up_reach(first: tuple[int, int], months: int, *, year_from: int) -> dict:
-    """`_reach`'s figures for months that are over, from the roll-ups (two queries): the
-    distinct residents and households of each month and of its year so far are
-    `MonthReach`'s counters; the party members reached count the `ResidentReach` rows of
-    party members (as they are now, as `_reach` reads them) with the month's bit set."""
+    """`_reach`'s figures for months that are over, from the roll-ups in one query: the
+    distinct residents, households and party members (as they are now, as `_reach`
+    counts them) of each month, and the residents and households of its year so far,
+    are `MonthReach`'s counters."""
     series = [add_months(*first, i) for i in range(months)]
     # year_from is always January of the last month's year: its year so far is MonthReach's.
     stored = {
@@ -742,15 +739,6 @@ def _rolled_up_reach(first: tuple[int, int], months: int, *, year_from: int) -> 
     empty = MonthReach()
     rows = [stored.get(key, empty) for key in series]
     cur, prev = rows[-1], rows[-2] if months > 1 else empty
-
-    def reached(year, month) -> Q:
-        return Q(GreaterThan(F("months").bitand(month_bit(month)), 0), year=year)
-
-    before = {"prev": Count("pk", filter=reached(*series[-2]))} if months > 1 else {}
-    party = ResidentReach.objects.filter(
-        resident__is_party_member=True,
-        year__in={series[-1][0], series[-2 if months > 1 else -1][0]},
-    ).aggregate(cur=Count("pk", filter=reached(*series[-1])), **before)
     per_month = [r.households for r in rows]
     return {
         "households": per_month,
@@ -759,8 +747,8 @@ def _rolled_up_reach(first: tuple[int, int], months: int, *, year_from: int) -> 
         "year_households": cur.households_year,
         "cur_residents": cur.residents,
         "prev_residents": prev.residents,
-        "cur_party": party["cur"],
-        "prev_party": party.get("prev", 0),
+        "cur_party": cur.party_residents,
+        "prev_party": prev.party_residents,
         "year_residents": cur.residents_year,
     }
 

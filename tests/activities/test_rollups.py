@@ -180,6 +180,18 @@ def test_a_residents_move_changes_no_roll_up():
     assert_no_drift((2026, 2))
 
 
+def test_a_party_membership_given_later_counts_in_the_months_reached():
+    resident = ResidentFactory(user=None, is_party_member=False)
+    sign_up_and_check_in(activity_on(at(2026, 2, 5)), resident)
+    assert MonthReach.objects.get(year=2026, month=2).party_residents == 0
+
+    resident.is_party_member = True
+    resident.save()
+
+    assert MonthReach.objects.get(year=2026, month=2).party_residents == 1
+    assert_no_drift((2026, 2))
+
+
 # --- the command ---------------------------------------------------------------------------
 
 
