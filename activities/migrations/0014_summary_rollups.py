@@ -12,107 +12,171 @@ def fill_rollups(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('activities', '0013_merge_call_list_and_invalid_needs'),
-        ('residents', '0003_confirmed_facts'),
+        ("activities", "0013_merge_call_list_and_invalid_needs"),
+        ("residents", "0003_confirmed_facts"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ActivityTally',
+            name="ActivityTally",
             fields=[
-                ('activity', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='tally', serialize=False, to='activities.activity', verbose_name='活动')),
-                ('confirmed', models.PositiveIntegerField(default=0, verbose_name='报名成功')),
-                ('waitlisted', models.PositiveIntegerField(default=0, verbose_name='候补')),
-                ('attended', models.PositiveIntegerField(default=0, verbose_name='参加人次')),
-                ('ratings', models.PositiveIntegerField(default=0, verbose_name='评价（条）')),
-                ('rating_sum', models.PositiveIntegerField(default=0, verbose_name='评分合计')),
+                (
+                    "activity",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="tally",
+                        serialize=False,
+                        to="activities.activity",
+                        verbose_name="活动",
+                    ),
+                ),
+                ("confirmed", models.PositiveIntegerField(default=0, verbose_name="报名成功")),
+                ("waitlisted", models.PositiveIntegerField(default=0, verbose_name="候补")),
+                ("attended", models.PositiveIntegerField(default=0, verbose_name="参加人次")),
+                ("ratings", models.PositiveIntegerField(default=0, verbose_name="评价（条）")),
+                ("rating_sum", models.PositiveIntegerField(default=0, verbose_name="评分合计")),
             ],
             options={
-                'verbose_name': '活动参加统计',
-                'verbose_name_plural': '活动参加统计',
+                "verbose_name": "活动参加统计",
+                "verbose_name_plural": "活动参加统计",
             },
         ),
         migrations.CreateModel(
-            name='HouseholdReach',
+            name="HouseholdReach",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('year', models.PositiveSmallIntegerField(verbose_name='年份')),
-                ('months', models.PositiveSmallIntegerField(default=0, verbose_name='参加月份（位）')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("year", models.PositiveSmallIntegerField(verbose_name="年份")),
+                (
+                    "months",
+                    models.PositiveSmallIntegerField(default=0, verbose_name="参加月份（位）"),
+                ),
             ],
             options={
-                'verbose_name': '住户参加月份',
-                'verbose_name_plural': '住户参加月份',
+                "verbose_name": "住户参加月份",
+                "verbose_name_plural": "住户参加月份",
             },
         ),
         migrations.CreateModel(
-            name='MonthReach',
+            name="MonthReach",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('year', models.PositiveSmallIntegerField(verbose_name='年份')),
-                ('month', models.PositiveSmallIntegerField(verbose_name='月份')),
-                ('residents', models.IntegerField(default=0, verbose_name='服务居民')),
-                ('households', models.IntegerField(default=0, verbose_name='服务家庭')),
-                ('residents_year', models.IntegerField(default=0, verbose_name='本年累计服务居民')),
-                ('households_year', models.IntegerField(default=0, verbose_name='本年累计服务家庭')),
-                ('party_residents', models.IntegerField(default=0, verbose_name='参与活动的党员')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("year", models.PositiveSmallIntegerField(verbose_name="年份")),
+                ("month", models.PositiveSmallIntegerField(verbose_name="月份")),
+                ("residents", models.IntegerField(default=0, verbose_name="服务居民")),
+                ("households", models.IntegerField(default=0, verbose_name="服务家庭")),
+                ("residents_year", models.IntegerField(default=0, verbose_name="本年累计服务居民")),
+                (
+                    "households_year",
+                    models.IntegerField(default=0, verbose_name="本年累计服务家庭"),
+                ),
+                ("party_residents", models.IntegerField(default=0, verbose_name="参与活动的党员")),
             ],
             options={
-                'verbose_name': '月度服务覆盖',
-                'verbose_name_plural': '月度服务覆盖',
+                "verbose_name": "月度服务覆盖",
+                "verbose_name_plural": "月度服务覆盖",
             },
         ),
         migrations.CreateModel(
-            name='ResidentReach',
+            name="ResidentReach",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('year', models.PositiveSmallIntegerField(verbose_name='年份')),
-                ('months', models.PositiveSmallIntegerField(default=0, verbose_name='参加月份（位）')),
-                ('party', models.BooleanField(default=False, verbose_name='党员')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("year", models.PositiveSmallIntegerField(verbose_name="年份")),
+                (
+                    "months",
+                    models.PositiveSmallIntegerField(default=0, verbose_name="参加月份（位）"),
+                ),
+                ("party", models.BooleanField(default=False, verbose_name="党员")),
             ],
             options={
-                'verbose_name': '居民参加月份',
-                'verbose_name_plural': '居民参加月份',
+                "verbose_name": "居民参加月份",
+                "verbose_name_plural": "居民参加月份",
             },
         ),
         migrations.AddIndex(
-            model_name='feedback',
-            index=models.Index(models.OrderBy(models.F('rating'), descending=True), models.OrderBy(models.F('created_at'), descending=True), models.F('id'), condition=models.Q(('is_published', True), models.Q(('comment', ''), _negated=True)), name='feedback_quote_idx'),
+            model_name="feedback",
+            index=models.Index(
+                models.OrderBy(models.F("rating"), descending=True),
+                models.OrderBy(models.F("created_at"), descending=True),
+                models.F("id"),
+                condition=models.Q(
+                    ("is_published", True), models.Q(("comment", ""), _negated=True)
+                ),
+                name="feedback_quote_idx",
+            ),
         ),
         migrations.AddField(
-            model_name='householdreach',
-            name='household',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reach', to='residents.household', verbose_name='住户'),
+            model_name="householdreach",
+            name="household",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="reach",
+                to="residents.household",
+                verbose_name="住户",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='monthreach',
-            constraint=models.UniqueConstraint(fields=('year', 'month'), name='month_reach_unique'),
+            model_name="monthreach",
+            constraint=models.UniqueConstraint(fields=("year", "month"), name="month_reach_unique"),
         ),
         migrations.AddConstraint(
-            model_name='monthreach',
-            constraint=models.CheckConstraint(condition=models.Q(('month__gte', 1), ('month__lte', 12)), name='month_reach_month_valid'),
+            model_name="monthreach",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("month__gte", 1), ("month__lte", 12)),
+                name="month_reach_month_valid",
+            ),
         ),
         migrations.AddField(
-            model_name='residentreach',
-            name='resident',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reach', to='residents.resident', verbose_name='居民'),
+            model_name="residentreach",
+            name="resident",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="reach",
+                to="residents.resident",
+                verbose_name="居民",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='householdreach',
-            constraint=models.UniqueConstraint(fields=('year', 'household'), name='household_reach_unique'),
+            model_name="householdreach",
+            constraint=models.UniqueConstraint(
+                fields=("year", "household"), name="household_reach_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='householdreach',
-            constraint=models.CheckConstraint(condition=models.Q(('months__gte', 0), ('months__lt', 4096)), name='household_reach_12_months'),
+            model_name="householdreach",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("months__gte", 0), ("months__lt", 4096)),
+                name="household_reach_12_months",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='residentreach',
-            constraint=models.UniqueConstraint(fields=('year', 'resident'), name='resident_reach_unique'),
+            model_name="residentreach",
+            constraint=models.UniqueConstraint(
+                fields=("year", "resident"), name="resident_reach_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='residentreach',
-            constraint=models.CheckConstraint(condition=models.Q(('months__gte', 0), ('months__lt', 4096)), name='resident_reach_12_months'),
+            model_name="residentreach",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("months__gte", 0), ("months__lt", 4096)),
+                name="resident_reach_12_months",
+            ),
         ),
         migrations.RunPython(fill_rollups, migrations.RunPython.noop),
     ]

@@ -17,6 +17,7 @@ pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 
+
 def test_simultaneous_check_ins_at_many_desks_lose_no_roll_up_update():
     household = HouseholdFactory()
     starts = timezone.now() + dt.timedelta(minutes=20)  # the door is open
