@@ -74,7 +74,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, TruncMonth
+from django.db.models.functions import Coalesce
 from django.utils import formats, timezone
 from django.utils.translation import gettext, gettext_lazy as _
 
@@ -94,7 +94,6 @@ from core.periods import (
     add_months,
     local_zone,
     month_bounds,
-    month_key as _key,
     month_label,
     month_start,
     short_month_label,
@@ -580,12 +579,13 @@ def _trend(
     and the reach figures that need distinct counts (see `_reach`).
 
     Two queries whatever the number of months: activities and their attendance by month
-    and category (`TruncMonth` in the local zone); distinct residents and households reached
-    (`_reach`), where a sign-up's month is its activity's, as the bit 1 << i of the i-th
-    month, from local-midnight bounds.
+    (its index in the series, from local-midnight bounds) and category; distinct residents
+    and households reached (`_reach`), where a sign-up's month is its activity's, as the bit
+    1 << i of the i-th month. For months that are over, attendance comes from the
+    activities' tallies and the reach from `MonthReach` (`_rolled_up_reach`).
     """
-    zone = local_zone()
     start = month_start(*first)
+    bounds = [month_start(*add_months(*first, i)) for i in range(1, months)]
     if end <= now and not live:
         # Every month is over: their activities' attendance and the residents and
         # households reached come from the roll-ups (activities.rollups).
@@ -603,7 +603,6 @@ def _trend(
                 .values("n")
             )
         )
-        bounds = [month_start(*add_months(*first, i)) for i in range(1, months)]
         # Bit of the month of the sign-up's activity: the first bound it ends before.
         month_bit = Case(
             *(When(activity__ends_at__lt=b, then=Value(1 << i)) for i, b in enumerate(bounds)),
@@ -612,10 +611,17 @@ def _trend(
         )
         attended = SignUp.objects.filter(held_q(start, end, now, "activity__"), attended=True)
         reach = _reach(attended, month_bit, months, year_from=year_from)
+    # The activity's month as its index in the series, from local-midnight bounds (cheaper
+    # than converting every end to local time in SQL).
+    month_index = Case(
+        *(When(ends_at__lt=b, then=Value(i)) for i, b in enumerate(bounds)),
+        default=Value(months - 1),
+        output_field=IntegerField(),
+    )
     activities = (
         Activity.objects.filter(held_q(start, end, now))
-        .annotate(m=TruncMonth("ends_at", tzinfo=zone))
-        .values("m", "category")
+        .annotate(i=month_index)
+        .values("i", "category")
         .annotate(n=Count("pk"), attended=attendance)
         .order_by()
     )
@@ -623,7 +629,7 @@ def _trend(
         lambda: {"categories": defaultdict(int), "activities": 0, "attended": 0}
     )
     for row in activities:
-        month = by_month[_key(row["m"])]
+        month = by_month[add_months(*first, row["i"])]
         month["categories"][row["category"]] += row["n"]
         month["activities"] += row["n"]
         month["attended"] += row["attended"] or 0
