@@ -15,7 +15,7 @@ from django.db.models import Count, Q, Sum
 from django.test import override_settings
 from django.utils import timezone
 
-from activities import services
+from activities import rollups, services
 from activities.models import Activity, Feedback, Need, ServiceProject, SignUp
 from demo import community as demo
 from partners.models import Agreement, Lead, Partner
@@ -325,3 +325,9 @@ def test_demo_has_the_36_party_members_reported_with_a_year_of_hours_and_the_poi
     }
     assert PointsEntry.objects.filter(kind=PointsEntry.Kind.REDEEMED).count() >= 3
     assert not PointsEntry.objects.filter(balance__lt=0).exists()
+
+
+@pytest.mark.django_db
+def test_the_demo_leaves_the_summarys_roll_ups_equal_to_its_sign_ups(demo_db):
+    assert rollups.stored().tallies
+    assert rollups.differences() == []
