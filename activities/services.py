@@ -23,7 +23,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Max, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _, override
@@ -85,9 +85,13 @@ def _new_check_in_code(activity: Activity, resident: Resident | None = None) -> 
         if kept:
             return kept
     while True:
-        code = f"{secrets.randbelow(1_000_000):06d}"
+        code = _draw_check_in_code()
         if not activity.signups.filter(check_in_code=code).exists():
             return code
+
+
+def _draw_check_in_code() -> str:
+    return f"{secrets.randbelow(1_000_000):06d}"
 
 
 def check_eligibility(*, activity: Activity, resident: Resident, now=None) -> None:
@@ -168,28 +172,37 @@ def sign_up(*, activity: Activity | int, resident: Resident, by=None) -> SignUpR
     """
     with transaction.atomic():
         activity = _lock_activity(activity)
-        existing = activity.signups.filter(resident=resident).active().first()
-        if existing is not None:
-            return SignUpResult(signup=existing, created=False)
-        now = timezone.now()
-        check_eligibility(activity=activity, resident=resident, now=now)
-        seats = activity.signups.aggregate(
+        # Everything the checks below need about the activity's sign-ups, in one query.
+        code = _draw_check_in_code()
+        mine = Q(resident=resident)
+        seen = activity.signups.aggregate(
+            active=Max("pk", filter=mine & ~Q(status=SignUp.Status.CANCELLED)),
+            cancelled=Count("pk", filter=mine & Q(status=SignUp.Status.CANCELLED)),
             confirmed=Count("pk", filter=Q(status=SignUp.Status.CONFIRMED)),
             waitlisted=Count("pk", filter=Q(status=SignUp.Status.WAITLISTED)),
+            code_taken=Count("pk", filter=Q(check_in_code=code)),
         )
-        free = activity.capacity is None or seats["confirmed"] < activity.capacity
-        if seats["waitlisted"] and free:
+        if seen["active"] is not None:
+            return SignUpResult(signup=SignUp.objects.get(pk=seen["active"]), created=False)
+        now = timezone.now()
+        check_eligibility(activity=activity, resident=resident, now=now)
+        free = activity.capacity is None or seen["confirmed"] < activity.capacity
+        if seen["waitlisted"] and free:
             # Seats freed without a promotion (capacity raised, a sign-up deleted in the
             # back office) go to the waiting list first: a newcomer never overtakes it.
-            seats["confirmed"] += len(_promote(activity, now=now))
-        has_seat = activity.capacity is None or seats["confirmed"] < activity.capacity
+            seen["confirmed"] += len(_promote(activity, now=now))
+        has_seat = activity.capacity is None or seen["confirmed"] < activity.capacity
+        if seen["cancelled"]:
+            code = _new_check_in_code(activity, resident)  # they keep the code they had
+        elif seen["code_taken"]:
+            code = _new_check_in_code(activity)
         signup = SignUp(
             activity=activity,
             resident=resident,
             household_id=resident.household_id,
             status=SignUp.Status.CONFIRMED if has_seat else SignUp.Status.WAITLISTED,
             signed_up_by=by,
-            check_in_code=_new_check_in_code(activity, resident),
+            check_in_code=code,
             created_at=now,
             confirmed_at=now if has_seat else None,
         )

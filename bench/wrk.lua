@@ -14,6 +14,7 @@ end
 
 function init(args)
   counts = {}
+  issued = 0
   posts = nil
   local file = args[1]
   if file and file ~= "" then
@@ -37,6 +38,7 @@ function init(args)
 end
 
 function request()
+  issued = issued + 1
   if posts then
     sent = sent + 1
     return posts[((sent - 1) % #posts) + 1]
@@ -50,7 +52,9 @@ end
 
 function done(summary, latency, requests)
   local statuses = {}
+  local sent = 0
   for _, thread in ipairs(threads) do
+    sent = sent + thread:get("issued")
     for status, n in pairs(thread:get("counts")) do
       statuses[status] = (statuses[status] or 0) + n
     end
@@ -61,8 +65,8 @@ function done(summary, latency, requests)
   end
   local e = summary.errors
   io.write(string.format(
-    'WRK {"requests": %d, "duration_us": %d, "connect": %d, "read": %d, "write": %d, ' ..
+    'WRK {"sent": %d, "requests": %d, "duration_us": %d, "connect": %d, "read": %d, "write": %d, ' ..
     '"status_errors": %d, "timeout": %d, "p50_us": %d, "p99_us": %d, "statuses": {%s}}\n',
-    summary.requests, summary.duration, e.connect, e.read, e.write, e.status, e.timeout,
+    sent, summary.requests, summary.duration, e.connect, e.read, e.write, e.status, e.timeout,
     latency:percentile(50), latency:percentile(99), table.concat(parts, ", ")))
 end
