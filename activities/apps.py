@@ -7,4 +7,10 @@ class ActivitiesConfig(AppConfig):
     verbose_name = _("活动与项目")
 
     def ready(self):
+        from core.pagecache import invalidate_on_change
+
         from . import privacy  # noqa: F401 - registers what activities hold about residents
+        from .models import Activity, Feedback, Milestone, Need, ServiceProject, SignUp
+
+        # What the public pages show: a change to any of these bumps the page cache.
+        invalidate_on_change(Activity, SignUp, Feedback, ServiceProject, Milestone, Need)

@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
+from core.pagecache import cache_public_page
 from partners import selectors as partner_selectors
 from partners.models import Partner
 
@@ -17,6 +18,7 @@ ACTIVITIES_SHOWN = 12
 
 
 @require_safe
+@cache_public_page
 def partner_list(request):
     partners = list(activity_selectors.partner_directory())
     return render(
@@ -27,6 +29,7 @@ def partner_list(request):
 
 
 @require_safe
+@cache_public_page
 def partner_detail(request, pk):
     partner = get_object_or_404(Partner, pk=pk)
     now = timezone.now()

@@ -29,6 +29,19 @@ def visible_activities():
     )
 
 
+def page_with_seat_counts(page):
+    """One page of activities (a sliced queryset) with seat counts and partners, in one
+    query plus the partners': the counts are made for the page's rows only, however far
+    the page is (`?page=50`) and however many activities match."""
+    ordering = page.query.order_by or Activity._meta.ordering
+    return (
+        Activity.objects.filter(pk__in=page.values("pk"))
+        .with_seat_counts()
+        .prefetch_related("partners")
+        .order_by(*ordering)
+    )
+
+
 def upcoming_activities(*, now=None, limit: int | None = None):
     """Visible activities not over yet and not cancelled, soonest first."""
     qs = visible_activities().upcoming(now).not_cancelled()

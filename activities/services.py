@@ -679,10 +679,12 @@ def mark_promotions_seen(*, resident: Resident) -> list[SignUp]:
     so that the page can show the notice once."""
     from residents.selectors import cared_for
 
+    pending = SignUp.objects.filter(resident__in=cared_for(resident), promotion_unseen=True)
+    if not pending.exists():  # the usual case: no transaction, no lock
+        return []
     with transaction.atomic():
         unseen = list(
-            SignUp.objects.select_for_update(of=("self",))
-            .filter(resident__in=cared_for(resident), promotion_unseen=True)
+            pending.select_for_update(of=("self",))
             .select_related("activity", "resident")
             .order_by("promoted_at", "pk")
         )

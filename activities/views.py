@@ -20,6 +20,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from core.http import safe_next
+from core.pagecache import cache_public_page
 from core.templatetags.site_tags import when
 from partners import selectors as partner_selectors
 from residents.decorators import resident_required
@@ -39,6 +40,7 @@ FEED_LIMIT = 200
 
 
 @require_safe
+@cache_public_page
 def home(request):
     now = timezone.now()
     upcoming = list(selectors.upcoming_activities(now=now, limit=HOME_ACTIVITIES))
@@ -64,10 +66,11 @@ def home(request):
 
 
 @require_safe
+@cache_public_page
 def activity_list(request):
     filterset = ActivityFilter(request.GET, queryset=Activity.objects.visible(), request=request)
-    activities = filterset.qs.with_seat_counts().prefetch_related("partners")
-    page = Paginator(activities, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = list(selectors.page_with_seat_counts(page.object_list))
     resident = selectors.resident_of(request.user)
     return render(
         request,
@@ -119,6 +122,7 @@ def _cannot_join(action: dict) -> bool:
 
 
 @require_safe
+@cache_public_page(vary=lambda request: "wechat" if in_wechat(request) else "")
 def activity_detail(request, pk):
     activity = get_object_or_404(selectors.visible_activities(), pk=pk)
     now = timezone.now()
@@ -315,6 +319,7 @@ def poster(request, pk):
 
 
 @require_safe
+@cache_public_page
 def project_list(request):
     return render(
         request,

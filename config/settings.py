@@ -108,6 +108,12 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+# Whole public pages for anonymous readers (core/pagecache.py), kept this many seconds at
+# most (and never past the minute they were rendered in, nor past a change to what they
+# show). Only with a cache every server process shares: with the per-process local-memory
+# cache, a sign-up served by one process could not invalidate another's pages.
+_SHARED_CACHE = not CACHES["default"]["BACKEND"].endswith(("LocMemCache", "DummyCache"))
+PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=120 if _SHARED_CACHE else 0)
 
 # --- Accounts -------------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [

@@ -7,4 +7,10 @@ class ResidentsConfig(AppConfig):
     verbose_name = _("居民与小区")
 
     def ready(self):
+        from core.pagecache import invalidate_on_change
+
         from . import checks, privacy  # noqa: F401 - registers the check and own data
+        from .models import Building, Complex, Resident
+
+        # Names on published feedback, complexes and buildings on public pages.
+        invalidate_on_change(Resident, Complex, Building)

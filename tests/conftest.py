@@ -25,7 +25,9 @@ def _test_settings():
 
     - production settings redirect to HTTPS and mark cookies secure; the test client and
       the browser's live server speak plain HTTP;
-    - hashing with PBKDF2 costs ~0.3 s a login; tests don't need that strength.
+    - hashing with PBKDF2 costs ~0.3 s a login; tests don't need that strength;
+    - public pages are cached for anonymous readers as in production (core/pagecache.py;
+      one process, so the local-memory cache is shared by all requests).
     """
     from django.test import override_settings
 
@@ -34,6 +36,7 @@ def _test_settings():
         SESSION_COOKIE_SECURE=False,
         CSRF_COOKIE_SECURE=False,
         PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+        PAGE_CACHE_SECONDS=120,
     ):
         yield
 
