@@ -45,7 +45,7 @@ from partners.models import Partner, ResourceCommitment
 from residents.models import Building, Resident
 from residents.services import register_at_the_door
 
-from . import selectors, series as series_services, services
+from . import rollups, selectors, series as series_services, services
 from .forms_admin import (
     AcceptNeedsForm,
     ActivityAdminForm,
@@ -425,6 +425,8 @@ class ActivityAdmin(
     def save_model(self, request, obj, form, change):
         before = Activity.objects.filter(pk=obj.pk).first() if change else None
         self._save_activity(request, obj, form, change)
+        # In the admin's transaction: the summary's roll-ups follow a new date or status.
+        rollups.activity_changed(activity=obj, before=before)
         # Residents signed up hear of a cancellation or a new time or place.
         services.tell_activity_changed(activity=obj, before=before)
 
@@ -1489,6 +1491,15 @@ class FeedbackAdmin(ServiceAddMixin, admin.ModelAdmin):
     def get_queryset(self, request):
         # Joined for the autocomplete too (a rating's name includes its activity).
         return super().get_queryset(request).select_related(*self.list_select_related)
+
+    def save_model(self, request, obj, form, change):
+        services.save_feedback(feedback=obj)
+
+    def delete_model(self, request, obj):
+        services.delete_feedback(feedback_ids=[obj.pk])
+
+    def delete_queryset(self, request, queryset):
+        services.delete_feedback(feedback_ids=list(queryset.values_list("pk", flat=True)))
 
     def perform_add(self, request, data):
         existed = Feedback.objects.filter(signup=data["signup"]).exists()

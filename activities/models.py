@@ -831,7 +831,137 @@ class Feedback(models.Model):
                 violation_error_message=_("居民未同意公开，不能公开此评价。"),
             ),
         ]
-        indexes = [models.Index(fields=["created_at"], name="feedback_created_idx")]
+        indexes = [
+            models.Index(fields=["created_at"], name="feedback_created_idx"),
+            # The summary's quotes: the best published comments first, read in index order.
+            models.Index(
+                F("rating").desc(),
+                F("created_at").desc(),
+                F("id"),
+                condition=Q(is_published=True) & ~Q(comment=""),
+                name="feedback_quote_idx",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.signup.activity} · {self.rating}★"
+
+
+# --- roll-ups of closed months (written only by activities/rollups.py) -------------------
+
+
+class ActivityTally(models.Model):
+    """Roll-up: an activity's sign-ups by status, attendance and ratings. Written by
+    `activities.rollups` in the transaction of every sign-up, cancellation, promotion,
+    check-in, walk-in, undo and rating; the summary of a closed month reads these instead
+    of counting sign-ups (`manage.py rollups --check` proves them)."""
+
+    activity = models.OneToOneField(
+        Activity,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="tally",
+        verbose_name=_("活动"),
+    )
+    confirmed = models.PositiveIntegerField(_("报名成功"), default=0)
+    waitlisted = models.PositiveIntegerField(_("候补"), default=0)
+    attended = models.PositiveIntegerField(_("参加人次"), default=0)
+    ratings = models.PositiveIntegerField(_("评价（条）"), default=0)
+    rating_sum = models.PositiveIntegerField(_("评分合计"), default=0)
+
+    class Meta:
+        verbose_name = _("活动参加统计")
+        verbose_name_plural = pgettext_lazy("plural", "活动参加统计")
+
+    def __str__(self):
+        return f"{self.activity_id}: {self.attended}"
+
+
+class MonthReach(models.Model):
+    """Roll-up: distinct residents and households reached in a month, and in its year up
+    to and including it. Moved by `activities.rollups` whenever a `ResidentReach` or
+    `HouseholdReach` row's months change, in the same transaction, by exactly the months
+    that changed (so it always equals counting those rows)."""
+
+    year = models.PositiveSmallIntegerField(_("年份"))
+    month = models.PositiveSmallIntegerField(_("月份"))
+    residents = models.IntegerField(_("服务居民"), default=0)
+    households = models.IntegerField(_("服务家庭"), default=0)
+    residents_year = models.IntegerField(_("本年累计服务居民"), default=0)
+    households_year = models.IntegerField(_("本年累计服务家庭"), default=0)
+    party_residents = models.IntegerField(_("参与活动的党员"), default=0)
+
+    class Meta:
+        verbose_name = _("月度服务覆盖")
+        verbose_name_plural = pgettext_lazy("plural", "月度服务覆盖")
+        constraints = [
+            models.UniqueConstraint(fields=["year", "month"], name="month_reach_unique"),
+            models.CheckConstraint(
+                condition=Q(month__gte=1) & Q(month__lte=12), name="month_reach_month_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.year}-{self.month:02d}"
+
+
+class ReachYear(models.Model):
+    """Roll-up: the months of a calendar year (bit 1 << (month - 1), 12 bits) in which one
+    resident, or one household, had an attended sign-up of an activity held (not
+    cancelled, ending in that local month). Recomputed for that one resident or household
+    from its sign-ups whenever one of them changes, so distinct counts per month, year to
+    date and across a year boundary are counts of rows with a bit set."""
+
+    year = models.PositiveSmallIntegerField(_("年份"))
+    months = models.PositiveSmallIntegerField(_("参加月份（位）"), default=0)
+
+    class Meta:
+        abstract = True
+
+
+class ResidentReach(ReachYear):
+    resident = models.ForeignKey(
+        "residents.Resident",
+        on_delete=models.CASCADE,
+        related_name="reach",
+        verbose_name=_("居民"),
+    )
+    # The resident's `is_party_member` as counted in `MonthReach.party_residents`.
+    party = models.BooleanField(_("党员"), default=False)
+
+    class Meta:
+        verbose_name = _("居民参加月份")
+        verbose_name_plural = pgettext_lazy("plural", "居民参加月份")
+        constraints = [
+            models.UniqueConstraint(fields=["year", "resident"], name="resident_reach_unique"),
+            models.CheckConstraint(
+                condition=Q(months__gte=0) & Q(months__lt=1 << 12),
+                name="resident_reach_12_months",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.resident_id} {self.year}: {self.months:012b}"
+
+
+class HouseholdReach(ReachYear):
+    household = models.ForeignKey(
+        "residents.Household",
+        on_delete=models.CASCADE,
+        related_name="reach",
+        verbose_name=_("住户"),
+    )
+
+    class Meta:
+        verbose_name = _("住户参加月份")
+        verbose_name_plural = pgettext_lazy("plural", "住户参加月份")
+        constraints = [
+            models.UniqueConstraint(fields=["year", "household"], name="household_reach_unique"),
+            models.CheckConstraint(
+                condition=Q(months__gte=0) & Q(months__lt=1 << 12),
+                name="household_reach_12_months",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.household_id} {self.year}: {self.months:012b}"

@@ -209,7 +209,8 @@ def _signup_notices(resident: Resident) -> list[str]:
 register(
     ResidentData(
         key="signups",
-        models=("activities.SignUp",),
+        # The summary's roll-ups of attended months stay with the sign-ups they count.
+        models=("activities.SignUp", "activities.ResidentReach"),
         export=_export_signups,
         forget=_forget_signups,
         forget_notices=_signup_notices,

@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _, gettext_lazy
 
 from core.periods import WEEKDAY_NAMES, local_zone
 
-from . import services
+from . import rollups, services
 from .models import Activity, Series
 
 #: More occurrences than this in one series is surely a mistake (two years of weeks).
@@ -245,6 +245,7 @@ def change_following(
             occurrence.full_clean()
             services._record_actor(occurrence, by)
             occurrence.save()
+            rollups.activity_changed(activity=occurrence, before=before)
             # Residents signed up hear of the new time or place, as from the change form.
             services.tell_activity_changed(activity=occurrence, before=before)
             promoted += services._promote(occurrence, now=now)

@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _, override
 from residents.models import Notification, Resident
 from residents.services import notify
 
+from . import rollups
 from .models import Activity, CallListEntry, Feedback, Need, ServiceProject, SignUp
 
 #: Needs one resident may report in 24 hours (more goes through staff).
@@ -208,6 +209,7 @@ def sign_up(*, activity: Activity | int, resident: Resident, by=None) -> SignUpR
         )
         _full_clean_new(signup)
         signup.save()
+        rollups.signups_changed(activity=activity)
         return SignUpResult(signup=signup, created=True)
 
 
@@ -257,6 +259,8 @@ def _promote(activity: Activity, *, now) -> list[SignUp]:
         transaction.on_commit(lambda s=signup: _tell_promoted(s))
         _inbox_promoted(signup, activity)
         _put_on_call_list(signup, reason=CallListEntry.Reason.PROMOTED, now=now)
+    if promoted:
+        rollups.signups_changed(activity=activity)
     return promoted
 
 
@@ -325,6 +329,7 @@ def cancel(*, signup: SignUp | int, by=None) -> SignUp:
         signup.save(update_fields=["status", "cancelled_at", "cancelled_by", "promotion_unseen"])
         if was_confirmed:
             _promote(activity, now=now)
+        rollups.signups_changed(activity=activity)
         return signup
 
 
@@ -532,6 +537,7 @@ def _mark_present(signup: SignUp, *, by, now) -> None:
     signup.checked_in_by = _user(by)
     _record_actor(signup, by)
     signup.save(update_fields=["attended", "checked_in_at", "checked_in_by"])
+    rollups.attendance_changed(signup=signup)
 
 
 def walk_in(
@@ -596,6 +602,7 @@ def walk_in(
         signup.full_clean()
         _record_actor(signup, by)
         signup.save()
+        rollups.attendance_changed(signup=signup)
         return signup
 
 
@@ -616,6 +623,7 @@ def undo_check_in(*, signup: SignUp | int, by=None) -> SignUp:
         _record_actor(signup, by)
         signup.save(update_fields=["attended", "checked_in_at", "checked_in_by"])
         Feedback.objects.filter(signup=signup).delete()
+        rollups.attendance_changed(signup=signup)
         return signup
 
 
@@ -659,7 +667,31 @@ def leave_feedback(
             feedback.is_published = False
         feedback.full_clean()
         feedback.save()
+        rollups.signups_changed(activity=signup.activity_id)
         return feedback
+
+
+def save_feedback(*, feedback: Feedback) -> Feedback:
+    """Staff correct a rating or its words (the back office's change form)."""
+    with transaction.atomic():
+        _lock_activity(feedback.signup.activity_id)
+        feedback.full_clean()
+        feedback.save()
+        rollups.signups_changed(activity=feedback.signup.activity_id)
+        return feedback
+
+
+def delete_feedback(*, feedback_ids: list[int]) -> int:
+    """Staff delete ratings (spam, a mistaken entry): their activities' figures follow."""
+    with transaction.atomic():
+        ratings = Feedback.objects.filter(pk__in=feedback_ids)
+        activity_ids = sorted(set(ratings.values_list("signup__activity_id", flat=True)))
+        for activity_id in activity_ids:
+            _lock_activity(activity_id)
+        deleted, _by_model = ratings.delete()
+        for activity_id in activity_ids:
+            rollups.signups_changed(activity=activity_id)
+        return deleted
 
 
 def publish_feedback(*, feedback: Feedback, publish: bool = True) -> Feedback:
@@ -1021,6 +1053,7 @@ def cancel_activity(*, activity: Activity | int, by=None) -> Activity:
         activity.full_clean()
         _record_actor(activity, by)
         activity.save()
+        rollups.activity_changed(activity=activity, before=before)
         tell_activity_changed(activity=activity, before=before)
         return activity
 
@@ -1084,11 +1117,11 @@ def save_activity(*, activity: Activity, by=None) -> Activity:
     """Save staff's changes to an activity (the back office's form); the caller then tells
     residents what changed (`tell_activity_changed`, which also fills the call list)."""
     with transaction.atomic():
-        if activity.pk:
-            _lock_activity(activity)
+        before = _lock_activity(activity) if activity.pk else None
         activity.full_clean()
         _record_actor(activity, by)
         activity.save()
+        rollups.activity_changed(activity=activity, before=before)
         return activity
 
 

@@ -34,7 +34,7 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
 
-from activities import services
+from activities import rollups, services
 from activities.models import (
     Activity,
     CallListEntry,
@@ -1313,6 +1313,8 @@ class DemoBuilder:
             self.past_signups()
             self.upcoming_signups()
             self.elders_without_smartphones()
+            # Past sign-ups are written directly: the summary's roll-ups recount them.
+            rollups.rebuild()
         return self.report()
 
     # places ---------------------------------------------------------------------------

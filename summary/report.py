@@ -68,14 +68,13 @@ from django.db.models import (
     F,
     IntegerField,
     OuterRef,
-    Prefetch,
     Q,
     Subquery,
     Sum,
     Value,
     When,
 )
-from django.db.models.functions import TruncMonth
+from django.db.models.functions import Coalesce
 from django.utils import formats, timezone
 from django.utils.translation import gettext, gettext_lazy as _
 
@@ -84,6 +83,7 @@ from activities.models import (
     ActivityQuerySet,
     Category,
     Feedback,
+    MonthReach,
     Need,
     NeedQuerySet,
     ServiceProject,
@@ -94,7 +94,6 @@ from core.periods import (
     add_months,
     local_zone,
     month_bounds,
-    month_key as _key,
     month_label,
     month_start,
     short_month_label,
@@ -568,48 +567,69 @@ class MonthlySummary:
 
 
 def _trend(
-    first: tuple[int, int], end: dt.datetime, now: dt.datetime, months: int, *, year_from: int = 0
+    first: tuple[int, int],
+    end: dt.datetime,
+    now: dt.datetime,
+    months: int,
+    *,
+    year_from: int = 0,
+    live: bool = False,
 ):
     """The monthly series from `first` (year, month) for `months` months ending at `end`,
     and the reach figures that need distinct counts (see `_reach`).
 
     Two queries whatever the number of months: activities and their attendance by month
-    and category (`TruncMonth` in the local zone); distinct residents and households reached
-    (`_reach`), where a sign-up's month is its activity's, as the bit 1 << i of the i-th
-    month, from local-midnight bounds.
+    (its index in the series, from local-midnight bounds) and category; distinct residents
+    and households reached (`_reach`), where a sign-up's month is its activity's, as the bit
+    1 << i of the i-th month. For months that are over, attendance comes from the
+    activities' tallies and the reach from `MonthReach` (`_rolled_up_reach`).
     """
-    zone = local_zone()
     start = month_start(*first)
     bounds = [month_start(*add_months(*first, i)) for i in range(1, months)]
-    # An activity's attended sign-ups, counted from the partial index (activity, resident,
-    # household) WHERE attended: one index range per activity, no grouping of sign-ups.
-    attendance = (
-        SignUp.objects.filter(activity=OuterRef("pk"), attended=True)
-        .order_by()
-        .values("activity")
-        .annotate(n=Count("*"))
-        .values("n")
+    if end <= now and not live:
+        # Every month is over: their activities' attendance and the residents and
+        # households reached come from the roll-ups (activities.rollups).
+        attendance = Sum("tally__attended")
+        reach = _rolled_up_reach(first, months, year_from=year_from)
+    else:
+        # An activity's attended sign-ups, counted from the partial index (activity,
+        # resident, household) WHERE attended: one index range per activity.
+        attendance = Sum(
+            Subquery(
+                SignUp.objects.filter(activity=OuterRef("pk"), attended=True)
+                .order_by()
+                .values("activity")
+                .annotate(n=Count("*"))
+                .values("n")
+            )
+        )
+        # Bit of the month of the sign-up's activity: the first bound it ends before.
+        month_bit = Case(
+            *(When(activity__ends_at__lt=b, then=Value(1 << i)) for i, b in enumerate(bounds)),
+            default=Value(1 << (months - 1)),
+            output_field=IntegerField(),
+        )
+        attended = SignUp.objects.filter(held_q(start, end, now, "activity__"), attended=True)
+        reach = _reach(attended, month_bit, months, year_from=year_from)
+    # The activity's month as its index in the series, from local-midnight bounds (cheaper
+    # than converting every end to local time in SQL).
+    month_index = Case(
+        *(When(ends_at__lt=b, then=Value(i)) for i, b in enumerate(bounds)),
+        default=Value(months - 1),
+        output_field=IntegerField(),
     )
     activities = (
         Activity.objects.filter(held_q(start, end, now))
-        .annotate(m=TruncMonth("ends_at", tzinfo=zone))
-        .values("m", "category")
-        .annotate(n=Count("pk"), attended=Sum(Subquery(attendance)))
+        .annotate(i=month_index)
+        .values("i", "category")
+        .annotate(n=Count("pk"), attended=attendance)
         .order_by()
     )
-    # Bit of the month of the sign-up's activity: the first bound it ends before.
-    month_bit = Case(
-        *(When(activity__ends_at__lt=b, then=Value(1 << i)) for i, b in enumerate(bounds)),
-        default=Value(1 << (months - 1)),
-        output_field=IntegerField(),
-    )
-    attended = SignUp.objects.filter(held_q(start, end, now, "activity__"), attended=True)
-    reach = _reach(attended, month_bit, months, year_from=year_from)
     by_month: dict = defaultdict(
         lambda: {"categories": defaultdict(int), "activities": 0, "attended": 0}
     )
     for row in activities:
-        month = by_month[_key(row["m"])]
+        month = by_month[add_months(*first, row["i"])]
         month["categories"][row["category"]] += row["n"]
         month["activities"] += row["n"]
         month["attended"] += row["attended"] or 0
@@ -705,6 +725,36 @@ def _reach(attended, month_bit, months: int, *, year_from: int) -> dict:
         "cur_party": row[3],
         "prev_party": row[4],
         "year_residents": row[5],
+    }
+
+
+def _rolled_up_reach(first: tuple[int, int], months: int, *, year_from: int) -> dict:
+    """`_reach`'s figures for months that are over, from the roll-ups in one query: the
+    distinct residents, households and party members (as they are now, as `_reach`
+    counts them) of each month, and the residents and households of its year so far,
+    are `MonthReach`'s counters."""
+    series = [add_months(*first, i) for i in range(months)]
+    # year_from is always January of the last month's year: its year so far is MonthReach's.
+    stored = {
+        (r.year, r.month): r
+        for r in MonthReach.objects.filter(
+            year__in={y for y, _m in series}, month__in={m for _y, m in series}
+        )
+    }
+    empty = MonthReach()
+    rows = [stored.get(key, empty) for key in series]
+    cur, prev = rows[-1], rows[-2] if months > 1 else empty
+    per_month = [r.households for r in rows]
+    return {
+        "households": per_month,
+        "cur_households": cur.households,
+        "prev_households": prev.households,
+        "year_households": cur.households_year,
+        "cur_residents": cur.residents,
+        "prev_residents": prev.residents,
+        "cur_party": cur.party_residents,
+        "prev_party": prev.party_residents,
+        "year_residents": cur.residents_year,
     }
 
 
@@ -838,40 +888,72 @@ def _partners(start, end, ref_day, now, activities: tuple[ActivityRow, ...]):
     return tuple(rows)
 
 
-def _activities(start, end, now) -> tuple[ActivityRow, ...]:
-    """Activities held in [start, end) with their sign-up counts and ratings (2 queries)."""
+def _activities(start, end, now, *, live: bool = False) -> tuple[ActivityRow, ...]:
+    """Activities held in [start, end) with their sign-up counts, ratings and partners
+    (2 queries):
+    counted live while the period runs, read from their tallies (`ActivityTally`) once it
+    is over."""
+    if end <= now and not live:
+        figures = {
+            name: Coalesce(F(f"tally__{field}"), 0)
+            for name, field in (
+                ("n_confirmed", "confirmed"),
+                ("n_attended", "attended"),
+                ("n_waitlisted", "waitlisted"),
+                ("rating_sum", "rating_sum"),
+                ("ratings", "ratings"),
+            )
+        }
+    else:
+        figures = {
+            "n_confirmed": Count("signups", filter=Q(signups__status=SignUp.Status.CONFIRMED)),
+            "n_attended": Count("signups", filter=Q(signups__attended=True)),
+            "n_waitlisted": Count("signups", filter=Q(signups__status=SignUp.Status.WAITLISTED)),
+            # A sign-up has at most one rating: joining them multiplies nothing.
+            "rating_sum": Sum("signups__feedback__rating"),
+            "ratings": Count("signups__feedback"),
+        }
     rows = (
         Activity.objects.filter(held_q(start, end, now))
-        .annotate(
-            n_confirmed=Count("signups", filter=Q(signups__status=SignUp.Status.CONFIRMED)),
-            n_attended=Count("signups", filter=Q(signups__attended=True)),
-            n_waitlisted=Count("signups", filter=Q(signups__status=SignUp.Status.WAITLISTED)),
-            # A sign-up has at most one rating: joining them multiplies nothing.
-            rating_sum=Sum("signups__feedback__rating"),
-            ratings=Count("signups__feedback"),
-        )
-        .only("pk", "title", "category", "starts_at", "ends_at", "place", "capacity")
-        .prefetch_related(
-            Prefetch("partners", queryset=Partner.objects.only("pk", "name", "short_name"))
+        .annotate(**figures)
+        .values(
+            "pk",
+            "title",
+            "category",
+            "starts_at",
+            "ends_at",
+            "place",
+            "capacity",
+            *figures,
         )
         .order_by("starts_at", "pk")
     )
+    # The activities' partners in one query of plain rows (no model instances): a
+    # thousand prefetched partners cost more in Python than all the counting in SQL.
+    partners = defaultdict(list)
+    for activity_id, partner_id, name, short_name in (
+        Activity.partners.through.objects.filter(held_q(start, end, now, "activity__"))
+        .order_by("partner__name", "partner_id")
+        .values_list("activity_id", "partner_id", "partner__name", "partner__short_name")
+    ):
+        partners[activity_id].append((partner_id, short_name or name))
+    labels = {c.value: str(c.label) for c in Category}
     return tuple(
         ActivityRow(
-            pk=a.pk,
-            title=a.title,
-            category=str(Category(a.category).label),
-            starts_at=a.starts_at,
-            ends_at=a.ends_at,
-            place=a.place,
-            partners="、".join(p.display_name for p in a.partners.all()),
-            partner_ids=tuple(p.pk for p in a.partners.all()),
-            capacity=a.capacity,
-            confirmed=a.n_confirmed,
-            attended=a.n_attended,
-            waitlisted=a.n_waitlisted,
-            rating_sum=a.rating_sum or 0,
-            ratings=a.ratings or 0,
+            pk=a["pk"],
+            title=a["title"],
+            category=labels[a["category"]],
+            starts_at=a["starts_at"],
+            ends_at=a["ends_at"],
+            place=a["place"],
+            partners="、".join(name for _pk, name in partners[a["pk"]]),
+            partner_ids=tuple(pk for pk, _name in partners[a["pk"]]),
+            capacity=a["capacity"],
+            confirmed=a["n_confirmed"],
+            attended=a["n_attended"],
+            waitlisted=a["n_waitlisted"],
+            rating_sum=a["rating_sum"] or 0,
+            ratings=a["ratings"] or 0,
         )
         for a in rows
     )
@@ -894,8 +976,14 @@ def _totals(rows: tuple[ActivityRow, ...]) -> dict:
     }
 
 
-def monthly_summary(*, year: int, month: int, now: dt.datetime | None = None) -> MonthlySummary:
-    """Compute every figure of the month's summary in a fixed number of queries."""
+def monthly_summary(
+    *, year: int, month: int, now: dt.datetime | None = None, live: bool = False
+) -> MonthlySummary:
+    """Compute every figure of the month's summary in a fixed number of queries.
+
+    A month that is over (and the 11 before it) is read from the roll-ups that the
+    services keep (`activities.rollups`); the running month is counted live from the
+    sign-ups. `live=True` counts every month live (the roll-ups' tests compare both)."""
     if not 1 <= month <= 12:
         raise ValueError(f"month must be 1..12, not {month}")
     with transaction.atomic():
@@ -905,10 +993,12 @@ def monthly_summary(*, year: int, month: int, now: dt.datetime | None = None) ->
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL work_mem = %s", [SUMMARY_WORK_MEM])
                 cursor.execute("SET LOCAL jit = off")
-        return _monthly_summary(year=year, month=month, now=now)
+        return _monthly_summary(year=year, month=month, now=now, live=live)
 
 
-def _monthly_summary(*, year: int, month: int, now: dt.datetime | None) -> MonthlySummary:
+def _monthly_summary(
+    *, year: int, month: int, now: dt.datetime | None, live: bool
+) -> MonthlySummary:
     now = now or timezone.now()
     today = timezone.localdate(now)
     start, end = month_bounds(year, month)
@@ -933,11 +1023,12 @@ def _monthly_summary(*, year: int, month: int, now: dt.datetime | None) -> Month
         now,
         TREND_MONTHS,
         year_from=TREND_MONTHS - month,
+        live=live,
     )
     cur_month, prev_month = trend[-1], trend[-2]
 
     # The activities of this month and last, with their sign-ups and ratings.
-    both = _activities(prev_start, end, now)
+    both = _activities(prev_start, end, now, live=live)
     activities = tuple(a for a in both if a.ends_at >= start)
     cur, prv = _totals(activities), _totals(tuple(a for a in both if a.ends_at < start))
 

@@ -8,6 +8,7 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 from factory.django import DjangoModelFactory
 
+from activities import rollups as activity_rollups
 from activities.models import (
     Activity,
     CallListEntry,
@@ -213,6 +214,7 @@ class SignUpFactory(DjangoModelFactory):
 
     class Meta:
         model = SignUp
+        skip_postgeneration_save = True
 
     activity = factory.SubFactory(ActivityFactory)
     resident = factory.SubFactory(ResidentFactory)
@@ -225,6 +227,12 @@ class SignUpFactory(DjangoModelFactory):
     cancelled_at = factory.LazyAttribute(
         lambda o: timezone.now() if o.status == SignUp.Status.CANCELLED else None
     )
+
+    @factory.post_generation
+    def rollups(self, create, extracted, **kwargs):
+        # Counted in the summary's roll-ups, as the services do in their transaction.
+        if create:
+            activity_rollups.attendance_changed(signup=self)
 
 
 class CallListEntryFactory(DjangoModelFactory):
@@ -242,12 +250,19 @@ class CallListEntryFactory(DjangoModelFactory):
 class FeedbackFactory(DjangoModelFactory):
     class Meta:
         model = Feedback
+        skip_postgeneration_save = True
 
     signup = factory.SubFactory(
         SignUpFactory, attended=True, checked_in_at=factory.LazyFunction(timezone.now)
     )
     rating = 5
     comment = "老师很耐心，学到了很多。"
+
+    @factory.post_generation
+    def rollups(self, create, extracted, **kwargs):
+        # The activity's ratings in the summary's roll-ups, as `leave_feedback` counts them.
+        if create:
+            activity_rollups.signups_changed(activity=self.signup.activity_id)
 
 
 class ServiceProjectFactory(DjangoModelFactory):

@@ -15,7 +15,7 @@ from django.db.models import Count, Q, Sum
 from django.test import override_settings
 from django.utils import timezone
 
-from activities import services
+from activities import rollups, services
 from activities.models import Activity, Feedback, Need, ServiceProject, SignUp
 from demo import community as demo
 from partners.models import Agreement, Lead, Partner
@@ -308,3 +308,9 @@ def test_demo_has_elderly_residents_without_smartphones_waiting_and_on_the_call_
     assert calls.count() >= 2
     assert {c.reason for c in calls} == {"promoted"}
     assert all(c.signup.status == "confirmed" for c in calls)
+
+
+@pytest.mark.django_db
+def test_the_demo_leaves_the_summarys_roll_ups_equal_to_its_sign_ups(demo_db):
+    assert rollups.stored().tallies
+    assert rollups.differences() == []

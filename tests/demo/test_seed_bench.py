@@ -7,6 +7,7 @@ from django.core.management import CommandError, call_command
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
+from activities import rollups
 from activities.models import Activity, Feedback, SignUp
 from core.periods import add_months
 from partners.models import Partner
@@ -121,3 +122,9 @@ def test_impossible_sizes_are_refused_with_a_message(sizes):
     with pytest.raises(CommandError):
         _seed(**{"residents": 10, "activities": 2, "signups": 5, "months": 1, **sizes})
     assert not Resident.objects.exists()
+
+
+def test_seed_bench_leaves_the_summarys_roll_ups_equal_to_its_sign_ups():
+    _seed(residents=200, activities=30, signups=1500, months=14, batch_size=500)
+    assert rollups.stored().residents
+    assert rollups.differences() == []

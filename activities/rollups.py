@@ -1,0 +1,505 @@
+"""Roll-ups behind the monthly summary of closed months: the only code that writes them.
+
+Four tables (models at the end of `activities.models`):
+
+- `ActivityTally`: an activity's confirmed, waitlisted and attended sign-ups and ratings;
+- `ResidentReach` / `HouseholdReach`: per (resident, year) and (household at sign-up,
+  year), the months of that year (12 bits, 1 << (month - 1)) in which they had an attended
+  sign-up of an activity that is not cancelled and ends in that local month;
+- `MonthReach`: per month, how many of those rows have the month's bit (residents and
+  households reached, party members among the residents) and a bit up to it (reached in
+  the year so far).
+
+They cannot drift: each writer recomputes the tally, resident or household rows a change
+touches from their sign-ups, in the transaction of the change, and moves `MonthReach` by
+exactly the bits that changed in them. The services call them: `signups_changed()` after a
+sign-up, cancellation, promotion from the waiting list or rating (`services.sign_up`,
+`cancel`, `_promote`, `leave_feedback`); `attendance_changed()` after a check-in, walk-in or
+undo (`check_in`, `walk_in`, `undo_check_in`); `activity_changed()` after an activity was
+saved (`save_activity`, `cancel_activity`, the back office's form,
+`series.change_following`): a new month or a cancellation moves its attendees' months. A
+resident's move changes nothing (a sign-up keeps the household it was made from,
+`SignUp.household`), nor a new or deleted activity (it has no sign-ups: they are
+protected). A party membership given or taken (any `Resident.save()`) moves the party
+counts through `resident_saved()`, a `post_save` receiver (`residents` cannot call up).
+
+Two desks at once: each writer first makes sure its rows exist (INSERT … ON CONFLICT DO
+NOTHING, in key order), then locks them (`select_for_update`; tallies, then residents,
+then households, then months, always in that order), and only then counts the sign-ups, so
+on PostgreSQL the second transaction waits for the first and counts what it committed;
+SQLite serialises writers anyway.
+
+`rebuild()` recomputes everything (migration 0014, `load_demo`, `seed_bench`,
+`manage.py rollups --rebuild`); `differences()` compares the stored rows with a live
+recount (`manage.py rollups --check`).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.apps import apps as global_apps
+from django.db import connection, transaction
+from django.db.models import Count, F, Q, Sum
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from core.periods import local_zone, month_bounds, month_start
+
+from .models import LIVE_STATUSES
+
+#: Months are bits of a year's mask: bit 1 << (month - 1).
+ALL_MONTHS = (1 << 12) - 1
+
+
+def month_bit(month: int) -> int:
+    return 1 << (month - 1)
+
+
+def _year_and_bit(moment) -> tuple[int, int]:
+    local = timezone.localtime(moment, local_zone())
+    return local.year, month_bit(local.month)
+
+
+def _years_q(years: Iterable[int], prefix: str = "activity__") -> Q:
+    q = Q()
+    for year in years:
+        q |= Q(
+            **{
+                f"{prefix}ends_at__gte": month_start(year, 1),
+                f"{prefix}ends_at__lt": month_start(year + 1, 1),
+            }
+        )
+    return q
+
+
+@dataclass(frozen=True)
+class _Models:
+    """The models the roll-ups read and write: the app's own, or a migration's."""
+
+    Activity: type
+    SignUp: type
+    ActivityTally: type
+    Resident: type
+    ResidentReach: type
+    HouseholdReach: type
+    MonthReach: type
+
+    @classmethod
+    def of(cls, apps=None) -> _Models:
+        apps = apps or global_apps
+        return cls(
+            **{
+                name: apps.get_model("residents" if name == "Resident" else "activities", name)
+                for name in cls.__dataclass_fields__
+            }
+        )
+
+
+# --- what the sign-ups say (the live recount) --------------------------------------------
+
+
+#: An activity's tally, in `ActivityTally`'s field order.
+TALLY_FIELDS = ("confirmed", "waitlisted", "attended", "ratings", "rating_sum")
+#: `MonthReach`'s counters.
+MONTH_FIELDS = ("residents", "households", "residents_year", "households_year", "party_residents")
+
+
+def _tallies(m: _Models, signups) -> dict[int, tuple[int, ...]]:
+    """{activity id: (confirmed, waitlisted, attended, ratings, rating_sum)} of these
+    sign-ups' activities (a sign-up has at most one rating: the join multiplies nothing)."""
+    confirmed, waitlisted = "confirmed", "waitlisted"  # SignUpStatus (migrations too)
+    rows = (
+        signups.order_by()
+        .values("activity")
+        .annotate(
+            confirmed=Count("pk", filter=Q(status=confirmed)),
+            waitlisted=Count("pk", filter=Q(status=waitlisted)),
+            attended=Count("pk", filter=Q(attended=True)),
+            ratings=Count("feedback"),
+            rating_sum=Coalesce(Sum("feedback__rating"), 0),
+        )
+        .values_list("activity", *TALLY_FIELDS)
+    )
+    return {pk: tuple(figures) for pk, *figures in rows if any(figures)}
+
+
+def _month_counts(residents: dict, households: dict, party: set) -> dict[tuple[int, int], tuple]:
+    """`MonthReach` as counted from the reach rows: {(year, month): (residents,
+    households, residents_year, households_year, party_residents)}, zero rows left out."""
+    counts: dict = defaultdict(lambda: [0] * len(MONTH_FIELDS))
+    for index, masks in ((0, residents), (1, households)):
+        for key, mask in masks.items():
+            year = key[1]
+            for month in range(1, 13):
+                if mask & month_bit(month):
+                    counts[(year, month)][index] += 1
+                    if index == 0 and key in party:
+                        counts[(year, month)][4] += 1
+                if mask & ((1 << month) - 1):
+                    counts[(year, month)][index + 2] += 1
+    return {key: tuple(c) for key, c in counts.items() if any(c)}
+
+
+@dataclass
+class Recount:
+    """Roll-up rows as the sign-ups say they should be (zero rows left out)."""
+
+    tallies: dict[int, tuple[int, ...]]
+    residents: dict[tuple[int, int], int]
+    households: dict[tuple[int, int], int]
+    party: set[tuple[int, int]]  # the (resident, year) rows of party members
+
+    @property
+    def months(self) -> dict[tuple[int, int], tuple[int, ...]]:
+        return _month_counts(self.residents, self.households, self.party)
+
+
+def _reached(m: _Models, *, years=None, **filters):
+    signups = m.SignUp.objects.filter(attended=True, activity__status__in=LIVE_STATUSES, **filters)
+    if years is not None:
+        signups = signups.filter(_years_q(years))
+    return signups.values_list("resident_id", "household_id", "activity__ends_at").order_by()
+
+
+def recount(*, years: Iterable[int] | None = None, apps=None) -> Recount:
+    """Recount every roll-up row (of activities ending in `years`, or of all) from the
+    sign-ups, streaming them once."""
+    m = _Models.of(apps)
+    years = None if years is None else sorted(set(years))
+    residents: dict = defaultdict(int)
+    households: dict = defaultdict(int)
+    for resident_id, household_id, ends_at in _reached(m, years=years).iterator(chunk_size=20000):
+        year, bit = _year_and_bit(ends_at)
+        residents[(resident_id, year)] |= bit
+        if household_id is not None:
+            households[(household_id, year)] |= bit
+    signups = m.SignUp.objects.all()
+    if years is not None:
+        signups = signups.filter(_years_q(years))
+    members = set(
+        m.Resident.objects.filter(is_party_member=True).values_list("pk", flat=True).order_by()
+    )
+    return Recount(
+        tallies=_tallies(m, signups),
+        residents=dict(residents),
+        households=dict(households),
+        party={key for key in residents if key[0] in members},
+    )
+
+
+def stored(*, years: Iterable[int] | None = None, apps=None) -> Recount:
+    """The roll-up rows as stored (zero rows left out)."""
+    m = _Models.of(apps)
+    tallies = m.ActivityTally.objects.exclude(**dict.fromkeys(TALLY_FIELDS, 0))
+    residents = m.ResidentReach.objects.filter(months__gt=0)
+    households = m.HouseholdReach.objects.filter(months__gt=0)
+    if years is not None:
+        years = sorted(set(years))
+        tallies = tallies.filter(_years_q(years))
+        residents = residents.filter(year__in=years)
+        households = households.filter(year__in=years)
+    return Recount(
+        tallies={pk: tuple(f) for pk, *f in tallies.values_list("activity_id", *TALLY_FIELDS)},
+        residents={(r, y): b for r, y, b in residents.values_list("resident_id", "year", "months")},
+        party=set(residents.filter(party=True).values_list("resident_id", "year")),
+        households={
+            (h, y): b for h, y, b in households.values_list("household_id", "year", "months")
+        },
+    )
+
+
+def stored_months(*, years: Iterable[int] | None = None, apps=None) -> dict:
+    """`MonthReach` as stored: {(year, month): counters}, zero rows left out."""
+    m = _Models.of(apps)
+    rows = m.MonthReach.objects.exclude(**dict.fromkeys(MONTH_FIELDS, 0))
+    if years is not None:
+        rows = rows.filter(year__in=years)
+    return {(y, mo): tuple(c) for y, mo, *c in rows.values_list("year", "month", *MONTH_FIELDS)}
+
+
+@dataclass(frozen=True)
+class Difference:
+    what: str  # "activity", "month", "resident" or "household"
+    key: int
+    year: int | None
+    stored: object
+    live: object
+
+    def __str__(self):
+        if self.what == "activity":
+            return (
+                f"activity {self.key}: {dict(zip(TALLY_FIELDS, self.stored, strict=True))} "
+                f"stored, {dict(zip(TALLY_FIELDS, self.live, strict=True))} live"
+            )
+        if self.what == "party":
+            return (
+                f"resident {self.key} in {self.year}: counted as a party member "
+                f"{self.stored}, is one {self.live}"
+            )
+        if self.what == "month":
+            return (
+                f"month {self.year}-{self.key:02d}: "
+                f"{dict(zip(MONTH_FIELDS, self.stored, strict=True))} stored, "
+                f"{dict(zip(MONTH_FIELDS, self.live, strict=True))} live"
+            )
+        return (
+            f"{self.what} {self.key} in {self.year}: months {self.stored:012b} stored, "
+            f"{self.live:012b} live"
+        )
+
+
+def differences(
+    *, year: int | None = None, month: int | None = None, apps=None
+) -> list[Difference]:
+    """Where the stored roll-ups differ from a live recount: for one month (its bit of the
+    year's masks, and the activities ending in it), one year, or everything."""
+    m = _Models.of(apps)
+    years = None if year is None else [year]
+    live, kept = recount(years=years, apps=apps), stored(years=years, apps=apps)
+    bits = month_bit(month) if month else ALL_MONTHS
+    found = []
+    activity_ids = set(live.tallies) | set(kept.tallies)
+    if month:
+        start, end = month_bounds(year, month)
+        activity_ids = set(
+            m.Activity.objects.filter(
+                pk__in=activity_ids, ends_at__gte=start, ends_at__lt=end
+            ).values_list("pk", flat=True)
+        )
+    zero = (0,) * len(TALLY_FIELDS)
+    for pk in sorted(activity_ids):
+        if kept.tallies.get(pk, zero) != live.tallies.get(pk, zero):
+            found.append(
+                Difference(
+                    "activity", pk, None, kept.tallies.get(pk, zero), live.tallies.get(pk, zero)
+                )
+            )
+    live_months, kept_months = live.months, stored_months(years=years, apps=apps)
+    zero = (0,) * len(MONTH_FIELDS)
+    for y, mo in sorted(set(live_months) | set(kept_months)):
+        if month and mo != month:
+            continue
+        a, b = kept_months.get((y, mo), zero), live_months.get((y, mo), zero)
+        if a != b:
+            found.append(Difference("month", mo, y, a, b))
+    for what, a, b in (
+        ("resident", kept.residents, live.residents),
+        ("household", kept.households, live.households),
+    ):
+        for key in sorted(set(a) | set(b)):
+            if (a.get(key, 0) & bits) != (b.get(key, 0) & bits):
+                found.append(Difference(what, key[0], key[1], a.get(key, 0), b.get(key, 0)))
+    for key in sorted(kept.party ^ live.party):
+        if (live.residents.get(key, 0) | kept.residents.get(key, 0)) & bits:
+            found.append(Difference("party", key[0], key[1], key in kept.party, key in live.party))
+    return found
+
+
+# --- writers ------------------------------------------------------------------------------
+
+
+def _lock_rows(model, field: str, keys: list, **fixed):
+    """Make sure a row exists for each key (in key order, so that two transactions never
+    wait on each other's inserts), then lock them all; returns {key: row}."""
+    model.objects.bulk_create(
+        [model(**{field: key}, **fixed) for key in keys], ignore_conflicts=True
+    )
+    rows = model.objects.select_for_update().filter(**{f"{field}__in": keys}, **fixed)
+    return {getattr(row, field): row for row in rows.order_by("pk")}
+
+
+def _refresh_tallies(m: _Models, activity_ids: Iterable[int]) -> None:
+    ids = sorted(set(activity_ids))
+    if not ids:
+        return
+    rows = _lock_rows(m.ActivityTally, "activity_id", ids)
+    counts = _tallies(m, m.SignUp.objects.filter(activity_id__in=ids))
+    zero = (0,) * len(TALLY_FIELDS)
+    changed = []
+    for pk, row in rows.items():
+        figures = counts.get(pk, zero)
+        if tuple(getattr(row, f) for f in TALLY_FIELDS) != figures:
+            for field, value in zip(TALLY_FIELDS, figures, strict=True):
+                setattr(row, field, value)
+            changed.append(row)
+    m.ActivityTally.objects.bulk_update(changed, TALLY_FIELDS)
+
+
+def _move_months(m: _Models, changes: list[tuple]) -> None:
+    """Move `MonthReach` by the bits that changed: `changes` are (what, year, old mask,
+    new mask, old party, new party) of resident or household rows. Last of a writer's
+    locks, in month order."""
+    deltas: dict = defaultdict(lambda: defaultdict(int))
+    for what, year, old, new, was_party, is_party in changes:
+        for month in range(1, 13):
+            bit, upto = month_bit(month), (1 << month) - 1
+            if step := bool(new & bit) - bool(old & bit):
+                deltas[(year, month)][f"{what}s"] += step
+            if step := bool(is_party and new & bit) - bool(was_party and old & bit):
+                deltas[(year, month)]["party_residents"] += step
+            if step := bool(new & upto) - bool(old & upto):
+                deltas[(year, month)][f"{what}s_year"] += step
+    keys = sorted(key for key, fields in deltas.items() if any(fields.values()))
+    if not keys:
+        return
+    m.MonthReach.objects.bulk_create(
+        [m.MonthReach(year=y, month=mo) for y, mo in keys], ignore_conflicts=True
+    )
+    for y, mo in keys:
+        # UPDATE … SET n = n + d: PostgreSQL applies it to the row as last committed.
+        m.MonthReach.objects.filter(year=y, month=mo).update(
+            **{field: F(field) + step for field, step in deltas[(y, mo)].items() if step}
+        )
+
+
+def _refresh_reach(
+    m: _Models, what: str, ids: Iterable[int | None], years: Iterable[int]
+) -> list[tuple[str, int, int, int]]:
+    """Recompute the (resident or household, year) masks of these ids and years; returns
+    the changes for `_move_months`."""
+    model = m.ResidentReach if what == "resident" else m.HouseholdReach
+    field = f"{what}_id"
+    ids = sorted({pk for pk in ids if pk is not None})
+    changes: list[tuple[str, int, int, int]] = []
+    if not ids:
+        return changes
+    for year in sorted(set(years)):
+        rows = _lock_rows(model, field, ids, year=year)
+        masks: dict = defaultdict(int)
+        for resident_id, household_id, ends_at in _reached(
+            m, years=[year], **{f"{field}__in": ids}
+        ):
+            masks[resident_id if what == "resident" else household_id] |= _year_and_bit(ends_at)[1]
+        party = (
+            set(
+                m.Resident.objects.filter(pk__in=ids, is_party_member=True).values_list(
+                    "pk", flat=True
+                )
+            )
+            if what == "resident"
+            else set()
+        )
+        changed = []
+        for pk, row in rows.items():
+            was_party = getattr(row, "party", False)
+            if (row.months, was_party) != (masks.get(pk, 0), pk in party):
+                changes.append((what, year, row.months, masks.get(pk, 0), was_party, pk in party))
+                row.months = masks.get(pk, 0)
+                if what == "resident":
+                    row.party = pk in party
+                changed.append(row)
+        model.objects.bulk_update(
+            changed, ["months", "party"] if what == "resident" else ["months"]
+        )
+    return changes
+
+
+def signups_changed(*, activity) -> None:
+    """After a sign-up was made, cancelled, promoted from the waiting list or rated, in the
+    same transaction: the activity's tally (`activity` may be its id)."""
+    _refresh_tallies(_Models.of(), [getattr(activity, "pk", activity)])
+
+
+def attendance_changed(*, signup) -> None:
+    """After a sign-up's check-in was recorded or taken back (a walk-in too), in the same
+    transaction: its activity's tally, and its resident's and household's months."""
+    m = _Models.of()
+    ends_at = m.Activity.objects.values_list("ends_at", flat=True).get(pk=signup.activity_id)
+    year = _year_and_bit(ends_at)[0]
+    _refresh_tallies(m, [signup.activity_id])
+    changes = _refresh_reach(m, "resident", [signup.resident_id], [year])
+    changes += _refresh_reach(m, "household", [signup.household_id], [year])
+    _move_months(m, changes)
+
+
+def activity_changed(*, activity, before=None) -> None:
+    """After an activity was saved, in the same transaction: when its month (of its end)
+    or whether it is cancelled may have changed, the months of everyone who attended it,
+    in every year they have months in and the activity's new year. `before` (the activity
+    as stored before the change) only lets an unchanged month and status skip the work."""
+    m = _Models.of()
+    if before is not None and (
+        _year_and_bit(before.ends_at) == _year_and_bit(activity.ends_at)
+        and (before.status in LIVE_STATUSES) == (activity.status in LIVE_STATUSES)
+    ):
+        return
+    attendees = list(
+        m.SignUp.objects.filter(activity_id=activity.pk, attended=True)
+        .order_by()
+        .values_list("resident_id", "household_id")
+        .distinct()
+    )
+    if not attendees:
+        return
+    year = _year_and_bit(activity.ends_at)[0]
+    changes = []
+    for what, index, model in (
+        ("resident", 0, m.ResidentReach),
+        ("household", 1, m.HouseholdReach),
+    ):
+        ids = {row[index] for row in attendees} - {None}
+        years = {year} | set(
+            model.objects.filter(**{f"{what}_id__in": ids}).values_list("year", flat=True)
+        )
+        changes += _refresh_reach(m, what, ids, years)
+    _move_months(m, changes)
+
+
+def resident_saved(sender, instance, raw=False, update_fields=None, **kwargs) -> None:
+    """`post_save` of a resident: when the party membership counted in the roll-ups is no
+    longer theirs, their rows and the months' party counts follow (same transaction)."""
+    if raw or (update_fields is not None and "is_party_member" not in update_fields):
+        return
+    m = _Models.of()
+    rows = m.ResidentReach.objects.filter(resident_id=instance.pk)
+    years = set(rows.exclude(party=instance.is_party_member).values_list("year", flat=True))
+    if years:
+        with transaction.atomic():
+            _move_months(m, _refresh_reach(m, "resident", [instance.pk], years))
+
+
+def rebuild(*, apps=None) -> Recount:
+    """Recount every roll-up from the sign-ups and store it (replacing what was stored).
+    On PostgreSQL the tables are locked against the writers for the transaction."""
+    m = _Models.of(apps)
+    with transaction.atomic():
+        tables = [m.ActivityTally, m.ResidentReach, m.HouseholdReach, m.MonthReach]
+        if connection.vendor == "postgresql":
+            names = ", ".join(connection.ops.quote_name(t._meta.db_table) for t in tables)
+            with connection.cursor() as cursor:
+                cursor.execute(f"LOCK TABLE {names} IN SHARE ROW EXCLUSIVE MODE")
+        for table in tables:
+            table.objects.all().delete()
+        live = recount(apps=apps)
+        m.ActivityTally.objects.bulk_create(
+            [
+                m.ActivityTally(activity_id=pk, **dict(zip(TALLY_FIELDS, figures, strict=True)))
+                for pk, figures in live.tallies.items()
+            ],
+            batch_size=5000,
+        )
+        m.MonthReach.objects.bulk_create(
+            [
+                m.MonthReach(year=y, month=mo, **dict(zip(MONTH_FIELDS, counts, strict=True)))
+                for (y, mo), counts in live.months.items()
+            ],
+            batch_size=5000,
+        )
+        m.ResidentReach.objects.bulk_create(
+            [
+                m.ResidentReach(resident_id=r, year=y, months=b, party=(r, y) in live.party)
+                for (r, y), b in live.residents.items()
+            ],
+            batch_size=5000,
+        )
+        m.HouseholdReach.objects.bulk_create(
+            [
+                m.HouseholdReach(household_id=h, year=y, months=b)
+                for (h, y), b in live.households.items()
+            ],
+            batch_size=5000,
+        )
+    return live
