@@ -399,7 +399,7 @@ def wrk(cfg: Config, sc: Scenario, state: dict, c: int, duration: float, offset:
         "wrk",
         "-t1",
         f"-c{c}",
-        f"-d{duration}s",
+        f"-d{max(1, round(duration))}s",
         "--timeout",
         "60s",
         "-s",
@@ -596,7 +596,7 @@ def parse(argv=None) -> Config:
     )
     p.add_argument("--sizes", default=None, help="S,L (default) or S")
     p.add_argument("--rounds", type=int, default=None, help="default 3 (quick: 1)")
-    p.add_argument("--duration", type=float, default=None, help="seconds per URL, default 5")
+    p.add_argument("--duration", type=int, default=None, help="seconds per URL, default 5")
     p.add_argument("--concurrency", default="1,8")
     p.add_argument("--rebuild", action="store_true", help="rebuild S and L even if current")
     p.add_argument(
@@ -633,8 +633,12 @@ def main(argv=None) -> int:
     started = time.monotonic()
     for size in cfg.sizes:
         build(cfg, size)
-    log("collectstatic (manifest storage)")
-    run([PY, "manage.py", "collectstatic", "--noinput", "-v0"], env=cfg.server_env("S"))
+    manifest = ROOT / "staticfiles" / "staticfiles.json"
+    dirs = [ROOT / "static", *ROOT.glob("*/static")]
+    sources = [f for d in dirs for f in d.rglob("*") if f.is_file()]
+    if not manifest.exists() or max(f.stat().st_mtime for f in sources) > manifest.stat().st_mtime:
+        log("collectstatic (manifest storage)")
+        run([PY, "manage.py", "collectstatic", "--noinput", "-v0"], env=cfg.server_env("S"))
     state = {}
     signup_size = cfg.sizes[-1]
     for size in cfg.sizes:
