@@ -27,7 +27,7 @@ STAMP = $(VENV)/.installed
 REQUIREMENTS = $(wildcard requirements*.txt)
 
 .PHONY: help venv install messages makemessages migrate demo run test lint format checkmigrations \
-	deploycheck collectstatic bench vendor backup restore clean distclean
+	deploycheck collectstatic serve bench bench-summary vendor backup restore clean distclean
 
 help: ## List the commands
 	@echo "共建 Gongjian — make targets (VENV=$(VENV), PYTEST_ARGS='$(PYTEST_ARGS)'):"
@@ -99,7 +99,19 @@ deploycheck: install ## manage.py check --deploy with production-like settings
 collectstatic: install ## collectstatic with production settings (DEBUG=0, manifest storage)
 	$(DEPLOYCHECK_ENV) $(PY) manage.py collectstatic --noinput -v0
 
-bench: install ## Benchmark summary (bench/summary.py)
+serve: install messages ## gunicorn with production settings (DEBUG=0; SECRET_KEY, ALLOWED_HOSTS... from the environment or .env)
+	@test -n "$$SECRET_KEY" || grep -qs '^SECRET_KEY=' .env || { \
+	  echo "error: set SECRET_KEY (and ALLOWED_HOSTS, CACHE_URL, DATABASE_URL) in the environment or .env" >&2; \
+	  exit 1; }
+	DEBUG=0 $(PY) manage.py migrate --noinput
+	DEBUG=0 $(PY) manage.py collectstatic --noinput -v0
+	DEBUG=0 $(VENV)/bin/gunicorn -c config/gunicorn.conf.py
+
+bench: install messages ## HTTP benchmark: S and L in PostgreSQL, gunicorn, wrk (QUICK=1: S only, short; BENCH_ARGS=...)
+	@command -v wrk >/dev/null 2>&1 || { echo "error: wrk is missing; install it with: apt-get install wrk" >&2; exit 1; }
+	$(PY) bench/run.py $(if $(QUICK),--quick) $(BENCH_ARGS)
+
+bench-summary: install ## The monthly summary's benchmark (bench/summary.py) on the database in DATABASE_URL
 	$(PY) bench/summary.py
 
 vendor: ## Re-vendor Bootstrap and Chart.js into static/vendor/ from npm

@@ -69,6 +69,11 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "config.urls"
+# The HTTP benchmark's reference views (bench/views.py: a one-line view, a primary-key
+# lookup, an insert) exist only when BENCH_VIEWS=1, never in a normal deployment.
+BENCH_VIEWS = env.bool("BENCH_VIEWS", default=False)
+if BENCH_VIEWS:
+    ROOT_URLCONF = "bench.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [

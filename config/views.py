@@ -1,5 +1,6 @@
 """Site-wide views: the health check and the error pages in the site's style."""
 
+from django.core.cache import cache
 from django.db import connection
 from django.http import HttpResponse
 from django.shortcuts import render
@@ -7,17 +8,31 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import requires_csrf_token
 from django.views.decorators.http import require_safe
 
+#: The key /healthz writes and reads back in the cache (a short timeout: it never lingers).
+HEALTHZ_CACHE_KEY = "healthz"
+
 
 @never_cache
 @require_safe
 def healthz(request):
-    """200 when the app and its database answer, 503 when the database does not."""
+    """200 when the app, its database and its cache answer; 503 naming what does not.
+
+    Every worker shares the cache (cached pages, throttles, lockouts, sessions when they
+    are in Redis): a server that cannot reach it must leave the load balancer's pool too.
+    """
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
     except Exception:  # noqa: BLE001 - any database failure means "not healthy"
         return HttpResponse("database unavailable\n", status=503, content_type="text/plain")
+    try:
+        cache.set(HEALTHZ_CACHE_KEY, 1, timeout=10)
+        cache_ok = cache.get(HEALTHZ_CACHE_KEY) == 1
+    except Exception:  # noqa: BLE001 - any cache failure (Redis down) means "not healthy"
+        cache_ok = False
+    if not cache_ok:
+        return HttpResponse("cache unavailable\n", status=503, content_type="text/plain")
     return HttpResponse("ok\n", content_type="text/plain")
 
 

@@ -52,3 +52,22 @@ def test_healthz_answers_503_when_the_query_fails(client, monkeypatch):
 
     monkeypatch.setattr(database, "cursor", FailingCursor)
     assert client.get("/healthz").status_code == 503
+
+
+def test_healthz_answers_503_when_the_cache_raises(client, monkeypatch):
+    from django.core.cache import cache
+
+    def unreachable(*args, **kwargs):
+        raise ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(cache, "set", unreachable)
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.content.decode().strip() == "cache unavailable"
+
+
+def test_healthz_answers_503_when_the_cache_forgets_what_it_was_given(client, monkeypatch):
+    from django.core.cache import cache
+
+    monkeypatch.setattr(cache, "get", lambda *args, **kwargs: None)
+    assert client.get("/healthz").status_code == 503

@@ -189,6 +189,60 @@ def test_sign_up_locks_the_activity_before_it_counts_the_seats():
     assert counting and counting[0] > 0
 
 
+def _statements(queries) -> list[str]:
+    return [q["sql"] for q in queries.captured_queries if "SAVEPOINT" not in q["sql"]]
+
+
+def test_sign_up_takes_as_many_queries_for_a_full_activity_with_a_queue_as_for_an_empty_one():
+    empty, full = ActivityFactory(capacity=5), ActivityFactory(capacity=5)
+    sign_up_all(full, people(40))
+    counts = []
+    for activity in (empty, full):
+        resident = someone()
+        with CaptureQueriesContext(connection) as queries:
+            services.sign_up(activity=activity, resident=resident)
+        counts.append(len(_statements(queries)))
+    assert counts[0] == counts[1]
+
+
+def test_sign_up_reads_no_row_twice_and_validates_without_the_database():
+    activity = ActivityFactory(capacity=10)
+    resident = someone()
+    with CaptureQueriesContext(connection) as queries:
+        services.sign_up(activity=activity, resident=resident)
+    # The summary's roll-ups (activities.rollups) write their own rows in the transaction.
+    own = [sql for sql in _statements(queries) if "tally" not in sql and "reach" not in sql]
+    # the lock, one query about the activity's sign-ups, the insert and its history (+ the
+    # BEGIN/COMMIT around them on SQLite)
+    assert len(own) <= 6, own
+
+
+def test_sign_up_draws_again_when_the_drawn_code_is_taken_in_the_activity(monkeypatch):
+    activity = ActivityFactory(capacity=None)
+    taken = services.sign_up(activity=activity, resident=someone()).signup
+    services.cancel(signup=taken)  # a cancelled code stays taken too
+    draws = iter([int(taken.check_in_code), 123456])
+    monkeypatch.setattr(services.secrets, "randbelow", lambda n: next(draws))
+
+    signup = services.sign_up(activity=activity, resident=someone()).signup
+
+    assert signup.check_in_code == "123456"
+
+
+def test_the_database_still_refuses_a_second_active_sign_up_that_skipped_the_checks():
+    from django.db import IntegrityError
+
+    signup = services.sign_up(activity=ActivityFactory(), resident=someone()).signup
+    twin = SignUp(
+        activity=signup.activity,
+        resident=signup.resident,
+        status=SignUp.Status.CONFIRMED,
+        check_in_code="000001",
+    )
+    with pytest.raises(IntegrityError), transaction.atomic():
+        twin.save()
+
+
 def test_a_newcomer_does_not_overtake_the_waiting_list_when_seats_were_added_without_a_fill():
     activity = ActivityFactory(capacity=1)
     first, waiting = sign_up_all(activity, people(2))

@@ -1,0 +1,18 @@
+"""The site's URLs plus the benchmark's reference views (bench/views.py).
+
+Used only when `BENCH_VIEWS=1` (config/settings.py sets ROOT_URLCONF to this module).
+"""
+
+from django.urls import path
+
+from config.urls import *  # noqa: F403 - the error handlers too
+from config.urls import urlpatterns as site_urlpatterns
+
+from . import views
+
+urlpatterns = [
+    path("bench/floor", views.floor, name="bench_floor"),
+    path("bench/pk/<int:pk>", views.pk_lookup, name="bench_pk"),
+    path("bench/insert", views.insert, name="bench_insert"),
+    *site_urlpatterns,
+]
