@@ -122,3 +122,16 @@ def test_the_roles_and_the_verification_page_are_in_english_when_switched(reside
 
     assert "Volunteer roles" in page and "4 of 4 places left" in page and "Sign up as Guide" in page
     assert "This certificate was not found" in verify
+
+
+def test_an_anonymous_reader_sees_the_places_left_right_after_a_role_sign_up(client):
+    # The activity's page is kept whole for anonymous readers (core/pagecache.py): a role
+    # sign-up must make it fresh, like a seat sign-up does.
+    role = VolunteerRoleFactory(name="引导员", places=4)
+    resident = ResidentFactory()
+    url = role.activity.get_absolute_url()
+    assert "剩 4 / 共 4 人" in client.get(url).content.decode()
+
+    services.sign_up_for_role(role=role, resident=resident)
+
+    assert "剩 3 / 共 4 人" in client.get(url).content.decode()
