@@ -5,6 +5,7 @@ import datetime as dt
 import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.db import transaction
 from django.utils import timezone
 from factory.django import DjangoModelFactory
 
@@ -232,7 +233,9 @@ class SignUpFactory(DjangoModelFactory):
     def rollups(self, create, extracted, **kwargs):
         # Counted in the summary's roll-ups, as the services do in their transaction.
         if create:
-            activity_rollups.attendance_changed(signup=self)
+            # Its own transaction: tests with real commits (browser, threads) have none here.
+            with transaction.atomic():
+                activity_rollups.attendance_changed(signup=self)
 
 
 class CallListEntryFactory(DjangoModelFactory):
@@ -262,7 +265,8 @@ class FeedbackFactory(DjangoModelFactory):
     def rollups(self, create, extracted, **kwargs):
         # The activity's ratings in the summary's roll-ups, as `leave_feedback` counts them.
         if create:
-            activity_rollups.signups_changed(activity=self.signup.activity_id)
+            with transaction.atomic():
+                activity_rollups.signups_changed(activity=self.signup.activity_id)
 
 
 class ServiceProjectFactory(DjangoModelFactory):
