@@ -120,7 +120,7 @@ def test_the_summary_draws_its_charts_and_prints_on_two_a4_pages(
     expect(page.locator(".site-header")).to_be_hidden()
     page.wait_for_timeout(300)
     pdf = page.pdf(path=str(SHOTS / "02-summary-a4.pdf"), format="A4", print_background=True)
-    # Two sheets since the party members' service (issue 14) joined the month: at most three pages.
+    # The month fits on at most three A4 pages (two before the party members' service, issue 14, joined it).
     assert 1 <= _pdf_pages(pdf) <= 3
     page.screenshot(path=str(SHOTS / "03-summary-print.png"), full_page=True)
     assert not [m for m in console if "Content Security Policy" in m]
