@@ -26,7 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from activities.models import Activity
-from activities.services import check_in_refusal
+from activities.services import cancellation_notice, check_in_refusal
 from residents.models import Notification, Resident
 from residents.services import notify
 
@@ -237,6 +237,35 @@ def cancel_role_signup(*, signup: RoleSignUp | int, by=None) -> RoleSignUp:
         if was_confirmed:
             _promote(signup.role, activity=activity, now=now)
         return signup
+
+
+def cancel_roles_of_cancelled_activity(*, activity: Activity | int, by=None) -> list[RoleSignUp]:
+    """The activity was cancelled: every volunteer place not yet served (confirmed,
+    waitlisted, or checked in without hours) is cancelled, nobody is promoted, and the
+    volunteers are told as the attendees are (`activities.services.cancellation_notice`,
+    the same key: a resident holding a seat and a role hears it once). Places whose hours
+    were already recorded stay as service records. Runs in the cancellation's transaction
+    (registered in `volunteering.hooks`)."""
+    with transaction.atomic():
+        activity = _lock_activity(getattr(activity, "pk", activity))
+        signups = list(
+            RoleSignUp.objects.select_for_update()
+            .active()
+            .filter(activity=activity, hours__isnull=True)
+            .order_by("pk")
+        )
+        if not signups:
+            return []
+        now = timezone.now()
+        for signup in signups:
+            signup.status = RoleSignUp.Status.CANCELLED
+            signup.cancelled_at = now
+            _record_actor(signup, by)
+            signup.save(update_fields=["status", "cancelled_at"])
+        notice = cancellation_notice(activity)
+        for resident_id in sorted({s.resident_id for s in signups if s.resident_id}):
+            notice.tell(resident_id)
+        return signups
 
 
 def save_role(*, role: VolunteerRole, by=None) -> VolunteerRole:
