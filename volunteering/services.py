@@ -31,6 +31,7 @@ from residents.models import Notification, Resident
 from residents.services import notify
 
 from .models import (
+    AnnualReview,
     Certificate,
     PartyMember,
     PointsEntry,
@@ -434,6 +435,21 @@ def issue_certificate(
         certificate.serial = f"ZYFW{certificate.issued_on.year}{certificate.pk:06d}"
         certificate.save(update_fields=["serial"])
         return certificate
+
+
+# --- annual review ---------------------------------------------------------------------------
+
+
+def write_review(*, review: AnnualReview, by=None) -> AnnualReview:
+    """Staff write (or change) the comment of a member's or a unit's annual review (年度评议);
+    the figures beside it come from the records. Who wrote it is kept, and the history."""
+    with transaction.atomic():
+        review.comment = (review.comment or "").strip()
+        review.written_by = _user(by)
+        review.full_clean()
+        _record_actor(review, by)
+        review.save()
+        return review
 
 
 # --- points ----------------------------------------------------------------------------------
