@@ -567,12 +567,13 @@ class CertificateAdmin(ServiceAddMixin, admin.ModelAdmin):
         "revoked_at",
         "print_link",
     )
-    list_filter = ("issued_on",)
-    search_fields = ("serial", "holder_name")
+    list_filter = ("year", "issued_on")
+    search_fields = ("serial", "former_serial", "holder_name")
     autocomplete_fields = ("resident", "member")
     add_form_fields = ("resident", "member", "period_start", "period_end")
     readonly_fields = (
         "serial",
+        "former_serial",
         "resident",
         "member",
         "holder_name",

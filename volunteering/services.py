@@ -20,8 +20,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import Sum
+from django.db import IntegrityError, transaction
+from django.db.models import Max, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -417,7 +417,6 @@ def issue_certificate(
             part for part in (settings.COMMUNITY_PHONE, settings.COMMUNITY_ADDRESS) if part
         )
         certificate = Certificate(
-            serial=f"pending-{timezone.now().timestamp()}",
             resident=resident,
             member=member,
             holder_name=resident.name if resident else member.display_name,
@@ -430,11 +429,31 @@ def issue_certificate(
             issued_on=timezone.localdate(),
             issued_by=_user(by),
         )
-        certificate.full_clean(exclude=["token"])
-        certificate.save()
-        certificate.serial = f"ZYFW{certificate.issued_on.year}{certificate.pk:06d}"
-        certificate.save(update_fields=["serial"])
+        _number_and_save(certificate)
         return certificate
+
+
+def _number_and_save(certificate: Certificate, attempts: int = 5) -> None:
+    """Give the certificate the next number of its year (2026-0001, 2026-0002 …) and save
+    it. Two desks issuing at once may draw the same number: the database's unique (year,
+    number) refuses the second, which draws again (SQLite's writers are serialised anyway)."""
+    year = certificate.issued_on.year
+    numbering = {"year", "number", "serial", "token"}
+    for attempt in range(attempts):
+        last = Certificate.objects.filter(year=year).aggregate(n=Max("number"))["n"] or 0
+        certificate.year, certificate.number = year, last + 1
+        certificate.serial = Certificate.serial_for(year, last + 1)
+        # The number's uniqueness is the database's to refuse (below), as between two desks.
+        certificate.full_clean(exclude=numbering, validate_unique=False)
+        try:
+            with transaction.atomic():
+                certificate.save()
+            return
+        except IntegrityError:
+            certificate.pk = None
+            taken = Certificate.objects.filter(year=year, number=certificate.number).exists()
+            if not taken or attempt == attempts - 1:
+                raise
 
 
 # --- annual review ---------------------------------------------------------------------------
