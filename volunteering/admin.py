@@ -245,7 +245,17 @@ class PartyMemberAdmin(ServiceRefusalMixin, GuardedHistoryAdmin):
     search_fields = ("name", "phone", "resident__name", "resident__phone", "unit__name")
     autocomplete_fields = ("resident", "unit")
     filter_horizontal = ("posts",)
-    fields = ("resident", "name", "phone", "unit", "reported_on", "posts", "is_active")
+    fields = (
+        "resident",
+        "name",
+        "phone",
+        "unit",
+        "reported_on",
+        "posts",
+        "is_active",
+        "points_account",
+    )
+    readonly_fields = ("points_account",)
 
     def get_queryset(self, request):
         return members_with_year(timezone.localdate().year).prefetch_related("posts")
@@ -253,6 +263,25 @@ class PartyMemberAdmin(ServiceRefusalMixin, GuardedHistoryAdmin):
     @admin.display(description=_("姓名"), ordering="name")
     def display_name(self, member):
         return member.display_name
+
+    @admin.display(description=_("积分"))
+    def points_account(self, member):
+        """Points go to a resident's account: a member living elsewhere has none (their
+        hours are recorded and counted, without points)."""
+        if member.pk is None:
+            return gettext(
+                "住在本社区的党员（选择居民）按志愿服务获得积分；在外居住的党员只记录时长，不计积分。"
+            )
+        if member.resident_id is None:
+            return gettext("在外居住，没有积分账户：只记录服务时长，不计积分。")
+        url = reverse("admin:volunteering_pointsentry_changelist")
+        return format_html(
+            '{} <a href="{}?resident__id__exact={}">{}</a>',
+            gettext("余额 %(balance)s 积分") % {"balance": services.balance_of(member.resident_id)},
+            url,
+            member.resident_id,
+            gettext("积分记录"),
+        )
 
     @admin.display(description=_("认领岗位"))
     def posts_display(self, member):

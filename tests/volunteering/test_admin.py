@@ -14,6 +14,7 @@ from volunteering.cards import card_code
 from volunteering.models import AnnualReview, PartyMember, PointsEntry, RoleSignUp
 
 from .factories import (
+    PointsRuleFactory,
     ReportingUnitFactory,
     ServicePostFactory,
     ShopItemFactory,
@@ -330,3 +331,26 @@ def test_the_review_of_every_reported_member_lists_members_living_elsewhere_too(
 
     assert page.status_code == 200
     assert "在外党员甲" in page.content.decode()
+
+
+def test_a_member_living_elsewhere_is_told_on_their_page_and_at_the_desk_that_they_earn_no_points(
+    staff_client,
+):
+    PointsRuleFactory(points=10)
+    elsewhere = PartyMember.objects.create(name="在外党员丁", phone="13911110003")
+    living_here = _served_member()
+    services.correct_points(resident=living_here.resident, points=30, reason="补录")
+    activity = ActivityFactory(at_the_door=True)
+    role = VolunteerRoleFactory(activity=activity)
+    signup = services.sign_up_for_role(role=role, member=elsewhere).signup
+    services.check_in_volunteer(signup=signup, now=timezone.now())
+    services.check_out_volunteer(signup=signup, now=timezone.now())
+
+    page = staff_client.get(f"/admin/volunteering/partymember/{elsewhere.pk}/change/")
+    assert "在外居住，没有积分账户：只记录服务时长，不计积分。" in page.content.decode()
+    page = staff_client.get(f"/admin/volunteering/partymember/{living_here.pk}/change/")
+    assert "余额 30 积分" in page.content.decode()
+    desk = staff_client.get(f"/admin/volunteering/rolesignup/desk/{activity.pk}/")
+    assert "在外居住：只记录时长，不计积分" in desk.content.decode()
+    signup.refresh_from_db()
+    assert signup.hours is not None and not PointsEntry.objects.filter(signup=signup).exists()
