@@ -863,10 +863,11 @@ class AnnualReviewAdmin(ServiceRefusalMixin, GuardedHistoryAdmin):
             raise ServiceRefused(error) from None
 
     def _back_to_review(self, request, response):
+        """Saved from a review page's link (`?next=`): back to that page, unless staff chose
+        to keep editing or add another."""
         target = safe_next(request, "")
-        return (
-            HttpResponseRedirect(target) if target and "_continue" not in request.POST else response
-        )
+        staying = {"_continue", "_addanother"} & set(request.POST)
+        return HttpResponseRedirect(target) if target and not staying else response
 
     def response_add(self, request, obj, post_url_continue=None):
         return self._back_to_review(request, super().response_add(request, obj, post_url_continue))

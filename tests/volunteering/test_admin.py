@@ -354,3 +354,19 @@ def test_a_member_living_elsewhere_is_told_on_their_page_and_at_the_desk_that_th
     assert "在外居住：只记录时长，不计积分" in desk.content.decode()
     signup.refresh_from_db()
     assert signup.hours is not None and not PointsEntry.objects.filter(signup=signup).exists()
+
+
+def test_saving_a_comment_and_choosing_to_keep_editing_stays_on_the_form(staff_client):
+    member = _served_member()
+    year = timezone.localdate().year
+    link = (
+        f"/admin/volunteering/annualreview/add/?year={year}&member={member.pk}"
+        f"&next=/admin/volunteering/partymember/{member.pk}/review/"
+    )
+
+    response = staff_client.post(
+        link, {"year": year, "member": member.pk, "comment": "好", "_continue": "1"}
+    )
+
+    review = AnnualReview.objects.get()
+    assert response["Location"].startswith(f"/admin/volunteering/annualreview/{review.pk}/change/")
