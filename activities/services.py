@@ -1111,25 +1111,44 @@ def needs_a_call(resident: Resident) -> bool:
 
 
 def _put_on_call_list(signup: SignUp, *, reason: str, now, detail: str = "") -> None:
-    """Add the sign-up's resident to the call list if the site cannot reach them; one
-    entry still to call per activity, resident and reason (a new change updates it)."""
-    if not needs_a_call(signup.resident):
+    put_on_call_list(
+        activity_id=signup.activity_id,
+        resident=signup.resident,
+        reason=reason,
+        now=now,
+        detail=detail,
+        signup=signup,
+    )
+
+
+def put_on_call_list(
+    *,
+    activity_id: int,
+    resident: Resident,
+    reason: str,
+    now,
+    detail: str = "",
+    signup: SignUp | None = None,
+) -> None:
+    """Add the resident to the activity's call list if the site cannot reach them; one
+    entry still to call per activity, resident and reason (a new change updates it). The
+    apps above call it for their own places (volunteering's roles), without a sign-up."""
+    if not needs_a_call(resident):
         return
     entry = (
         CallListEntry.objects.select_for_update()
         .filter(
-            activity_id=signup.activity_id,
-            resident_id=signup.resident_id,
+            activity_id=activity_id,
+            resident_id=resident.pk,
             reason=reason,
             called_at__isnull=True,
         )
         .first()
     )
     if entry is None:
-        entry = CallListEntry(
-            activity_id=signup.activity_id, resident_id=signup.resident_id, reason=reason
-        )
-    entry.signup = signup
+        entry = CallListEntry(activity_id=activity_id, resident_id=resident.pk, reason=reason)
+    if signup is not None:
+        entry.signup = signup
     entry.detail = detail
     entry.created_at = now
     entry.full_clean()

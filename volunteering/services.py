@@ -25,8 +25,8 @@ from django.db.models import Max, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from activities.models import Activity
-from activities.services import cancellation_notice, check_in_refusal
+from activities.models import Activity, CallListEntry
+from activities.services import cancellation_notice, check_in_refusal, put_on_call_list
 from residents.models import Notification, Resident
 from residents.services import notify
 
@@ -250,9 +250,10 @@ def cancel_roles_of_cancelled_activity(*, activity: Activity | int, by=None) -> 
     with transaction.atomic():
         activity = _lock_activity(getattr(activity, "pk", activity))
         signups = list(
-            RoleSignUp.objects.select_for_update()
+            RoleSignUp.objects.select_for_update(of=("self",))
             .active()
             .filter(activity=activity, hours__isnull=True)
+            .select_related("resident")
             .order_by("pk")
         )
         if not signups:
@@ -264,8 +265,16 @@ def cancel_roles_of_cancelled_activity(*, activity: Activity | int, by=None) -> 
             _record_actor(signup, by)
             signup.save(update_fields=["status", "cancelled_at"])
         notice = cancellation_notice(activity)
-        for resident_id in sorted({s.resident_id for s in signups if s.resident_id}):
+        residents = {s.resident_id: s.resident for s in signups if s.resident_id is not None}
+        for resident_id in sorted(residents):
             notice.tell(resident_id)
+            # Those the site cannot reach go on the call list, as attendees do.
+            put_on_call_list(
+                activity_id=activity.pk,
+                resident=residents[resident_id],
+                reason=CallListEntry.Reason.CANCELLED,
+                now=now,
+            )
         return signups
 
 

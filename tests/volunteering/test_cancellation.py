@@ -119,3 +119,21 @@ def test_staff_cancelling_in_the_back_office_form_cancel_the_volunteers_too(admi
     assert activity.status == Activity.Status.CANCELLED
     assert signup.status == RoleSignUp.Status.CANCELLED
     assert _cancelled_notices(signup.resident).count() == 1
+
+
+def test_a_volunteer_the_site_cannot_reach_goes_on_the_call_list_once():
+    from activities.models import CallListEntry
+
+    role = VolunteerRoleFactory()
+    no_login = ResidentFactory(user=None)
+    both = ResidentFactory(user=None)
+    services.sign_up_for_role(role=role, resident=no_login)
+    services.sign_up_for_role(role=role, resident=both)
+    activity_services.sign_up(activity=role.activity, resident=both)
+    services.sign_up_for_role(role=role, resident=ResidentFactory(email="a@example.com"))
+
+    activity_services.cancel_activity(activity=role.activity)
+
+    entries = CallListEntry.objects.filter(activity=role.activity, reason="cancelled")
+    assert sorted(e.resident_id for e in entries) == sorted([no_login.pk, both.pk])
+    assert entries.get(resident=both).signup is not None  # the seat's entry, shared
