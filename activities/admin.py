@@ -427,6 +427,8 @@ class ActivityAdmin(
         self._save_activity(request, obj, form, change)
         # In the admin's transaction: the summary's roll-ups follow a new date or status.
         rollups.activity_changed(activity=obj, before=before)
+        # Cancelled here: what the apps above registered (volunteers' places) is cancelled too.
+        services.after_cancellation(activity=obj, before=before, by=request.user)
         # Residents signed up hear of a cancellation or a new time or place.
         services.tell_activity_changed(activity=obj, before=before)
 

@@ -31,7 +31,7 @@ from django.utils.translation import gettext as _, override
 from residents.models import Notification, Resident
 from residents.services import notify
 
-from . import rollups
+from . import cancellation, rollups
 from .models import Activity, CallListEntry, Feedback, Need, ServiceProject, SignUp
 
 #: Needs one resident may report in 24 hours (more goes through staff).
@@ -333,6 +333,40 @@ def cancel(*, signup: SignUp | int, by=None) -> SignUp:
         return signup
 
 
+@dataclass(frozen=True)
+class CancellationNotice:
+    """What residents holding a place at a cancelled activity are told (attendees here,
+    volunteers by volunteering's hook): one key, so whoever holds both hears it once."""
+
+    kind: str
+    dedupe_key: str
+    title: str
+    body: str
+    url: str
+
+    def tell(self, resident: Resident | int) -> Notification | None:
+        """Tell one resident (once per activity, whoever calls)."""
+        return notify(
+            resident=resident,
+            kind=self.kind,
+            title=self.title,
+            body=self.body,
+            url=self.url,
+            dedupe_key=self.dedupe_key,
+        )
+
+
+def cancellation_notice(activity: Activity) -> CancellationNotice:
+    starts = timezone.localtime(activity.starts_at).strftime("%Y-%m-%d %H:%M")
+    return CancellationNotice(
+        kind=Notification.Kind.ACTIVITY_CANCELLED,
+        dedupe_key=f"activity:{activity.pk}:cancelled",
+        title=_("活动取消：%(title)s") % {"title": activity.title},
+        body=_("很抱歉，您报名的活动（原定 %(starts)s）已取消。") % {"starts": starts},
+        url=activity.get_absolute_url(),
+    )
+
+
 def tell_activity_changed(*, activity: Activity, before: Activity | None) -> int:
     """After staff saved an activity: residents holding a sign-up (confirmed or waiting)
     are told when it was cancelled, or when its time or place changed — once per change.
@@ -351,9 +385,8 @@ def tell_activity_changed(*, activity: Activity, before: Activity | None) -> int
         return 0
     starts = timezone.localtime(activity.starts_at).strftime("%Y-%m-%d %H:%M")
     if cancelled:
-        kind, key = Notification.Kind.ACTIVITY_CANCELLED, f"activity:{activity.pk}:cancelled"
-        title = _("活动取消：%(title)s") % {"title": activity.title}
-        body = _("很抱歉，您报名的活动（原定 %(starts)s）已取消。") % {"starts": starts}
+        notice = cancellation_notice(activity)
+        kind, key, title, body = notice.kind, notice.dedupe_key, notice.title, notice.body
     else:
         kind = Notification.Kind.ACTIVITY_CHANGED
         key = f"activity:{activity.pk}:changed:{starts}:{zlib.crc32(activity.place.encode())}"
@@ -1054,8 +1087,19 @@ def cancel_activity(*, activity: Activity | int, by=None) -> Activity:
         _record_actor(activity, by)
         activity.save()
         rollups.activity_changed(activity=activity, before=before)
+        after_cancellation(activity=activity, before=before, by=by)
         tell_activity_changed(activity=activity, before=before)
         return activity
+
+
+def after_cancellation(*, activity: Activity, before: Activity | None, by=None) -> bool:
+    """When a save cancelled the activity (it was not cancelled before): what the apps above
+    registered runs (`activities.cancellation`), in the caller's transaction. Whether it
+    ran."""
+    if before is None or before.is_cancelled or not activity.is_cancelled:
+        return False
+    cancellation.run(activity=activity, by=by)
+    return True
 
 
 # --- residents to phone (电话通知名单) ---------------------------------------------------
@@ -1067,25 +1111,44 @@ def needs_a_call(resident: Resident) -> bool:
 
 
 def _put_on_call_list(signup: SignUp, *, reason: str, now, detail: str = "") -> None:
-    """Add the sign-up's resident to the call list if the site cannot reach them; one
-    entry still to call per activity, resident and reason (a new change updates it)."""
-    if not needs_a_call(signup.resident):
+    put_on_call_list(
+        activity_id=signup.activity_id,
+        resident=signup.resident,
+        reason=reason,
+        now=now,
+        detail=detail,
+        signup=signup,
+    )
+
+
+def put_on_call_list(
+    *,
+    activity_id: int,
+    resident: Resident,
+    reason: str,
+    now,
+    detail: str = "",
+    signup: SignUp | None = None,
+) -> None:
+    """Add the resident to the activity's call list if the site cannot reach them; one
+    entry still to call per activity, resident and reason (a new change updates it). The
+    apps above call it for their own places (volunteering's roles), without a sign-up."""
+    if not needs_a_call(resident):
         return
     entry = (
         CallListEntry.objects.select_for_update()
         .filter(
-            activity_id=signup.activity_id,
-            resident_id=signup.resident_id,
+            activity_id=activity_id,
+            resident_id=resident.pk,
             reason=reason,
             called_at__isnull=True,
         )
         .first()
     )
     if entry is None:
-        entry = CallListEntry(
-            activity_id=signup.activity_id, resident_id=signup.resident_id, reason=reason
-        )
-    entry.signup = signup
+        entry = CallListEntry(activity_id=activity_id, resident_id=resident.pk, reason=reason)
+    if signup is not None:
+        entry.signup = signup
     entry.detail = detail
     entry.created_at = now
     entry.full_clean()

@@ -1,4 +1,5 @@
-"""HTTP helpers: the client's IP address (also behind a reverse proxy) and a safe `next`.
+"""HTTP helpers: the client's IP address (also behind a reverse proxy), a safe `next`, and
+a file to download under its Chinese name.
 
 Behind nginx every request reaches gunicorn from the proxy's address, so REMOTE_ADDR
 alone would make all residents one client: ten wrong passwords from anyone would lock
@@ -11,8 +12,10 @@ overwrite could be forged through the proxy.
 """
 
 from ipaddress import ip_address
+from urllib.parse import quote
 
 from django.conf import settings
+from django.http import HttpResponse
 from django.utils.http import url_has_allowed_host_and_scheme
 
 
@@ -50,3 +53,12 @@ def safe_next(request, default: str) -> str:
     ):
         return target
     return default
+
+
+def attachment(content: bytes, *, content_type: str, ascii_name: str, full_name: str):
+    """A download: `ascii_name` for old clients, the full (Chinese) name for the others."""
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = (
+        f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(full_name)}"
+    )
+    return response

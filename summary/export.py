@@ -1,9 +1,11 @@
 """The monthly summary as an Excel workbook (openpyxl), from the same `MonthlySummary`.
 
 Sheets: 总览 (the headline figures with last month's and the change), 共建单位 (what each
-partner did), 活动 (the activities held in the month), 服务项目, 12个月趋势. Figures are
-written as numbers (rates as fractions with a percent format), so they equal the
-function's values exactly and can be summed in Excel.
+partner did), 活动 (the activities held in the month), 服务项目, 12个月趋势, and 党员志愿服务
+(reported party members who served in the month, by unit and member, from
+`summary.party`, which the page shows too). Figures are written as numbers (rates as
+fractions with a percent format), so they equal the function's values exactly and can be
+summed in Excel.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from core.spreadsheets import neutralise_workbook
+from volunteering.selectors import PartyService
 
 from .report import COUNT, PERCENT, RATING, MonthlySummary, ratio
 
@@ -281,13 +284,53 @@ def _trend(ws, s: MonthlySummary) -> None:
     ws.freeze_panes = "B5"
 
 
-def build_workbook(s: MonthlySummary) -> Workbook:
+def _party(ws, s: MonthlySummary, party: PartyService) -> None:
+    """党员志愿服务: the totals the page shows, then by unit, then member by member."""
+    _title(ws, s, _("党员志愿服务"))
+    _header(ws, 4, [_("指标"), _("本月")])
+    totals = (
+        (_("报到党员（人）"), party.reported, "#,##0"),
+        (_("参加志愿服务的报到党员（人）"), party.members, "#,##0"),
+        (_("服务时长（小时）"), float(party.hours), "0.0"),
+    )
+    for row, (label, value, number_format) in enumerate(totals, start=5):
+        ws.cell(row=row, column=1, value=label)
+        ws.cell(row=row, column=2, value=value).number_format = number_format
+    row = 9
+    _header(ws, row, [_("单位"), _("参加服务（人）"), _("服务时长（小时）")])
+    for unit in party.by_unit:
+        row += 1
+        ws.cell(row=row, column=1, value=unit.unit or _("个人报到"))
+        ws.cell(row=row, column=2, value=unit.members)
+        ws.cell(row=row, column=3, value=float(unit.hours)).number_format = "0.0"
+    row += 2
+    _header(
+        ws, row, [_("姓名"), _("单位"), _("认领岗位"), _("参加活动（场）"), _("服务时长（小时）")]
+    )
+    for member in party.by_member:
+        row += 1
+        values = [
+            member.name,
+            member.unit or _("个人报到"),
+            "、".join(member.posts),
+            member.activities,
+            float(member.hours),
+        ]
+        for col, value in enumerate(values, start=1):
+            ws.cell(row=row, column=col, value=value)
+        ws.cell(row=row, column=5).number_format = "0.0"
+    _widths(ws, [30, 20, 24, 14, 16])
+
+
+def build_workbook(s: MonthlySummary, party: PartyService | None = None) -> Workbook:
     wb = Workbook()
     _overview(wb.active, s)
     _partners(wb.create_sheet(_("共建单位")), s)
     _activities(wb.create_sheet(_("活动")), s)
     _projects(wb.create_sheet(_("服务项目")), s)
     _trend(wb.create_sheet(_("12个月趋势")), s)
+    if party is not None:
+        _party(wb.create_sheet(_("党员志愿服务")), s, party)
     wb.properties.title = f"{s.community_name} {s.label}"
     wb.properties.creator = s.community_name
     # Names, titles and comments come from residents and partners: never a live formula.
@@ -295,9 +338,9 @@ def build_workbook(s: MonthlySummary) -> Workbook:
     return wb
 
 
-def workbook_bytes(s: MonthlySummary) -> bytes:
+def workbook_bytes(s: MonthlySummary, party: PartyService | None = None) -> bytes:
     buffer = io.BytesIO()
-    build_workbook(s).save(buffer)
+    build_workbook(s, party).save(buffer)
     return buffer.getvalue()
 
 

@@ -7,11 +7,9 @@ a 403 page saying who may read the summary.
 
 import re
 from functools import wraps
-from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -19,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from core.http import attachment
 from core.periods import add_months, month_label
 from core.roles import reads_summary
 from partners.models import Partner
@@ -156,14 +155,13 @@ def export(request, year, month):
     if refused:
         return refused
     s = monthly_summary(year=year, month=month)
-    response = HttpResponse(
-        summary_export.workbook_bytes(s), content_type=summary_export.CONTENT_TYPE
-    )
     ascii_name, full_name = summary_export.filenames(s)
-    response["Content-Disposition"] = (
-        f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(full_name)}"
+    return attachment(
+        summary_export.workbook_bytes(s, party=party_members_service(year=year, month=month)),
+        content_type=summary_export.CONTENT_TYPE,
+        ascii_name=ascii_name,
+        full_name=full_name,
     )
-    return response
 
 
 # --- the partner scorecard (annual review) ---------------------------------------------
@@ -247,11 +245,10 @@ def scorecard_export(request, year, pk):
         return refused
     partner = get_object_or_404(Partner, pk=pk)
     card = partner_scorecards.partner_scorecard(partner=partner, year=year)
-    response = HttpResponse(
-        summary_export.scorecard_workbook_bytes(card), content_type=summary_export.CONTENT_TYPE
-    )
     ascii_name, full_name = summary_export.scorecard_filenames(card)
-    response["Content-Disposition"] = (
-        f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(full_name)}"
+    return attachment(
+        summary_export.scorecard_workbook_bytes(card),
+        content_type=summary_export.CONTENT_TYPE,
+        ascii_name=ascii_name,
+        full_name=full_name,
     )
-    return response

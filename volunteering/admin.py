@@ -10,28 +10,31 @@ Sign-ups, hours, certificates, points and stock are written only through
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q, Sum
-from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.http import urlencode
 from django.utils.translation import gettext, gettext_lazy as _
 
 from activities.models import Activity
 from core.admin import GuardedHistoryAdmin, ServiceAddMixin, ServiceRefusalMixin, ServiceRefused
+from core.http import attachment, safe_next
 from core.pinyin import by_pinyin
 from residents.models import Resident
 
 from . import services
 from .cards import resident_id_from_code
-from .export import review_workbook
+from .export import CONTENT_TYPE as EXCEL, review_workbook
 from .models import (
     AnnualReview,
     Certificate,
@@ -44,7 +47,15 @@ from .models import (
     ShopItem,
     VolunteerRole,
 )
-from .selectors import annual_review, hours_q, members_with_year, year_bounds
+from .selectors import (
+    ReviewLine,
+    UnitReviewLine,
+    annual_review,
+    hours_q,
+    members_with_year,
+    unit_reviews,
+    year_bounds,
+)
 from .views import certificate_context
 
 
@@ -112,69 +123,139 @@ class ReportingUnitAdmin(ServiceRefusalMixin, GuardedHistoryAdmin):
             *super().get_urls(),
         ]
 
-    def _unit(self, request, object_id) -> ReportingUnit:
-        if not self.has_view_permission(request):
-            raise PermissionDenied
-        if not str(object_id).isdigit():
-            raise Http404
-        return get_object_or_404(ReportingUnit, pk=unquote(object_id))
+    def _review(self, request, object_id) -> Review:
+        unit = _object(self, request, ReportingUnit, object_id)
+        year = _year(request)
+        lines = annual_review(year=year, unit_id=unit.pk)
+        return Review(
+            title=gettext("%(unit)s %(year)s 年度双报到评议") % {"unit": unit, "year": year},
+            year=year,
+            slug=f"unit-{unit.pk}",
+            lines=lines,
+            excel_url=reverse("admin:volunteering_reportingunit_review_excel", args=[unit.pk]),
+            unit_line=unit_reviews(year=year, lines=lines, unit_id=unit.pk)[0],
+        )
 
     def review_view(self, request, object_id):
         """The unit's annual review, to print: each member's posts, activities, hours,
-        points and the staff's comment."""
-        unit = self._unit(request, object_id)
-        year = _year(request)
-        lines = annual_review(year=year, unit_id=unit.pk)
-        comment = (
-            AnnualReview.objects.filter(year=year, unit=unit).values_list("comment", flat=True)
-        ).first()
-        context = {
-            **self.admin_site.each_context(request),
-            "title": gettext("%(unit)s %(year)s 年度双报到评议") % {"unit": unit, "year": year},
-            "unit": unit,
-            "year": year,
-            "lines": lines,
-            "unit_comment": comment or "",
-            "unit_posts": [p.name for p in unit.posts.all()],
-            "total_hours": sum(line.hours for line in lines),
-            "may_export": self.has_change_permission(request),
-            "opts": self.model._meta,
-        }
-        return TemplateResponse(request, "admin/volunteering/review.html", context)
+        points and the staff's comment, and the unit's own comment."""
+        return _review_page(self, request, self._review(request, object_id))
 
     def review_excel(self, request, object_id):
-        """The same as Excel, one file per unit to send back to it (staff only)."""
-        unit = self._unit(request, object_id)
-        if not self.has_change_permission(request):
-            raise PermissionDenied
-        year = _year(request)
-        comment = (
-            AnnualReview.objects.filter(year=year, unit=unit).values_list("comment", flat=True)
-        ).first()
-        content = review_workbook(
-            title=gettext("%(unit)s %(year)s 年度双报到评议") % {"unit": unit, "year": year},
-            lines=annual_review(year=year, unit_id=unit.pk),
-            unit_comment=comment or "",
+        """The same as Excel, one file per unit to send back to it (whoever may read it:
+        staff and the secretary)."""
+        return self._review(request, object_id).download()
+
+
+def _object(model_admin, request, model, object_id):
+    """The object of a read-only page of the back office (staff and the secretary)."""
+    if not model_admin.has_view_permission(request):
+        raise PermissionDenied
+    if not str(object_id).isdigit():
+        raise Http404
+    return get_object_or_404(model, pk=unquote(object_id))
+
+
+@dataclass
+class Review:
+    """An annual review (年度评议) to show and download: a unit's (`unit_line`), one
+    member's, or every member's with every unit's line (`units`)."""
+
+    title: str
+    year: int
+    slug: str
+    lines: list[ReviewLine]
+    excel_url: str
+    unit_line: UnitReviewLine | None = None
+    units: list[UnitReviewLine] | None = None
+
+    def download(self):
+        workbook = review_workbook(
+            title=self.title,
+            lines=self.lines,
+            unit_comment=self.unit_line.comment if self.unit_line else "",
+            unit_posts=self.unit_line.posts if self.unit_line else None,
+            units=self.units,
+            with_unit=self.unit_line is None,
         )
-        response = HttpResponse(
-            content,
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        return attachment(
+            workbook,
+            content_type=EXCEL,
+            ascii_name=f"review-{self.year}-{self.slug}.xlsx",
+            full_name=f"{self.title}.xlsx",
         )
-        response["Content-Disposition"] = (
-            f'attachment; filename="review-{year}-unit-{unit.pk}.xlsx"'
+
+
+def _comment_url(request, *, year, review_id, target: str, target_id: int) -> str | None:
+    """Where staff write or change a comment of the review (None for the secretary)."""
+    if review_id is not None:
+        if not request.user.has_perm("volunteering.change_annualreview"):
+            return None
+        url = reverse("admin:volunteering_annualreview_change", args=[review_id])
+        return f"{url}?{urlencode({'next': request.get_full_path()})}"
+    if not request.user.has_perm("volunteering.add_annualreview"):
+        return None
+    query = {"year": year, target: target_id, "next": request.get_full_path()}
+    return f"{reverse('admin:volunteering_annualreview_add')}?{urlencode(query)}"
+
+
+def _review_page(model_admin, request, review: Review):
+    """年度评议 to print (A4) with its Excel link; staff also get a link per line to write
+    the comment."""
+    year = review.year
+    for line in review.lines:
+        line.comment_url = _comment_url(
+            request, year=year, review_id=line.review_id, target="member", target_id=line.member.pk
         )
-        return response
+    for unit in [review.unit_line] if review.unit_line else review.units or []:
+        unit.comment_url = _comment_url(
+            request, year=year, review_id=unit.review_id, target="unit", target_id=unit.unit.pk
+        )
+    lines = review.lines
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "title": review.title,
+        "year": year,
+        "previous_year": year - 1,
+        "next_year": year + 1 if year < timezone.localdate().year else None,
+        "lines": lines,
+        "unit_line": review.unit_line,
+        "units": review.units,
+        "total_hours": sum(line.hours for line in lines),
+        "total_points": sum(line.points for line in lines),
+        "living_elsewhere": any(not line.earns_points for line in lines),
+        "excel_url": f"{review.excel_url}?year={year}",
+        "opts": model_admin.model._meta,
+    }
+    return TemplateResponse(request, "admin/volunteering/review.html", context)
 
 
 @admin.register(PartyMember)
 class PartyMemberAdmin(ServiceRefusalMixin, GuardedHistoryAdmin):
-    list_display = ("display_name", "unit", "posts_display", "year_activities", "year_hours")
+    list_display = (
+        "display_name",
+        "unit",
+        "posts_display",
+        "year_activities",
+        "year_hours",
+        "review",
+    )
     list_filter = ("is_active", "unit", "posts")
     list_select_related = ("resident", "unit")
     search_fields = ("name", "phone", "resident__name", "resident__phone", "unit__name")
     autocomplete_fields = ("resident", "unit")
     filter_horizontal = ("posts",)
-    fields = ("resident", "name", "phone", "unit", "reported_on", "posts", "is_active")
+    fields = (
+        "resident",
+        "name",
+        "phone",
+        "unit",
+        "reported_on",
+        "posts",
+        "is_active",
+        "points_account",
+    )
+    readonly_fields = ("points_account",)
 
     def get_queryset(self, request):
         return members_with_year(timezone.localdate().year).prefetch_related("posts")
@@ -182,6 +263,25 @@ class PartyMemberAdmin(ServiceRefusalMixin, GuardedHistoryAdmin):
     @admin.display(description=_("姓名"), ordering="name")
     def display_name(self, member):
         return member.display_name
+
+    @admin.display(description=_("积分"))
+    def points_account(self, member):
+        """Points go to a resident's account: a member living elsewhere has none (their
+        hours are recorded and counted, without points)."""
+        if member.pk is None:
+            return gettext(
+                "住在本社区的党员（选择居民）按志愿服务获得积分；在外居住的党员只记录时长，不计积分。"
+            )
+        if member.resident_id is None:
+            return gettext("在外居住，没有积分账户：只记录服务时长，不计积分。")
+        url = reverse("admin:volunteering_pointsentry_changelist")
+        return format_html(
+            '{} <a href="{}?resident__id__exact={}">{}</a>',
+            gettext("余额 %(balance)s 积分") % {"balance": services.balance_of(member.resident_id)},
+            url,
+            member.resident_id,
+            gettext("积分记录"),
+        )
 
     @admin.display(description=_("认领岗位"))
     def posts_display(self, member):
@@ -201,34 +301,74 @@ class PartyMemberAdmin(ServiceRefusalMixin, GuardedHistoryAdmin):
         except ValidationError as error:
             raise ServiceRefused(error) from None
 
+    @admin.display(description=_("年度评议"))
+    def review(self, member):
+        url = reverse("admin:volunteering_partymember_member_review", args=[member.pk])
+        return format_html('<a href="{}">{}</a>', url, gettext("评议表"))
+
     def get_urls(self):
+        view = self.admin_site.admin_view
         return [
+            path("review/", view(self.review_view), name="volunteering_partymember_review"),
             path(
-                "review/",
-                self.admin_site.admin_view(self.review_view),
-                name="volunteering_partymember_review",
+                "review.xlsx", view(self.review_excel), name="volunteering_partymember_review_excel"
+            ),
+            path(
+                "<path:object_id>/review/",
+                view(self.member_review_view),
+                name="volunteering_partymember_member_review",
+            ),
+            path(
+                "<path:object_id>/review.xlsx",
+                view(self.member_review_excel),
+                name="volunteering_partymember_member_review_excel",
             ),
             *super().get_urls(),
         ]
 
-    def review_view(self, request):
-        """Every reported member's year (members of units and those reporting on their
-        own), to print: posts, activities, hours, points and the staff's comment."""
+    def _everyone(self, request) -> Review:
         if not self.has_view_permission(request):
             raise PermissionDenied
         year = _year(request)
         lines = annual_review(year=year)
-        context = {
-            **self.admin_site.each_context(request),
-            "title": gettext("%(year)s 年度报到党员评议") % {"year": year},
-            "unit": None,
-            "year": year,
-            "lines": lines,
-            "total_hours": sum(line.hours for line in lines),
-            "may_export": False,
-            "opts": self.model._meta,
-        }
-        return TemplateResponse(request, "admin/volunteering/review.html", context)
+        return Review(
+            title=gettext("%(year)s 年度报到党员评议") % {"year": year},
+            year=year,
+            slug="members",
+            lines=lines,
+            excel_url=reverse("admin:volunteering_partymember_review_excel"),
+            units=unit_reviews(year=year, lines=lines),
+        )
+
+    def review_view(self, request):
+        """Every reported member's year (members of units and those reporting on their
+        own) and every unit's line, to print: posts, activities, hours, points, comments."""
+        return _review_page(self, request, self._everyone(request))
+
+    def review_excel(self, request):
+        """The community's workbook: every member's line (with their unit), every unit's."""
+        return self._everyone(request).download()
+
+    def _review(self, request, object_id) -> Review:
+        member = _object(self, request, PartyMember, object_id)
+        year = _year(request)
+        return Review(
+            title=gettext("%(member)s %(year)s 年度双报到评议")
+            % {"member": member.display_name, "year": year},
+            year=year,
+            slug=f"member-{member.pk}",
+            lines=annual_review(year=year, member_ids=[member.pk]),
+            excel_url=reverse(
+                "admin:volunteering_partymember_member_review_excel", args=[member.pk]
+            ),
+        )
+
+    def member_review_view(self, request, object_id):
+        """One member's year, to print (for their unit or their file)."""
+        return _review_page(self, request, self._review(request, object_id))
+
+    def member_review_excel(self, request, object_id):
+        return self._review(request, object_id).download()
 
 
 @admin.register(VolunteerRole)
@@ -456,12 +596,13 @@ class CertificateAdmin(ServiceAddMixin, admin.ModelAdmin):
         "revoked_at",
         "print_link",
     )
-    list_filter = ("issued_on",)
-    search_fields = ("serial", "holder_name")
+    list_filter = ("year", "issued_on")
+    search_fields = ("serial", "former_serial", "holder_name")
     autocomplete_fields = ("resident", "member")
     add_form_fields = ("resident", "member", "period_start", "period_end")
     readonly_fields = (
         "serial",
+        "former_serial",
         "resident",
         "member",
         "holder_name",
@@ -703,7 +844,7 @@ class PointsEntryAdmin(ServiceAddMixin, admin.ModelAdmin):
 
 
 @admin.register(AnnualReview)
-class AnnualReviewAdmin(GuardedHistoryAdmin):
+class AnnualReviewAdmin(ServiceRefusalMixin, GuardedHistoryAdmin):
     list_display = ("year", "member", "unit", "comment", "written_by")
     list_filter = ("year",)
     list_select_related = ("member", "member__resident", "unit", "written_by")
@@ -712,9 +853,24 @@ class AnnualReviewAdmin(GuardedHistoryAdmin):
     fields = ("year", "member", "unit", "comment")
 
     def get_changeform_initial_data(self, request):
-        return {"year": timezone.localdate().year}
+        """This year, or the year, member or unit of the review page's link."""
+        return {"year": timezone.localdate().year, **super().get_changeform_initial_data(request)}
 
     def save_model(self, request, obj, form, change):
-        obj.written_by = request.user
-        obj.full_clean()
-        super().save_model(request, obj, form, change)
+        try:
+            services.write_review(review=obj, by=request.user)
+        except ValidationError as error:
+            raise ServiceRefused(error) from None
+
+    def _back_to_review(self, request, response):
+        """Saved from a review page's link (`?next=`): back to that page, unless staff chose
+        to keep editing or add another."""
+        target = safe_next(request, "")
+        staying = {"_continue", "_addanother"} & set(request.POST)
+        return HttpResponseRedirect(target) if target and not staying else response
+
+    def response_add(self, request, obj, post_url_continue=None):
+        return self._back_to_review(request, super().response_add(request, obj, post_url_continue))
+
+    def response_change(self, request, obj):
+        return self._back_to_review(request, super().response_change(request, obj))

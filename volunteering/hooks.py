@@ -1,8 +1,10 @@
 """What volunteering adds to the pages of the apps below it (registered, never imported by
-them): the volunteer roles on an activity's page."""
+them): the volunteer roles on an activity's page, the shop's deliveries in the partners'
+scorecards, and the volunteers' places cancelled with their activity."""
 
 from django.utils import timezone
 
+from activities import cancellation
 from activities.sections import register_detail_section
 from activities.selectors import DELIVERY_SOURCES
 
@@ -51,7 +53,13 @@ def shop_deliveries(*, partner_ids, start, end) -> list[tuple[int, object]]:
     return [(commitment, moment) for commitment, moment, quantity in rows for _ in range(quantity)]
 
 
+def cancel_volunteers(*, activity, by=None) -> None:
+    """An activity was cancelled: its volunteers' places too (in the same transaction)."""
+    services.cancel_roles_of_cancelled_activity(activity=activity, by=by)
+
+
 def connect() -> None:
     register_detail_section(roles_section)
+    cancellation.register(cancel_volunteers)
     if shop_deliveries not in DELIVERY_SOURCES:
         DELIVERY_SOURCES.append(shop_deliveries)

@@ -303,6 +303,14 @@ class Certificate(models.Model):
     figures are frozen when issued; the public verification page shows a masked name."""
 
     serial = models.CharField(_("证明编号"), max_length=30, unique=True)
+    year = models.PositiveSmallIntegerField(_("出具年度"))
+    number = models.PositiveIntegerField(_("年度序号"))
+    former_serial = models.CharField(
+        _("原编号"),
+        max_length=30,
+        blank=True,
+        help_text=_("按年编号之前出具的证明上印的编号，仍可查找。"),
+    )
     token = models.CharField(_("核验码"), max_length=40, unique=True, editable=False)
     resident = models.ForeignKey(
         "residents.Resident",
@@ -352,6 +360,12 @@ class Certificate(models.Model):
                 condition=Q(resident__isnull=False) | Q(member__isnull=False),
                 name="certificate_has_holder",
             ),
+            models.UniqueConstraint(
+                fields=["year", "number"],
+                name="certificate_number_unique_per_year",
+                violation_error_message=_("该年度已有相同序号的证明。"),
+            ),
+            models.CheckConstraint(condition=Q(number__gte=1), name="certificate_number_positive"),
         ]
 
     def __str__(self):
@@ -364,6 +378,11 @@ class Certificate(models.Model):
 
     def get_verification_url(self):
         return reverse("volunteering:verify", args=[self.token])
+
+    @staticmethod
+    def serial_for(year: int, number: int) -> str:
+        """The serial printed on a certificate: the year and its number in it (2026-0001)."""
+        return f"{year}-{number:04d}"
 
 
 # --- points (积分银行) -----------------------------------------------------------------------

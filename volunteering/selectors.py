@@ -11,7 +11,9 @@ from django.db.models import Count, DecimalField, Q, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from .models import PartyMember, PointsEntry, RoleSignUp, VolunteerRole
+from core.pinyin import pinyin_key
+
+from .models import PartyMember, PointsEntry, ReportingUnit, RoleSignUp, VolunteerRole
 
 ZERO = Value(Decimal("0"), output_field=DecimalField(max_digits=9, decimal_places=1))
 
@@ -76,6 +78,16 @@ class ReviewLine:
     hours: Decimal = Decimal("0")
     points: int = 0
     comment: str = ""
+    review_id: int | None = None  # the AnnualReview holding the comment, if written
+
+    @property
+    def unit_name(self) -> str:
+        return self.member.unit.name if self.member.unit_id else ""
+
+    @property
+    def earns_points(self) -> bool:
+        """Members living elsewhere (no resident record) have no points account."""
+        return self.member.resident_id is not None
 
 
 def annual_review(*, year: int, unit_id: int | None = None, member_ids=None) -> list[ReviewLine]:
@@ -84,7 +96,7 @@ def annual_review(*, year: int, unit_id: int | None = None, member_ids=None) -> 
     from .models import AnnualReview
 
     start, end = year_bounds(year)
-    members = PartyMember.objects.select_related("resident").prefetch_related("posts")
+    members = PartyMember.objects.select_related("resident", "unit").prefetch_related("posts")
     if unit_id is not None:
         members = members.filter(unit_id=unit_id)
     if member_ids is not None:
@@ -113,11 +125,12 @@ def annual_review(*, year: int, unit_id: int | None = None, member_ids=None) -> 
         .annotate(n=Sum("points"))
         .values_list("resident_id", "n")
     )
-    comments = dict(
-        AnnualReview.objects.filter(year=year, member_id__in=ids).values_list(
-            "member_id", "comment"
-        )
-    )
+    reviews = {
+        member_id: (pk, comment)
+        for pk, member_id, comment in AnnualReview.objects.filter(
+            year=year, member_id__in=ids
+        ).values_list("pk", "member_id", "comment")
+    }
     lines = []
     for member in members:
         served = by_member.get(member.pk, [])
@@ -133,29 +146,145 @@ def annual_review(*, year: int, unit_id: int | None = None, member_ids=None) -> 
                 activities=titles,
                 hours=sum((r.hours for r in served), Decimal("0")),
                 points=points.get(member.resident_id, 0) if member.resident_id else 0,
-                comment=comments.get(member.pk, ""),
+                comment=reviews.get(member.pk, (None, ""))[1],
+                review_id=reviews.get(member.pk, (None, ""))[0],
             )
         )
     return lines
 
 
+@dataclass
+class UnitReviewLine:
+    """One reported unit's year: its posts, its members' figures added up, its comment."""
+
+    unit: ReportingUnit
+    posts: list[str]
+    members: int
+    members_served: int
+    hours: Decimal
+    points: int
+    comment: str = ""
+    review_id: int | None = None
+
+
+def unit_reviews(
+    *, year: int, lines: list[ReviewLine], unit_id: int | None = None
+) -> list[UnitReviewLine]:
+    """Every reported unit's line for the year (units in the register, and those whose
+    members have lines), or the line of one unit, from its members' `annual_review` lines;
+    in two queries."""
+    from .models import AnnualReview
+
+    by_unit: dict[int, list[ReviewLine]] = {}
+    for line in lines:
+        if line.member.unit_id is not None:
+            by_unit.setdefault(line.member.unit_id, []).append(line)
+    written = AnnualReview.objects.filter(year=year, unit__isnull=False)
+    units = ReportingUnit.objects.prefetch_related("posts")
+    if unit_id is not None:
+        written = written.filter(unit_id=unit_id)
+        units = units.filter(pk=unit_id)
+    else:
+        units = units.filter(Q(is_active=True) | Q(pk__in=by_unit))
+    reviews = {
+        unit: (pk, comment) for pk, unit, comment in written.values_list("pk", "unit", "comment")
+    }
+    result = []
+    for unit in units.order_by("name"):
+        mine = by_unit.get(unit.pk, [])
+        pk, comment = reviews.get(unit.pk, (None, ""))
+        result.append(
+            UnitReviewLine(
+                unit=unit,
+                posts=[p.name for p in unit.posts.all()],
+                members=len(mine),
+                members_served=sum(1 for line in mine if line.hours > 0),
+                hours=sum((line.hours for line in mine), Decimal("0")),
+                points=sum(line.points for line in mine),
+                comment=comment,
+                review_id=pk,
+            )
+        )
+    return result
+
+
+@dataclass(frozen=True)
+class MemberService:
+    """One reported member's service in the month."""
+
+    name: str
+    unit: str
+    posts: tuple[str, ...]
+    activities: int
+    hours: Decimal
+
+
+@dataclass(frozen=True)
+class UnitService:
+    """The service of a unit's members in the month ("" : members reporting on their own)."""
+
+    unit: str
+    members: int
+    hours: Decimal
+
+
 @dataclass(frozen=True)
 class PartyService:
-    """Party members' service in a month, for the monthly summary."""
+    """Party members' service in a month, for the monthly summary: the totals, by unit
+    (units by hours, members reporting on their own last) and member by member."""
 
     members: int
     hours: Decimal
     reported: int
+    by_member: tuple[MemberService, ...] = ()
+
+    @property
+    def by_unit(self) -> list[UnitService]:
+        units: dict[str, list[MemberService]] = {}
+        for line in self.by_member:
+            units.setdefault(line.unit, []).append(line)
+        rows = [
+            UnitService(
+                unit=name,
+                members=len(lines),
+                hours=sum((line.hours for line in lines), Decimal("0")),
+            )
+            for name, lines in units.items()
+        ]
+        return sorted(rows, key=lambda row: (row.unit == "", -row.hours, row.unit))
 
 
 def party_service(*, start: dt.datetime, end: dt.datetime) -> PartyService:
-    """Reported party members who served in [start, end) and their hours (two queries)."""
+    """Reported party members who served in [start, end), their hours, by unit and member
+    (three queries, whatever the number of members)."""
     served = RoleSignUp.objects.served_between(start, end).filter(member__isnull=False)
-    totals = served.aggregate(
-        members=Count("member", distinct=True), hours=Coalesce(Sum("hours"), ZERO)
+    per_member = {
+        row["member"]: row
+        for row in served.values("member")
+        .annotate(hours_sum=Sum("hours"), activities=Count("activity", distinct=True))
+        .order_by()
+    }
+    members = (
+        PartyMember.objects.filter(pk__in=per_member)
+        .select_related("resident", "unit")
+        .prefetch_related("posts")
+    )
+    by_member = sorted(
+        (
+            MemberService(
+                name=member.display_name,
+                unit=member.unit.name if member.unit_id else "",
+                posts=tuple(p.name for p in member.posts.all()),
+                activities=per_member[member.pk]["activities"],
+                hours=per_member[member.pk]["hours_sum"],
+            )
+            for member in members
+        ),
+        key=lambda line: (-line.hours, line.unit, pinyin_key(line.name)),
     )
     return PartyService(
-        members=totals["members"],
-        hours=totals["hours"],
+        members=len(by_member),
+        hours=sum((line.hours for line in by_member), Decimal("0")),
         reported=PartyMember.objects.filter(is_active=True).count(),
+        by_member=tuple(by_member),
     )

@@ -20,17 +20,18 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import Sum
+from django.db import IntegrityError, transaction
+from django.db.models import Max, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from activities.models import Activity
-from activities.services import check_in_refusal
+from activities.models import Activity, CallListEntry
+from activities.services import cancellation_notice, check_in_refusal, put_on_call_list
 from residents.models import Notification, Resident
 from residents.services import notify
 
 from .models import (
+    AnnualReview,
     Certificate,
     PartyMember,
     PointsEntry,
@@ -239,6 +240,44 @@ def cancel_role_signup(*, signup: RoleSignUp | int, by=None) -> RoleSignUp:
         return signup
 
 
+def cancel_roles_of_cancelled_activity(*, activity: Activity | int, by=None) -> list[RoleSignUp]:
+    """The activity was cancelled: every volunteer place not yet served (confirmed,
+    waitlisted, or checked in without hours) is cancelled, nobody is promoted, and the
+    volunteers are told as the attendees are (`activities.services.cancellation_notice`,
+    the same key: a resident holding a seat and a role hears it once). Places whose hours
+    were already recorded stay as service records. Runs in the cancellation's transaction
+    (registered in `volunteering.hooks`)."""
+    with transaction.atomic():
+        activity = _lock_activity(getattr(activity, "pk", activity))
+        signups = list(
+            RoleSignUp.objects.select_for_update(of=("self",))
+            .active()
+            .filter(activity=activity, hours__isnull=True)
+            .select_related("resident")
+            .order_by("pk")
+        )
+        if not signups:
+            return []
+        now = timezone.now()
+        for signup in signups:
+            signup.status = RoleSignUp.Status.CANCELLED
+            signup.cancelled_at = now
+            _record_actor(signup, by)
+            signup.save(update_fields=["status", "cancelled_at"])
+        notice = cancellation_notice(activity)
+        residents = {s.resident_id: s.resident for s in signups if s.resident_id is not None}
+        for resident_id in sorted(residents):
+            notice.tell(resident_id)
+            # Those the site cannot reach go on the call list, as attendees do.
+            put_on_call_list(
+                activity_id=activity.pk,
+                resident=residents[resident_id],
+                reason=CallListEntry.Reason.CANCELLED,
+                now=now,
+            )
+        return signups
+
+
 def save_role(*, role: VolunteerRole, by=None) -> VolunteerRole:
     """Add a role to an activity or change its places: never fewer than already confirmed;
     new places go to the waiting list."""
@@ -387,7 +426,6 @@ def issue_certificate(
             part for part in (settings.COMMUNITY_PHONE, settings.COMMUNITY_ADDRESS) if part
         )
         certificate = Certificate(
-            serial=f"pending-{timezone.now().timestamp()}",
             resident=resident,
             member=member,
             holder_name=resident.name if resident else member.display_name,
@@ -400,11 +438,46 @@ def issue_certificate(
             issued_on=timezone.localdate(),
             issued_by=_user(by),
         )
-        certificate.full_clean(exclude=["token"])
-        certificate.save()
-        certificate.serial = f"ZYFW{certificate.issued_on.year}{certificate.pk:06d}"
-        certificate.save(update_fields=["serial"])
+        _number_and_save(certificate)
         return certificate
+
+
+def _number_and_save(certificate: Certificate, attempts: int = 5) -> None:
+    """Give the certificate the next number of its year (2026-0001, 2026-0002 …) and save
+    it. Two desks issuing at once may draw the same number: the database's unique (year,
+    number) refuses the second, which draws again (SQLite's writers are serialised anyway)."""
+    year = certificate.issued_on.year
+    numbering = {"year", "number", "serial", "token"}
+    for attempt in range(attempts):
+        last = Certificate.objects.filter(year=year).aggregate(n=Max("number"))["n"] or 0
+        certificate.year, certificate.number = year, last + 1
+        certificate.serial = Certificate.serial_for(year, last + 1)
+        # The number's uniqueness is the database's to refuse (below), as between two desks.
+        certificate.full_clean(exclude=numbering, validate_unique=False)
+        try:
+            with transaction.atomic():
+                certificate.save()
+            return
+        except IntegrityError:
+            certificate.pk = None
+            taken = Certificate.objects.filter(year=year, number=certificate.number).exists()
+            if not taken or attempt == attempts - 1:
+                raise
+
+
+# --- annual review ---------------------------------------------------------------------------
+
+
+def write_review(*, review: AnnualReview, by=None) -> AnnualReview:
+    """Staff write (or change) the comment of a member's or a unit's annual review (年度评议);
+    the figures beside it come from the records. Who wrote it is kept, and the history."""
+    with transaction.atomic():
+        review.comment = (review.comment or "").strip()
+        review.written_by = _user(by)
+        review.full_clean()
+        _record_actor(review, by)
+        review.save()
+        return review
 
 
 # --- points ----------------------------------------------------------------------------------

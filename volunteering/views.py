@@ -128,10 +128,13 @@ def certificate_context(request, certificate: Certificate) -> dict:
 @require_safe
 @resident_required
 def certificate(request, serial, *, resident):
-    """The resident's own certificate, to print on A4."""
-    certificate = get_object_or_404(
-        Certificate, serial=serial, resident=resident, revoked_at__isnull=True
-    )
+    """The resident's own certificate, to print on A4 (a link with the serial it had before
+    certificates were numbered per year leads to it)."""
+    mine = Certificate.objects.filter(resident=resident, revoked_at__isnull=True)
+    certificate = mine.filter(serial=serial).first()
+    if certificate is None:
+        former = get_object_or_404(mine, former_serial=serial) if serial else None
+        return redirect("volunteering:certificate", serial=former.serial)
     return render(
         request, "volunteering/certificate.html", certificate_context(request, certificate)
     )

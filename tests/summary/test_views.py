@@ -241,7 +241,14 @@ def test_the_excel_download_has_the_right_type_and_name(march, staff_client):
     assert disposition.startswith('attachment; filename="summary-2026-03.xlsx"')
     assert "filename*=UTF-8''" in disposition
     assert "%E5%B0%8F%E8%A5%BF%E5%9D%AA" in disposition  # 小西坪
-    assert _workbook(response).sheetnames == ["总览", "共建单位", "活动", "服务项目", "12个月趋势"]
+    assert _workbook(response).sheetnames == [
+        "总览",
+        "共建单位",
+        "活动",
+        "服务项目",
+        "12个月趋势",
+        "党员志愿服务",
+    ]
 
 
 def test_the_excel_numbers_equal_the_functions(march, staff_client):
