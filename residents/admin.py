@@ -23,7 +23,7 @@ from core.masking import mask_phone
 from core.qr import qr_svg
 
 from .forms_admin import ResidentAdminForm
-from .models import Building, Community, Complex, Household, Resident
+from .models import Building, Community, Complex, Household, Resident, Subdistrict
 from .resources import HouseholdResource, ResidentResource
 from .services import (
     anonymise_resident,
@@ -42,11 +42,30 @@ class BuildingListFilter(SelectRelatedListFilter):
     select_related = ("complex",)
 
 
+@admin.register(Subdistrict)
+class SubdistrictAdmin(admin.ModelAdmin):
+    """The subdistrict office(s) of the installation; only the subdistrict's own staff hold
+    its permissions (see `activities/migrations/0016_subdistrict_roles.py`)."""
+
+    list_display = ("name", "city", "phone", "address", "community_count")
+    list_filter = ("city",)
+    search_fields = ("name", "city")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(community_total=Count("communities"))
+
+    @admin.display(description=_("社区数"), ordering="community_total")
+    def community_count(self, subdistrict):
+        return subdistrict.community_total
+
+
 @admin.register(Community)
 class CommunityAdmin(admin.ModelAdmin):
     list_display = ("name", "subdistrict", "city", "party_secretary", "phone", "complex_count")
     list_filter = ("city", "subdistrict")
-    search_fields = ("name", "subdistrict", "party_secretary")
+    search_fields = ("name", "subdistrict__name", "party_secretary")
+    autocomplete_fields = ("subdistrict",)
+    list_select_related = ("subdistrict",)
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(complex_total=Count("complexes"))

@@ -1,4 +1,4 @@
-"""Where residents live: community → complex → building → household → resident."""
+"""Where residents live: subdistrict → community → complex → building → household → resident."""
 
 from django.conf import settings
 from django.db import models
@@ -11,11 +11,34 @@ from core.masking import mask_name, mask_phone
 from .validators import phone_validator
 
 
+class Subdistrict(models.Model):
+    """A subdistrict office (街道, e.g. 西站街道): the communities of one installation belong
+    to it, and its party working committee compares them."""
+
+    name = models.CharField(_("街道名称"), max_length=100, unique=True)
+    city = models.CharField(_("城市"), max_length=50, blank=True)
+    phone = models.CharField(_("联系电话"), max_length=30, blank=True)
+    address = models.CharField(_("地址"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("街道")
+        verbose_name_plural = pgettext_lazy("plural", "街道")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
 class Community(models.Model):
     """A residential community (社区) led by its party committee, e.g. 小西坪社区."""
 
     name = models.CharField(_("社区名称"), max_length=100, unique=True)
-    subdistrict = models.CharField(_("所属街道"), max_length=100, blank=True)
+    subdistrict = models.ForeignKey(
+        Subdistrict,
+        on_delete=models.PROTECT,
+        related_name="communities",
+        verbose_name=_("所属街道"),
+    )
     city = models.CharField(_("城市"), max_length=50, blank=True)
     party_secretary = models.CharField(_("社区党委书记"), max_length=50, blank=True)
     phone = models.CharField(_("联系电话"), max_length=30, blank=True)

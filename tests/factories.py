@@ -22,7 +22,7 @@ from activities.models import (
     SignUp,
 )
 from partners.models import CLOSED_LEAD_STAGES, Agreement, Lead, Partner, ResourceCommitment
-from residents.models import Building, Community, Complex, Household, Resident
+from residents.models import Building, Community, Complex, Household, Resident, Subdistrict
 
 User = get_user_model()
 PASSWORD = "demo12345"
@@ -58,13 +58,22 @@ class SecretaryUserFactory(UserFactory):
             self.groups.add(Group.objects.get(name="党委书记"))
 
 
+class SubdistrictFactory(DjangoModelFactory):
+    class Meta:
+        model = Subdistrict
+        django_get_or_create = ("name",)
+
+    name = "西站街道"
+    city = "兰州"
+
+
 class CommunityFactory(DjangoModelFactory):
     class Meta:
         model = Community
         django_get_or_create = ("name",)
 
     name = "小西坪社区"
-    subdistrict = "西站街道"
+    subdistrict = factory.SubFactory(SubdistrictFactory)
     city = "兰州"
 
 

@@ -92,7 +92,7 @@ def test_load_demo_with_force_twice_leaves_the_same_rows(settings):
 @pytest.mark.django_db
 def test_demo_holds_the_complex_from_the_article(demo_db):
     community = Community.objects.get(name="小西坪社区")
-    assert (community.subdistrict, community.city) == ("西站街道", "兰州")
+    assert (community.subdistrict.name, community.city) == ("西站街道", "兰州")
     complex_ = Complex.objects.get(community=community, name="铁建丽苑小区")
     assert complex_.built_year == 2013
     assert complex_.household_count == 1149
