@@ -22,7 +22,15 @@ from activities.models import (
     SignUp,
 )
 from partners.models import CLOSED_LEAD_STAGES, Agreement, Lead, Partner, ResourceCommitment
-from residents.models import Building, Community, Complex, Household, Resident, Subdistrict
+from residents.models import (
+    Building,
+    Community,
+    Complex,
+    Household,
+    Resident,
+    StaffScope,
+    Subdistrict,
+)
 
 User = get_user_model()
 PASSWORD = "demo12345"
@@ -58,6 +66,26 @@ class SecretaryUserFactory(UserFactory):
             self.groups.add(Group.objects.get(name="党委书记"))
 
 
+class SubdistrictStaffUserFactory(UserFactory):
+    username = factory.Sequence(lambda n: f"jiedao{n}")
+    is_staff = True
+
+    @factory.post_generation
+    def group(self, create, extracted, **kwargs):
+        if create:
+            self.groups.add(Group.objects.get(name="街道工作人员"))
+
+
+class SubdistrictSecretaryUserFactory(UserFactory):
+    username = factory.Sequence(lambda n: f"shuji{n}")
+    is_staff = True
+
+    @factory.post_generation
+    def group(self, create, extracted, **kwargs):
+        if create:
+            self.groups.add(Group.objects.get(name="街道党工委书记"))
+
+
 class SubdistrictFactory(DjangoModelFactory):
     class Meta:
         model = Subdistrict
@@ -75,6 +103,19 @@ class CommunityFactory(DjangoModelFactory):
     name = "小西坪社区"
     subdistrict = factory.SubFactory(SubdistrictFactory)
     city = "兰州"
+
+
+class StaffScopeFactory(DjangoModelFactory):
+    """Places a back-office user in a community (pass `subdistrict=…, community=None` for
+    the subdistrict)."""
+
+    class Meta:
+        model = StaffScope
+        django_get_or_create = ("user",)
+
+    user = factory.SubFactory(StaffUserFactory)
+    community = factory.SubFactory(CommunityFactory)
+    subdistrict = None
 
 
 class ComplexFactory(DjangoModelFactory):
