@@ -42,6 +42,7 @@ from core.forms import add_service_error
 from core.pinyin import by_pinyin
 from partners import admin as partners_admin
 from partners.models import Partner, ResourceCommitment
+from residents.admin_scope import CommunityScopedAdmin, CommunityScopedInline
 from residents.models import Building, Resident
 from residents.services import register_at_the_door
 
@@ -101,7 +102,7 @@ STATUS_ORDER = Case(
 )
 
 
-class SignUpInline(ReadOnlyInline):
+class SignUpInline(CommunityScopedInline, ReadOnlyInline):
     """Who signed up for the activity; changed only through the sign-up actions."""
 
     model = SignUp
@@ -224,7 +225,11 @@ class CheckInFilter(admin.SimpleListFilter):
 
 @admin.register(Activity)
 class ActivityAdmin(
-    StaffImportExportMixin, ImportExportMixin, ServiceRefusalMixin, GuardedHistoryAdmin
+    CommunityScopedAdmin,
+    StaffImportExportMixin,
+    ImportExportMixin,
+    ServiceRefusalMixin,
+    GuardedHistoryAdmin,
 ):
     """Activities with their seats taken, waiting list and check-in desk. A change of
     capacity goes through `services.change_capacity`. Exported to and imported from
@@ -775,7 +780,7 @@ def _checked_in_result(signup, *, started, typed) -> dict:
 
 
 @admin.register(Series)
-class SeriesAdmin(admin.ModelAdmin):
+class SeriesAdmin(CommunityScopedAdmin, admin.ModelAdmin):
     """Repeating activities; created from the activity list ("创建系列活动"), each
     occurrence changed there like any activity."""
 
@@ -816,7 +821,9 @@ def signups_workbook(queryset):
 
 
 @admin.register(SignUp)
-class SignUpAdmin(SafeExportMixin, ExportMixin, ServiceAddMixin, GuardedHistoryAdmin):
+class SignUpAdmin(
+    CommunityScopedAdmin, SafeExportMixin, ExportMixin, ServiceAddMixin, GuardedHistoryAdmin
+):
     """Sign-ups. Staff sign up residents without a smartphone on the add page; the status
     changes only through the actions (cancel, check in, undo a check-in), and the history
     shows who did what and when."""
@@ -992,7 +999,7 @@ class CalledFilter(admin.SimpleListFilter):
 
 
 @admin.register(CallListEntry)
-class CallListEntryAdmin(GuardedHistoryAdmin):
+class CallListEntryAdmin(CommunityScopedAdmin, GuardedHistoryAdmin):
     """电话通知名单: residents without a login or an e-mail address whom staff must phone
     (promoted from the waiting list, their activity moved or cancelled). Entries are written
     by `activities.services`; staff only tick "called" (who and when are recorded). The
@@ -1146,13 +1153,13 @@ def report_call(request, model_admin, entries, *, called):
     )
 
 
-class MilestoneInline(admin.TabularInline):
+class MilestoneInline(CommunityScopedInline, admin.TabularInline):
     model = Milestone
     fields = ("title", "due_on", "done_on")
     extra = 1
 
 
-class NeedOfProjectInline(ReadOnlyInline):
+class NeedOfProjectInline(CommunityScopedInline, ReadOnlyInline):
     model = Need
     fields = ("title", "status", "urgency", "created_at")
     readonly_fields = fields
@@ -1160,7 +1167,7 @@ class NeedOfProjectInline(ReadOnlyInline):
 
 
 @admin.register(ServiceProject)
-class ServiceProjectAdmin(ServiceRefusalMixin, GuardedHistoryAdmin):
+class ServiceProjectAdmin(CommunityScopedAdmin, ServiceRefusalMixin, GuardedHistoryAdmin):
     """Projects answering residents' needs. Marking one done goes through
     `services.complete_project` (milestones done, or a reason to override), which resolves
     its needs in the same transaction and tells their residents."""
@@ -1265,7 +1272,7 @@ class ServiceProjectAdmin(ServiceRefusalMixin, GuardedHistoryAdmin):
 
 
 @admin.register(Milestone)
-class MilestoneAdmin(admin.ModelAdmin):
+class MilestoneAdmin(CommunityScopedAdmin, admin.ModelAdmin):
     list_display = ("title", "project", "due_on", "done_on", "is_done")
     list_filter = (
         ("done_on", admin.EmptyFieldListFilter),
@@ -1315,7 +1322,7 @@ class NeedStatusFilter(DefaultChoiceFilter):
 
 
 @admin.register(Need)
-class NeedAdmin(ServiceRefusalMixin, GuardedHistoryAdmin):
+class NeedAdmin(CommunityScopedAdmin, ServiceRefusalMixin, GuardedHistoryAdmin):
     """Residents' needs to triage: the newest urgent ones first. Status, project and reply
     are written through `services.triage_need`, from the form and from the actions."""
 
@@ -1460,7 +1467,7 @@ class NeedAdmin(ServiceRefusalMixin, GuardedHistoryAdmin):
 
 
 @admin.register(Feedback)
-class FeedbackAdmin(ServiceAddMixin, admin.ModelAdmin):
+class FeedbackAdmin(CommunityScopedAdmin, ServiceAddMixin, admin.ModelAdmin):
     """Attendees' ratings. Publishing goes through `services.publish_feedback`, which refuses
     a comment whose author did not agree to its publication."""
 

@@ -22,6 +22,7 @@ from core.admin import ReadOnlyInline, SelectRelatedListFilter, StaffImportExpor
 from core.masking import mask_phone
 from core.qr import qr_svg
 
+from .admin_scope import CommunityScopedAdmin, CommunityScopedInline
 from .forms_admin import ResidentAdminForm
 from .models import Building, Community, Complex, Household, Resident, Subdistrict
 from .resources import HouseholdResource, ResidentResource
@@ -43,7 +44,7 @@ class BuildingListFilter(SelectRelatedListFilter):
 
 
 @admin.register(Subdistrict)
-class SubdistrictAdmin(admin.ModelAdmin):
+class SubdistrictAdmin(CommunityScopedAdmin, admin.ModelAdmin):
     """The subdistrict office(s) of the installation; only the subdistrict's own staff hold
     its permissions (see `activities/migrations/0016_subdistrict_roles.py`)."""
 
@@ -60,7 +61,7 @@ class SubdistrictAdmin(admin.ModelAdmin):
 
 
 @admin.register(Community)
-class CommunityAdmin(admin.ModelAdmin):
+class CommunityAdmin(CommunityScopedAdmin, admin.ModelAdmin):
     list_display = ("name", "subdistrict", "city", "party_secretary", "phone", "complex_count")
     list_filter = ("city", "subdistrict")
     search_fields = ("name", "subdistrict__name", "party_secretary")
@@ -75,7 +76,7 @@ class CommunityAdmin(admin.ModelAdmin):
         return community.complex_total
 
 
-class BuildingInline(admin.TabularInline):
+class BuildingInline(CommunityScopedInline, admin.TabularInline):
     model = Building
     fields = ("number", "unit_count", "household_count")
     extra = 0
@@ -87,7 +88,7 @@ class BuildingInline(admin.TabularInline):
 
 
 @admin.register(Complex)
-class ComplexAdmin(admin.ModelAdmin):
+class ComplexAdmin(CommunityScopedAdmin, admin.ModelAdmin):
     list_display = (
         "name",
         "community",
@@ -113,7 +114,7 @@ class ComplexAdmin(admin.ModelAdmin):
 
 
 @admin.register(Building)
-class BuildingAdmin(admin.ModelAdmin):
+class BuildingAdmin(CommunityScopedAdmin, admin.ModelAdmin):
     list_display = (
         "number",
         "complex",
@@ -140,7 +141,7 @@ class BuildingAdmin(admin.ModelAdmin):
         return building.registered_total
 
 
-class MemberInline(ReadOnlyInline):
+class MemberInline(CommunityScopedInline, ReadOnlyInline):
     """The people of a household; each is changed on their own page."""
 
     model = Resident
@@ -160,7 +161,7 @@ class MemberInline(ReadOnlyInline):
 
 
 @admin.register(Household)
-class HouseholdAdmin(StaffImportExportMixin, ImportExportModelAdmin):
+class HouseholdAdmin(CommunityScopedAdmin, StaffImportExportMixin, ImportExportModelAdmin):
     resource_classes = [HouseholdResource]
     list_display = ("__str__", "building", "size", "member_count", "created_at")
     list_filter = (("building", BuildingListFilter), "building__complex")
@@ -209,7 +210,7 @@ class DataStatusFilter(admin.SimpleListFilter):
 
 
 @admin.register(Resident)
-class ResidentAdmin(StaffImportExportMixin, ImportExportModelAdmin):
+class ResidentAdmin(CommunityScopedAdmin, StaffImportExportMixin, ImportExportModelAdmin):
     """Residents, searchable by phone number and name.
 
     A resident with sign-ups cannot be deleted (the sign-ups protect them); a resident who
