@@ -44,6 +44,7 @@ from partners import admin as partners_admin
 from partners.models import Partner, ResourceCommitment
 from residents.admin_scope import CommunityScopedAdmin, CommunityScopedInline
 from residents.models import Building, Resident
+from residents.scoping import scoped
 from residents.services import register_at_the_door
 
 from . import rollups, selectors, series as series_services, services
@@ -617,7 +618,7 @@ class ActivityAdmin(
             "walk_in_form": WalkInForm(activity=activity),
             "result": result,
             "query": query,
-            "found": self._desk_search(activity, query) if query else None,
+            "found": self._desk_search(activity, query, request.user) if query else None,
             "checked_in": checked_in,
             "not_yet": not_yet,
             "confirmed_count": len(not_yet) + sum(1 for s in checked_in if s.is_active),
@@ -629,10 +630,11 @@ class ActivityAdmin(
         request.current_app = self.admin_site.name
         return TemplateResponse(request, "admin/activities/activity/check_in.html", context)
 
-    def _desk_search(self, activity, query):
-        """Residents whose name contains `query`, or whose phone ends with it (four digits),
-        in pinyin order, each with their sign-up for this activity (if any)."""
-        residents = Resident.objects.active().select_related("household__building")
+    def _desk_search(self, activity, query, user):
+        """Residents (of the user's communities) whose name contains `query`, or whose phone
+        ends with it (four digits), in pinyin order, each with their sign-up for this
+        activity (if any)."""
+        residents = scoped(Resident.objects.active(), user).select_related("household__building")
         if query.isascii() and query.isdigit():
             residents = residents.filter(phone__endswith=query)
         else:
@@ -678,7 +680,8 @@ class ActivityAdmin(
                 return self._walk_in(request, activity, resident, over_capacity=False)
             elif action == "walk_in":
                 resident_id = _parse_id(request.POST.get("resident"))
-                resident = Resident.objects.filter(pk=resident_id).first() if resident_id else None
+                residents = scoped(Resident.objects.all(), request.user)
+                resident = residents.filter(pk=resident_id).first() if resident_id else None
                 if resident is None:
                     raise ValidationError(gettext("找不到该居民。"))
                 over = request.POST.get("over_capacity") == "1"
@@ -1080,7 +1083,7 @@ class CallListEntryAdmin(CommunityScopedAdmin, GuardedHistoryAdmin):
         activity = None
         activity_id = _parse_id(request.GET.get("activity"))
         if activity_id is not None:
-            activity = Activity.objects.filter(pk=activity_id).first()
+            activity = scoped(Activity.objects.all(), request.user).filter(pk=activity_id).first()
             if activity is None:
                 raise Http404(gettext("找不到该活动。"))
         if request.method == "POST":
@@ -1088,7 +1091,8 @@ class CallListEntryAdmin(CommunityScopedAdmin, GuardedHistoryAdmin):
                 raise PermissionDenied
             entry_id = _parse_id(request.POST.get("entry"))
             try:
-                if entry_id is None:
+                in_scope = scoped(CallListEntry.objects.all(), request.user)
+                if entry_id is None or not in_scope.filter(pk=entry_id).exists():
                     raise ValidationError(gettext("找不到该通知记录。"))
                 entry = services.mark_called(
                     entry=entry_id, by=request.user, called=request.POST.get("called") != "0"
@@ -1107,7 +1111,7 @@ class CallListEntryAdmin(CommunityScopedAdmin, GuardedHistoryAdmin):
                     messages.SUCCESS,
                 )
             return HttpResponseRedirect(request.get_full_path())
-        entries = CallListEntry.objects.select_related(
+        entries = scoped(CallListEntry.objects.all(), request.user).select_related(
             "resident__household__building", "activity", "called_by"
         )
         if activity is not None:

@@ -26,6 +26,7 @@ from .admin_scope import CommunityScopedAdmin, CommunityScopedInline
 from .forms_admin import ResidentAdminForm
 from .models import Building, Community, Complex, Household, Resident, Subdistrict
 from .resources import HouseholdResource, ResidentResource
+from .scoping import scoped
 from .services import (
     anonymise_resident,
     change_phone,
@@ -328,7 +329,7 @@ class ResidentAdmin(CommunityScopedAdmin, StaffImportExportMixin, ImportExportMo
         if not self.has_change_permission(request):
             raise PermissionDenied
         resident = get_object_or_404(
-            Resident.objects.select_related("household__building"),
+            scoped(Resident.objects.select_related("household__building"), request.user),
             pk=object_id if str(object_id).isdigit() else None,
         )
         queryset = Resident.objects.filter(pk=resident.pk)

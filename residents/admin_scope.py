@@ -103,6 +103,19 @@ class CommunityScopedAdmin(_FormfieldScopeMixin):
         if not self.get_queryset(request).filter(pk=pk).exists():
             raise Http404
 
+    def save_model(self, request, obj, form, change):
+        # A record that names the community that registered it (a partner) is the adding
+        # user's community's, when they work in one.
+        if not change and getattr(obj, "registered_by_id", False) is None:
+            ids = communities_for(request.user)
+            if ids is not None and len(ids) == 1:
+                obj.registered_by_id = next(iter(ids))
+        super().save_model(request, obj, form, change)
+
+    def get_resource_kwargs(self, request, *args, **kwargs):
+        # django-import-export's resources (imports and exports) learn whose they are.
+        return {**super().get_resource_kwargs(request, *args, **kwargs), "scope_user": request.user}
+
     def get_list_filter(self, request):
         return [self._scoped_list_filter(item) for item in super().get_list_filter(request)]
 

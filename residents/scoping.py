@@ -90,3 +90,9 @@ def scoped(queryset, user):
         return queryset.none()
     condition = community_q(queryset.model, ids)
     return queryset.filter(condition)
+
+
+def within_scope(queryset, user):
+    """`scoped(queryset, user)`, or the whole queryset when there is no user (a command or
+    a test rather than a request)."""
+    return queryset if user is None else scoped(queryset, user)

@@ -99,7 +99,11 @@ def _community(prefix: str, name: str, phone: str):
 def world():
     a, a_objects = _community("甲", "小西坪社区", "13811110000")
     b, b_objects = _community("乙", "东岗社区", "13822220000")
-    return {"a": a, "b": b, "a_objects": a_objects, "b_objects": b_objects}
+    # One partner in both: each community sees its own agreement with it, not the other's.
+    shared = PartnerFactory(name="蓝天救援队")
+    AgreementFactory(partner=shared, complex=a_objects["complex"], title="甲蓝天协议")
+    AgreementFactory(partner=shared, complex=b_objects["complex"], title="乙蓝天协议")
+    return {"a": a, "b": b, "a_objects": a_objects, "b_objects": b_objects, "shared": shared}
 
 
 def _user(kind, community):
@@ -259,3 +263,92 @@ def test_a_user_placed_nowhere_sees_nothing_when_there_are_several_communities(c
     response = client.get(reverse("admin:residents_resident_changelist"))
     assert response.status_code == 200
     assert response.context["cl"].result_count == 0
+
+
+def test_the_shared_partner_shows_a_only_its_own_agreement(client, world):
+    client.force_login(_user("staff", world["a"]))
+    page = client.get(reverse("admin:partners_partner_change", args=[world["shared"].pk]))
+    assert page.status_code == 200
+    assert "甲蓝天协议" in page.content.decode()
+    _assert_clean(page.content.decode(), _b_traces(world), "shared partner")
+
+
+def _xlsx(rows) -> bytes:
+    workbook = openpyxl.Workbook()
+    for row in rows:
+        workbook.active.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        ["新来的", "13900000099", "乙1号楼", "1", "0202", 1960, "否"],  # B's building
+        ["乙秀英", "13822220000", "甲1号楼", "1", "0303", 1960, "否"],  # B's resident
+    ],
+)
+def test_an_import_cannot_write_into_another_community(client, world, row):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from residents.models import Resident
+
+    client.force_login(_user("staff", world["a"]))
+    headers = ["姓名", "手机号码", "楼号", "单元", "门牌号", "出生年份", "党员"]
+    upload = SimpleUploadedFile(
+        "居民.xlsx",
+        _xlsx([headers, row]),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    before = {r.pk: (r.name, r.household_id) for r in Resident.objects.all()}
+    preview = client.post(
+        reverse("admin:residents_resident_import"),
+        {"resource": "0", "format": "0", "import_file": upload},
+    )
+    assert preview.status_code == 200
+    assert "confirm_form" not in preview.context
+    assert preview.context["result"].has_validation_errors()
+    assert {r.pk: (r.name, r.household_id) for r in Resident.objects.all()} == before
+
+
+def test_the_desk_the_call_list_and_todays_work_show_a_only(client, world):
+    client.force_login(_user("staff", world["a"]))
+    traces = _b_traces(world)
+    a_activity = world["a_objects"]["activity"]
+    desk = reverse("admin:activities_activity_check_in", args=[a_activity.pk])
+    for query in ("乙秀英", "0000", "2220"):
+        page = client.get(desk, {"q": query})
+        assert page.status_code == 200
+        found = [resident.name for resident in page.context["found"]]
+        assert not [name for name in found if name.startswith("乙")], query
+    assert [r.name for r in client.get(desk, {"q": "甲秀英"}).context["found"]] == ["甲秀英"]
+    b_activity = world["b_objects"]["activity"]
+    assert (
+        client.get(reverse("admin:activities_activity_check_in", args=[b_activity.pk])).status_code
+        == 404
+    )
+    sheet = reverse("admin:activities_activity_sign_in_sheet", args=[b_activity.pk])
+    assert client.get(sheet).status_code == 404
+
+    call_list = reverse("admin:activities_calllistentry_call_list")
+    page = client.get(call_list)
+    assert "甲兰英" in page.content.decode()
+    _assert_clean(page.content.decode(), traces, "call list")
+    assert client.get(call_list, {"activity": b_activity.pk}).status_code == 404
+    b_entry = world["b_objects"]["calllistentry"]
+    client.post(call_list, {"entry": b_entry.pk})
+    b_entry.refresh_from_db()
+    assert b_entry.called_at is None
+
+    index = client.get(reverse("admin:index"))
+    assert index.status_code == 200
+    _assert_clean(index.content.decode(), traces, "today's work")
+
+
+def test_another_communitys_activation_slip_is_not_found(client, world):
+    client.force_login(_user("staff", world["a"]))
+    b_resident = world["b_objects"]["resident"]
+    url = reverse("admin:residents_resident_activation_code", args=[b_resident.pk])
+    assert client.get(url).status_code == 404
+    assert client.post(url, {"post": "yes"}).status_code == 404
