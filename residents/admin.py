@@ -24,7 +24,7 @@ from core.qr import qr_svg
 
 from .admin_scope import CommunityScopedAdmin, CommunityScopedInline
 from .forms_admin import ResidentAdminForm
-from .models import Building, Community, Complex, Household, Resident, Subdistrict
+from .models import Building, Community, Complex, Household, Resident, StaffScope, Subdistrict
 from .resources import HouseholdResource, ResidentResource
 from .scoping import scoped
 from .services import (
@@ -59,6 +59,18 @@ class SubdistrictAdmin(CommunityScopedAdmin, admin.ModelAdmin):
     @admin.display(description=_("社区数"), ordering="community_total")
     def community_count(self, subdistrict):
         return subdistrict.community_total
+
+
+@admin.register(StaffScope)
+class StaffScopeAdmin(admin.ModelAdmin):
+    """Where each back-office user works (one community, or the subdistrict). Only
+    superusers place users: no role holds these permissions."""
+
+    list_display = ("user", "community", "subdistrict")
+    list_filter = ("community", "subdistrict")
+    search_fields = ("user__username", "user__first_name", "user__last_name")
+    autocomplete_fields = ("user", "community", "subdistrict")
+    list_select_related = ("user", "community", "subdistrict")
 
 
 @admin.register(Community)

@@ -28,6 +28,7 @@ from tests.factories import (
     ServiceProjectFactory,
     SignUpFactory,
     StaffUserFactory,
+    StaffScopeFactory,
     SubdistrictFactory,
 )
 
@@ -41,6 +42,11 @@ def _subdistricts(n):
         CommunityFactory(
             name=f"社区{next(_serial)}", subdistrict=SubdistrictFactory(name=f"街道{next(_serial)}")
         )
+
+
+def _scopes(n):
+    for _ in range(n):
+        StaffScopeFactory(community=CommunityFactory(name=f"社区{next(_serial)}"))
 
 
 def _communities(n):
@@ -164,6 +170,7 @@ def _feedback(n):
 
 BUILDERS = {
     "residents_subdistrict": _subdistricts,
+    "residents_staffscope": _scopes,
     "residents_community": _communities,
     "residents_complex": _complexes,
     "residents_building": _buildings,
@@ -209,6 +216,7 @@ def test_changelist_queries_do_not_grow_with_rows(admin_client, name):
 
 PAGES = {
     "residents_subdistrict": (lambda: SubdistrictFactory(name="东站街道"), "东站"),
+    "residents_staffscope": (lambda: StaffScopeFactory(user__username="wangxy"), "wangxy"),
     "residents_community": (lambda: CommunityFactory(name="七里河社区"), "七里河"),
     "residents_complex": (lambda: ComplexFactory(name="丽苑二期"), "二期"),
     "residents_building": (lambda: BuildingFactory(number="16号楼"), "16号楼"),
@@ -303,8 +311,9 @@ def test_change_page_opens(admin_client, name):
     assert response.context["original"] == obj
 
 
-#: Pages of the subdistrict's own staff: a community's staff and secretary do not see them.
-SUBDISTRICT_ONLY = {"residents_subdistrict"}
+#: Pages of the subdistrict's own staff (and superusers' placing of users): a community's
+#: staff and secretary do not see them.
+SUBDISTRICT_ONLY = {"residents_subdistrict", "residents_staffscope"}
 
 
 @pytest.mark.parametrize("name", PAGES)

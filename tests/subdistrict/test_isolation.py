@@ -37,8 +37,8 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 APPS = ("residents", "partners", "activities")
-#: Pages of the subdistrict's own staff (community users have no permission there).
-SUBDISTRICT_ONLY = {"subdistrict"}
+#: Pages of the subdistrict's own staff and of superusers (community users may not open them).
+SUBDISTRICT_ONLY = {"subdistrict", "staffscope"}
 
 
 def _community(prefix: str, name: str, phone: str):
@@ -352,3 +352,26 @@ def test_another_communitys_activation_slip_is_not_found(client, world):
     url = reverse("admin:residents_resident_activation_code", args=[b_resident.pk])
     assert client.get(url).status_code == 404
     assert client.post(url, {"post": "yes"}).status_code == 404
+
+
+def test_the_subdistrict_staff_and_secretary_see_every_community_of_the_subdistrict(client, world):
+    from tests.factories import SubdistrictSecretaryUserFactory, SubdistrictStaffUserFactory
+
+    subdistrict = world["a"].subdistrict
+    for factory in (SubdistrictStaffUserFactory, SubdistrictSecretaryUserFactory):
+        user = StaffScopeFactory(user=factory(), community=None, subdistrict=subdistrict).user
+        client.force_login(user)
+        page = client.get(reverse("admin:residents_resident_changelist"))
+        names = {resident.name for resident in page.context["cl"].result_list}
+        assert {"甲秀英", "乙秀英"} <= names
+        b_resident = world["b_objects"]["resident"]
+        change = client.get(reverse("admin:residents_resident_change", args=[b_resident.pk]))
+        assert change.status_code == 200
+        assert client.get(reverse("admin:residents_subdistrict_changelist")).status_code == 200
+    # The secretary changes nothing.
+    assert (
+        client.post(
+            reverse("admin:residents_resident_change", args=[b_resident.pk]), {}
+        ).status_code
+        == 403
+    )
