@@ -27,8 +27,8 @@ from tests.factories import (
     SeriesFactory,
     ServiceProjectFactory,
     SignUpFactory,
-    StaffUserFactory,
     StaffScopeFactory,
+    StaffUserFactory,
     SubdistrictFactory,
 )
 
