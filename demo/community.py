@@ -49,6 +49,7 @@ from core.roles import SECRETARY_GROUP, STAFF_GROUP
 from partners.models import Agreement, Lead, Partner, ResourceCommitment
 from residents.models import Building, Community, Complex, Household, Resident, Subdistrict
 
+from .subdistrict import load_neighbours
 from .volunteer_service import load_volunteering
 
 SEED = 2013
@@ -1320,6 +1321,7 @@ class DemoBuilder:
             self.upcoming_signups()
             self.elders_without_smartphones()
             load_volunteering(self)
+            load_neighbours(self)
             # Past sign-ups are written directly: the summary's roll-ups recount them.
             rollups.rebuild()
         return self.report()
