@@ -46,44 +46,30 @@ class UserFactory(DjangoModelFactory):
     password = factory.django.Password(PASSWORD)
 
 
-class StaffUserFactory(UserFactory):
-    username = factory.Sequence(lambda n: f"staff{n}")
-    is_staff = True
+def _role_user_factory(name: str, prefix: str, role: str) -> type[UserFactory]:
+    """A factory of back-office logins (`prefix`0, `prefix`1, …) in the group `role`."""
 
-    @factory.post_generation
-    def group(self, create, extracted, **kwargs):
-        if create:
-            self.groups.add(Group.objects.get(name="社区工作人员"))
+    class RoleUserFactory(UserFactory):
+        username = factory.Sequence(lambda n: f"{prefix}{n}")
+        is_staff = True
 
+        @factory.post_generation
+        def group(self, create, extracted, **kwargs):
+            if create:
+                self.groups.add(Group.objects.get(name=role))
 
-class SecretaryUserFactory(UserFactory):
-    username = factory.Sequence(lambda n: f"secretary{n}")
-    is_staff = True
-
-    @factory.post_generation
-    def group(self, create, extracted, **kwargs):
-        if create:
-            self.groups.add(Group.objects.get(name="党委书记"))
+    RoleUserFactory.__name__ = RoleUserFactory.__qualname__ = name
+    return RoleUserFactory
 
 
-class SubdistrictStaffUserFactory(UserFactory):
-    username = factory.Sequence(lambda n: f"jiedao{n}")
-    is_staff = True
-
-    @factory.post_generation
-    def group(self, create, extracted, **kwargs):
-        if create:
-            self.groups.add(Group.objects.get(name="街道工作人员"))
-
-
-class SubdistrictSecretaryUserFactory(UserFactory):
-    username = factory.Sequence(lambda n: f"shuji{n}")
-    is_staff = True
-
-    @factory.post_generation
-    def group(self, create, extracted, **kwargs):
-        if create:
-            self.groups.add(Group.objects.get(name="街道党工委书记"))
+StaffUserFactory = _role_user_factory("StaffUserFactory", "staff", "社区工作人员")
+SecretaryUserFactory = _role_user_factory("SecretaryUserFactory", "secretary", "党委书记")
+SubdistrictStaffUserFactory = _role_user_factory(
+    "SubdistrictStaffUserFactory", "jiedao", "街道工作人员"
+)
+SubdistrictSecretaryUserFactory = _role_user_factory(
+    "SubdistrictSecretaryUserFactory", "shuji", "街道党工委书记"
+)
 
 
 class SubdistrictFactory(DjangoModelFactory):
