@@ -42,7 +42,9 @@ from core.forms import add_service_error
 from core.pinyin import by_pinyin
 from partners import admin as partners_admin
 from partners.models import Partner, ResourceCommitment
+from residents.admin_scope import CommunityScopedAdmin, CommunityScopedInline
 from residents.models import Building, Resident
+from residents.scoping import scoped
 from residents.services import register_at_the_door
 
 from . import rollups, selectors, series as series_services, services
@@ -101,7 +103,7 @@ STATUS_ORDER = Case(
 )
 
 
-class SignUpInline(ReadOnlyInline):
+class SignUpInline(CommunityScopedInline, ReadOnlyInline):
     """Who signed up for the activity; changed only through the sign-up actions."""
 
     model = SignUp
@@ -224,7 +226,11 @@ class CheckInFilter(admin.SimpleListFilter):
 
 @admin.register(Activity)
 class ActivityAdmin(
-    StaffImportExportMixin, ImportExportMixin, ServiceRefusalMixin, GuardedHistoryAdmin
+    CommunityScopedAdmin,
+    StaffImportExportMixin,
+    ImportExportMixin,
+    ServiceRefusalMixin,
+    GuardedHistoryAdmin,
 ):
     """Activities with their seats taken, waiting list and check-in desk. A change of
     capacity goes through `services.change_capacity`. Exported to and imported from
@@ -614,7 +620,7 @@ class ActivityAdmin(
             "walk_in_form": WalkInForm(activity=activity),
             "result": result,
             "query": query,
-            "found": self._desk_search(activity, query) if query else None,
+            "found": self._desk_search(activity, query, request.user) if query else None,
             "checked_in": checked_in,
             "not_yet": not_yet,
             "confirmed_count": len(not_yet) + sum(1 for s in checked_in if s.is_active),
@@ -626,10 +632,11 @@ class ActivityAdmin(
         request.current_app = self.admin_site.name
         return TemplateResponse(request, "admin/activities/activity/check_in.html", context)
 
-    def _desk_search(self, activity, query):
-        """Residents whose name contains `query`, or whose phone ends with it (four digits),
-        in pinyin order, each with their sign-up for this activity (if any)."""
-        residents = Resident.objects.active().select_related("household__building")
+    def _desk_search(self, activity, query, user):
+        """Residents (of the user's communities) whose name contains `query`, or whose phone
+        ends with it (four digits), in pinyin order, each with their sign-up for this
+        activity (if any)."""
+        residents = scoped(Resident.objects.active(), user).select_related("household__building")
         if query.isascii() and query.isdigit():
             residents = residents.filter(phone__endswith=query)
         else:
@@ -675,7 +682,8 @@ class ActivityAdmin(
                 return self._walk_in(request, activity, resident, over_capacity=False)
             elif action == "walk_in":
                 resident_id = _parse_id(request.POST.get("resident"))
-                resident = Resident.objects.filter(pk=resident_id).first() if resident_id else None
+                residents = scoped(Resident.objects.all(), request.user)
+                resident = residents.filter(pk=resident_id).first() if resident_id else None
                 if resident is None:
                     raise ValidationError(gettext("找不到该居民。"))
                 over = request.POST.get("over_capacity") == "1"
@@ -777,7 +785,7 @@ def _checked_in_result(signup, *, started, typed) -> dict:
 
 
 @admin.register(Series)
-class SeriesAdmin(admin.ModelAdmin):
+class SeriesAdmin(CommunityScopedAdmin, admin.ModelAdmin):
     """Repeating activities; created from the activity list ("创建系列活动"), each
     occurrence changed there like any activity."""
 
@@ -818,7 +826,9 @@ def signups_workbook(queryset):
 
 
 @admin.register(SignUp)
-class SignUpAdmin(SafeExportMixin, ExportMixin, ServiceAddMixin, GuardedHistoryAdmin):
+class SignUpAdmin(
+    CommunityScopedAdmin, SafeExportMixin, ExportMixin, ServiceAddMixin, GuardedHistoryAdmin
+):
     """Sign-ups. Staff sign up residents without a smartphone on the add page; the status
     changes only through the actions (cancel, check in, undo a check-in), and the history
     shows who did what and when."""
@@ -994,7 +1004,7 @@ class CalledFilter(admin.SimpleListFilter):
 
 
 @admin.register(CallListEntry)
-class CallListEntryAdmin(GuardedHistoryAdmin):
+class CallListEntryAdmin(CommunityScopedAdmin, GuardedHistoryAdmin):
     """电话通知名单: residents without a login or an e-mail address whom staff must phone
     (promoted from the waiting list, their activity moved or cancelled). Entries are written
     by `activities.services`; staff only tick "called" (who and when are recorded). The
@@ -1075,7 +1085,7 @@ class CallListEntryAdmin(GuardedHistoryAdmin):
         activity = None
         activity_id = _parse_id(request.GET.get("activity"))
         if activity_id is not None:
-            activity = Activity.objects.filter(pk=activity_id).first()
+            activity = scoped(Activity.objects.all(), request.user).filter(pk=activity_id).first()
             if activity is None:
                 raise Http404(gettext("找不到该活动。"))
         if request.method == "POST":
@@ -1083,7 +1093,8 @@ class CallListEntryAdmin(GuardedHistoryAdmin):
                 raise PermissionDenied
             entry_id = _parse_id(request.POST.get("entry"))
             try:
-                if entry_id is None:
+                in_scope = scoped(CallListEntry.objects.all(), request.user)
+                if entry_id is None or not in_scope.filter(pk=entry_id).exists():
                     raise ValidationError(gettext("找不到该通知记录。"))
                 entry = services.mark_called(
                     entry=entry_id, by=request.user, called=request.POST.get("called") != "0"
@@ -1102,7 +1113,7 @@ class CallListEntryAdmin(GuardedHistoryAdmin):
                     messages.SUCCESS,
                 )
             return HttpResponseRedirect(request.get_full_path())
-        entries = CallListEntry.objects.select_related(
+        entries = scoped(CallListEntry.objects.all(), request.user).select_related(
             "resident__household__building", "activity", "called_by"
         )
         if activity is not None:
@@ -1148,13 +1159,13 @@ def report_call(request, model_admin, entries, *, called):
     )
 
 
-class MilestoneInline(admin.TabularInline):
+class MilestoneInline(CommunityScopedInline, admin.TabularInline):
     model = Milestone
     fields = ("title", "due_on", "done_on")
     extra = 1
 
 
-class NeedOfProjectInline(ReadOnlyInline):
+class NeedOfProjectInline(CommunityScopedInline, ReadOnlyInline):
     model = Need
     fields = ("title", "status", "urgency", "created_at")
     readonly_fields = fields
@@ -1162,7 +1173,7 @@ class NeedOfProjectInline(ReadOnlyInline):
 
 
 @admin.register(ServiceProject)
-class ServiceProjectAdmin(ServiceRefusalMixin, GuardedHistoryAdmin):
+class ServiceProjectAdmin(CommunityScopedAdmin, ServiceRefusalMixin, GuardedHistoryAdmin):
     """Projects answering residents' needs. Marking one done goes through
     `services.complete_project` (milestones done, or a reason to override), which resolves
     its needs in the same transaction and tells their residents."""
@@ -1267,7 +1278,7 @@ class ServiceProjectAdmin(ServiceRefusalMixin, GuardedHistoryAdmin):
 
 
 @admin.register(Milestone)
-class MilestoneAdmin(admin.ModelAdmin):
+class MilestoneAdmin(CommunityScopedAdmin, admin.ModelAdmin):
     list_display = ("title", "project", "due_on", "done_on", "is_done")
     list_filter = (
         ("done_on", admin.EmptyFieldListFilter),
@@ -1317,7 +1328,7 @@ class NeedStatusFilter(DefaultChoiceFilter):
 
 
 @admin.register(Need)
-class NeedAdmin(ServiceRefusalMixin, GuardedHistoryAdmin):
+class NeedAdmin(CommunityScopedAdmin, ServiceRefusalMixin, GuardedHistoryAdmin):
     """Residents' needs to triage: the newest urgent ones first. Status, project and reply
     are written through `services.triage_need`, from the form and from the actions."""
 
@@ -1462,7 +1473,7 @@ class NeedAdmin(ServiceRefusalMixin, GuardedHistoryAdmin):
 
 
 @admin.register(Feedback)
-class FeedbackAdmin(ServiceAddMixin, admin.ModelAdmin):
+class FeedbackAdmin(CommunityScopedAdmin, ServiceAddMixin, admin.ModelAdmin):
     """Attendees' ratings. Publishing goes through `services.publish_feedback`, which refuses
     a comment whose author did not agree to its publication."""
 

@@ -5,7 +5,18 @@ import datetime as dt
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, Subquery, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -150,6 +161,12 @@ class Series(models.Model):
     def __str__(self):
         return self.title
 
+    @classmethod
+    def community_q(cls, ids) -> Q:
+        """A series is the community's whose complexes its activities are held in."""
+        activities = Activity.objects.filter(series=OuterRef("pk"), complex__community__in=ids)
+        return Q(Exists(activities))
+
 
 class Activity(models.Model):
     """An event at or near the service site: a drill, a class, a club meeting, a festival."""
@@ -213,6 +230,8 @@ class Activity(models.Model):
 
     objects = ActivityQuerySet.as_manager()
     history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    COMMUNITY_PATH = "complex__community"
 
     class Meta:
         verbose_name = _("活动")
@@ -416,6 +435,8 @@ class SignUp(models.Model):
     # Who changed a sign-up and when; the "promoted" notice's unread flag is not a change.
     history = HistoricalRecords(excluded_fields=["promotion_unseen"])
 
+    COMMUNITY_PATH = "activity__complex__community"
+
     class Meta:
         verbose_name = _("报名")
         verbose_name_plural = pgettext_lazy("plural", "报名")
@@ -523,6 +544,8 @@ class CallListEntry(models.Model):
     objects = CallListQuerySet.as_manager()
     history = HistoricalRecords()
 
+    COMMUNITY_PATH = "activity__complex__community"
+
     class Meta:
         verbose_name = _("电话通知")
         verbose_name_plural = pgettext_lazy("plural", "电话通知名单")
@@ -613,6 +636,8 @@ class ServiceProject(models.Model):
     objects = ServiceProjectQuerySet.as_manager()
     history = HistoricalRecords(excluded_fields=["updated_at"])
 
+    COMMUNITY_PATH = "complex__community"
+
     class Meta:
         verbose_name = _("服务项目")
         verbose_name_plural = pgettext_lazy("plural", "服务项目")
@@ -656,6 +681,8 @@ class Milestone(models.Model):
     title = models.CharField(_("节点"), max_length=200)
     due_on = models.DateField(_("计划日期"), null=True, blank=True)
     done_on = models.DateField(_("完成日期"), null=True, blank=True)
+
+    COMMUNITY_PATH = "project__complex__community"
 
     class Meta:
         verbose_name = _("项目节点")
@@ -800,6 +827,13 @@ class Need(models.Model):
     def __str__(self):
         return self.title
 
+    @classmethod
+    def community_q(cls, ids) -> Q:
+        """A need is its complex's community's, or, without a complex, its resident's."""
+        return Q(complex__community__in=ids) | Q(
+            complex__isnull=True, resident__household__building__complex__community__in=ids
+        )
+
 
 class Feedback(models.Model):
     """An attendee's rating (1–5) and comment; staff may publish it if the resident agreed."""
@@ -814,6 +848,8 @@ class Feedback(models.Model):
     may_publish = models.BooleanField(_("同意公开"), default=False)
     is_published = models.BooleanField(_("已公开"), default=False)
     created_at = models.DateTimeField(_("评价时间"), default=timezone.now)
+
+    COMMUNITY_PATH = "signup__activity__complex__community"
 
     class Meta:
         verbose_name = _("活动评价")
@@ -868,6 +904,8 @@ class ActivityTally(models.Model):
     attended = models.PositiveIntegerField(_("参加人次"), default=0)
     ratings = models.PositiveIntegerField(_("评价（条）"), default=0)
     rating_sum = models.PositiveIntegerField(_("评分合计"), default=0)
+
+    COMMUNITY_PATH = "activity__complex__community"
 
     class Meta:
         verbose_name = _("活动参加统计")
@@ -929,6 +967,8 @@ class ResidentReach(ReachYear):
     # The resident's `is_party_member` as counted in `MonthReach.party_residents`.
     party = models.BooleanField(_("党员"), default=False)
 
+    COMMUNITY_PATH = "resident__household__building__complex__community"
+
     class Meta:
         verbose_name = _("居民参加月份")
         verbose_name_plural = pgettext_lazy("plural", "居民参加月份")
@@ -951,6 +991,8 @@ class HouseholdReach(ReachYear):
         related_name="reach",
         verbose_name=_("住户"),
     )
+
+    COMMUNITY_PATH = "household__building__complex__community"
 
     class Meta:
         verbose_name = _("住户参加月份")

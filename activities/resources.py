@@ -27,6 +27,7 @@ from residents.resources import (
     YesNoWidget,
     cell_text,
 )
+from residents.scoping import within_scope
 
 from .models import Activity, ActivityStatus, Category, SignUp
 
@@ -76,11 +77,14 @@ class LocalDateTimeWidget(widgets.Widget):
 
 
 class ComplexWidget(widgets.Widget):
-    """A complex by its name; the only one when left blank."""
+    """A complex (of the importing user's communities) by its name; the only one when left
+    blank."""
+
+    scope_user = None
 
     def clean(self, value, row=None, **kwargs):
         name = cell_text(value)
-        complexes = Complex.objects.all()
+        complexes = within_scope(Complex.objects.all(), self.scope_user)
         if name:
             found = list(complexes.filter(name=name)[:2])
         else:
@@ -96,7 +100,10 @@ class ComplexWidget(widgets.Widget):
 
 
 class PartnerNamesWidget(widgets.ManyToManyWidget):
-    """Partners by full name or short name, separated by 、 or commas."""
+    """Partners (of the importing user's communities) by full name or short name, separated
+    by 、 or commas."""
+
+    scope_user = None
 
     def __init__(self, **kwargs):
         super().__init__(Partner, field="name", **kwargs)
@@ -108,11 +115,9 @@ class PartnerNamesWidget(widgets.ManyToManyWidget):
         names = [n.strip() for n in text.replace("，", "、").replace(",", "、").split("、")]
         names = [n for n in names if n]
         partners, unknown = [], []
+        known = within_scope(Partner.objects.all(), self.scope_user)
         for name in names:
-            partner = (
-                Partner.objects.filter(name=name).first()
-                or Partner.objects.filter(short_name=name).first()
-            )
+            partner = known.filter(name=name).first() or known.filter(short_name=name).first()
             (partners if partner else unknown).append(partner or name)
         if unknown:
             raise ValueError(

@@ -4,8 +4,10 @@ The app list stays below it. django-axes' login records are for superusers only 
 have nothing to do there), named in Chinese and listed last.
 """
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
+
+from residents.scoping import is_unplaced
 
 #: django-axes' models as the back office names them.
 AXES_NAMES = {
@@ -26,6 +28,14 @@ class GongjianAdminSite(admin.AdminSite):
         # themselves with this very site.
         from .today import todays_work
 
+        if is_unplaced(request.user):
+            messages.warning(
+                request,
+                _(
+                    "您的账号还没有分到任何社区或街道，所以后台暂时看不到任何数据。"
+                    "请联系系统管理员在“工作范围”中为您设置。"
+                ),
+            )
         context = {**todays_work(user=request.user), **(extra_context or {})}
         return super().index(request, extra_context=context)
 

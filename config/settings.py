@@ -306,6 +306,9 @@ STAFF_SESSION_SECONDS = env.int("STAFF_SESSION_SECONDS", default=8 * 60 * 60)
 PRIVACY_POLICY_VERSION = "2026-11"
 # The community this deployment serves, shown in every page's header.
 COMMUNITY_NAME = env.str("COMMUNITY_NAME", default="小西坪社区")
+# The subdistrict (街道) the communities belong to; the migration that made it a record
+# names it so for communities that had none.
+SUBDISTRICT_NAME = env.str("SUBDISTRICT_NAME", default="西站街道")
 # How residents reach the community office (footer, login, posters, error pages; the phone
 # as a tel: link). Empty values are simply not shown.
 COMMUNITY_PHONE = env.str("COMMUNITY_PHONE", default="")

@@ -29,6 +29,7 @@ from core.periods import month_label
 from core.roles import reads_summary
 from partners.admin import AgreementStateFilter
 from partners.models import ENDING_WINDOW_DAYS, Agreement, AgreementState, Lead
+from residents.scoping import scoped
 
 #: Rows listed per item; the link leads to all of them.
 ROWS = 8
@@ -79,7 +80,9 @@ def _changelist(model, **params) -> str:
     return f"{url}?{query}" if query else url
 
 
-def _item(key, title, queryset, *, url, empty, template, **extra) -> Item:
+def _item(ctx: Today, key, title, queryset, *, url, empty, template, **extra) -> Item:
+    # Only the rows of the user's communities (`residents.scoping`).
+    queryset = scoped(queryset, ctx.user)
     return Item(
         key=key,
         title=title,
@@ -104,6 +107,7 @@ def todays_activities(ctx: Today) -> Item | None:
     start = local_day_start(ctx.today)
     queryset = Activity.objects.starting_between(start, start + dt.timedelta(days=1))
     return _item(
+        ctx,
         "today",
         _("今天的活动"),
         _activities(ctx, queryset),
@@ -122,6 +126,7 @@ def this_weeks_activities(ctx: Today) -> Item | None:
     _monday, next_monday = this_week(ctx.today)
     queryset = Activity.objects.starting_between(tomorrow, max(tomorrow, next_monday))
     return _item(
+        ctx,
         "week",
         _("本周接下来的活动"),
         _activities(ctx, queryset),
@@ -142,6 +147,7 @@ def yesterday_without_check_ins(ctx: Today) -> Item | None:
         .order_by("starts_at", "pk")
     )
     return _item(
+        ctx,
         "yesterday",
         _("昨天的活动没有签到记录"),
         _activities(ctx, queryset),
@@ -170,6 +176,7 @@ def residents_to_call(ctx: Today) -> Item | None:
         .order_by("created_at", "pk")
     )
     return _item(
+        ctx,
         "call",
         _("需要电话通知的居民"),
         queryset,
@@ -189,6 +196,7 @@ def agreements_to_renew(ctx: Today) -> Item | None:
         .order_by("ends_on", "pk")
     )
     return _item(
+        ctx,
         "agreements",
         _("%(days)d天内到期、尚未续签的协议") % {"days": ENDING_WINDOW_DAYS},
         queryset,
@@ -203,6 +211,7 @@ def leads_to_follow_up(ctx: Today) -> Item | None:
         return None
     queryset = Lead.objects.follow_up_due(ctx.today).select_related("assigned_to")
     return _item(
+        ctx,
         "leads",
         _("今天该跟进或已逾期的线索"),
         queryset,
@@ -223,6 +232,7 @@ def needs_waiting(ctx: Today) -> Item | None:
         .order_by("created_at", "pk")
     )
     return _item(
+        ctx,
         "needs",
         _("超过%(days)d天未处理的居民需求") % {"days": days},
         queryset,

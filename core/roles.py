@@ -1,11 +1,23 @@
-"""The back-office roles: Django groups created by `activities/migrations/0002_create_roles.py`.
+"""The back-office roles: Django groups created by `activities/migrations/0002_create_roles.py`
+and `residents/migrations/0009_subdistrict_roles.py`.
 
 - 社区工作人员 (community staff): everything in the product's apps, not users.
 - 党委书记 (party secretary): view only, and the monthly summary.
+- 街道工作人员 (subdistrict staff): what community staff do, over every community of the
+  subdistrict, and the subdistrict's own record.
+- 街道党工委书记 (secretary of the subdistrict's party working committee): reads everything
+  of the subdistrict, changes nothing.
+
+Which communities a user works over is `residents.scoping.communities_for` (their
+`residents.StaffScope`).
 """
 
 STAFF_GROUP = "社区工作人员"
 SECRETARY_GROUP = "党委书记"
+SUBDISTRICT_STAFF_GROUP = "街道工作人员"
+SUBDISTRICT_SECRETARY_GROUP = "街道党工委书记"
+STAFF_GROUPS = frozenset({STAFF_GROUP, SUBDISTRICT_STAFF_GROUP})
+SECRETARY_GROUPS = frozenset({SECRETARY_GROUP, SUBDISTRICT_SECRETARY_GROUP})
 
 
 def _group_names(user) -> set[str]:
@@ -18,11 +30,19 @@ def _group_names(user) -> set[str]:
 
 
 def is_secretary(user) -> bool:
-    """The party secretary: in her group and not also staff or a superuser."""
+    """A party secretary (the community's or the subdistrict's): in her group and not also
+    staff or a superuser."""
     if not getattr(user, "is_authenticated", False) or user.is_superuser:
         return False
     names = _group_names(user)
-    return SECRETARY_GROUP in names and STAFF_GROUP not in names
+    return bool(names & SECRETARY_GROUPS) and not names & STAFF_GROUPS
+
+
+def is_subdistrict_role(user) -> bool:
+    """Subdistrict staff or the subdistrict's secretary (not a superuser)."""
+    if not getattr(user, "is_authenticated", False) or user.is_superuser:
+        return False
+    return bool(_group_names(user) & {SUBDISTRICT_STAFF_GROUP, SUBDISTRICT_SECRETARY_GROUP})
 
 
 def reads_summary(user) -> bool:
@@ -31,7 +51,7 @@ def reads_summary(user) -> bool:
         return False
     if user.is_superuser:
         return True
-    return bool(_group_names(user) & {STAFF_GROUP, SECRETARY_GROUP})
+    return bool(_group_names(user) & (STAFF_GROUPS | SECRETARY_GROUPS))
 
 
 def display_name(user) -> str:

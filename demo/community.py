@@ -47,8 +47,9 @@ from activities.models import (
 )
 from core.roles import SECRETARY_GROUP, STAFF_GROUP
 from partners.models import Agreement, Lead, Partner, ResourceCommitment
-from residents.models import Building, Community, Complex, Household, Resident
+from residents.models import Building, Community, Complex, Household, Resident, Subdistrict
 
+from .subdistrict import load_neighbours
 from .volunteer_service import load_volunteering
 
 SEED = 2013
@@ -78,8 +79,12 @@ BUILDINGS = [
 ]
 BUILDING_NUMBERS = [number for number, _units, _households in BUILDINGS]
 
+SUBDISTRICT_VALUES = {
+    "city": "兰州",
+    "phone": "0931-2650100",
+    "address": "兰州市七里河区西站街道办事处",
+}
 COMMUNITY_VALUES = {
-    "subdistrict": SUBDISTRICT,
     "city": "兰州",
     "party_secretary": "刘建华",
     "phone": "0931-2650101",
@@ -1316,6 +1321,7 @@ class DemoBuilder:
             self.upcoming_signups()
             self.elders_without_smartphones()
             load_volunteering(self)
+            load_neighbours(self)
             # Past sign-ups are written directly: the summary's roll-ups recount them.
             rollups.rebuild()
         return self.report()
@@ -1323,7 +1329,10 @@ class DemoBuilder:
     # places ---------------------------------------------------------------------------
 
     def places(self) -> None:
-        self.community = _upsert(Community, {"name": COMMUNITY}, COMMUNITY_VALUES)
+        self.subdistrict = _upsert(Subdistrict, {"name": SUBDISTRICT}, SUBDISTRICT_VALUES)
+        self.community = _upsert(
+            Community, {"name": COMMUNITY}, {**COMMUNITY_VALUES, "subdistrict": self.subdistrict}
+        )
         self.complex = _upsert(
             Complex, {"community": self.community, "name": COMPLEX}, COMPLEX_VALUES
         )

@@ -32,6 +32,7 @@ from core.admin import (
     titled_filter,
 )
 from core.forms import add_service_error
+from residents.admin_scope import CommunityScopedAdmin, CommunityScopedInline
 
 from . import services
 from .models import (
@@ -48,7 +49,7 @@ from .resources import PartnerResource
 
 
 # Shared with activities.admin; they belong in core.admin (being changed elsewhere now).
-class AgreementInline(admin.TabularInline):
+class AgreementInline(CommunityScopedInline, admin.TabularInline):
     model = Agreement
     fields = (
         "title",
@@ -73,7 +74,7 @@ class AgreementInline(admin.TabularInline):
         return agreement.get_state_display() if agreement.pk else ""
 
 
-class ResourceCommitmentInline(admin.TabularInline):
+class ResourceCommitmentInline(CommunityScopedInline, admin.TabularInline):
     model = ResourceCommitment
     fields = ("title", "agreement", "frequency", "promise", "times", "is_active")
     autocomplete_fields = ("agreement",)
@@ -82,7 +83,9 @@ class ResourceCommitmentInline(admin.TabularInline):
 
 
 @admin.register(Partner)
-class PartnerAdmin(StaffImportExportMixin, ImportExportMixin, GuardedHistoryAdmin):
+class PartnerAdmin(
+    CommunityScopedAdmin, StaffImportExportMixin, ImportExportMixin, GuardedHistoryAdmin
+):
     """Partners; exported to Excel with their agreements and commitments, imported from
     the template (`partners.resources.PartnerResource`)."""
 
@@ -185,7 +188,7 @@ class PartnerAdmin(StaffImportExportMixin, ImportExportMixin, GuardedHistoryAdmi
         )
 
 
-class CommitmentOfAgreementInline(admin.TabularInline):
+class CommitmentOfAgreementInline(CommunityScopedInline, admin.TabularInline):
     model = ResourceCommitment
     fk_name = "agreement"
     fields = ("title", "frequency", "promise", "times", "is_active")
@@ -247,7 +250,7 @@ class TerminateForm(forms.Form):
 
 
 @admin.register(Agreement)
-class AgreementAdmin(GuardedHistoryAdmin):
+class AgreementAdmin(CommunityScopedAdmin, GuardedHistoryAdmin):
     """Agreements with the state they are in today (derived from the dates and what staff
     did: `AgreementQuerySet.with_state`). Renewing (a draft successor with the commitments
     copied) and terminating (asks for the date and the reason) go through
@@ -411,7 +414,7 @@ class AgreementAdmin(GuardedHistoryAdmin):
 
 
 @admin.register(ResourceCommitment)
-class ResourceCommitmentAdmin(GuardedHistoryAdmin):
+class ResourceCommitmentAdmin(CommunityScopedAdmin, GuardedHistoryAdmin):
     list_display = (
         "title",
         "partner",
@@ -506,7 +509,7 @@ class LeadAdminForm(forms.ModelForm):
         return cleaned
 
 
-class LeadNoteInline(admin.TabularInline):
+class LeadNoteInline(CommunityScopedInline, admin.TabularInline):
     """The lead's dated follow-up notes (who, when, what), stage changes included; a note
     once written is not changed."""
 
@@ -548,7 +551,7 @@ class ConvertLeadForm(forms.Form):
 
 
 @admin.register(Lead)
-class LeadAdmin(ServiceRefusalMixin, GuardedHistoryAdmin):
+class LeadAdmin(CommunityScopedAdmin, ServiceRefusalMixin, GuardedHistoryAdmin):
     """Leads by stage, with the next follow-up date; the overdue ones are flagged. The stage
     is written through `services.move_lead`, which records when a lead closes."""
 

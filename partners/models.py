@@ -158,6 +158,16 @@ class Partner(models.Model):
     is_active = models.BooleanField(_("在驻"), default=True)
     joined_on = models.DateField(_("入驻日期"), null=True, blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    # The community whose staff registered it: theirs before any agreement is signed.
+    registered_by = models.ForeignKey(
+        "residents.Community",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="registered_partners",
+        verbose_name=_("登记社区"),
+        help_text=_("登记该单位的社区；签订协议前只有该社区（和街道）能看到它。"),
+    )
 
     objects = PartnerQuerySet.as_manager()
     history = HistoricalRecords()
@@ -175,6 +185,13 @@ class Partner(models.Model):
 
     def __str__(self):
         return self.name
+
+    @classmethod
+    def community_q(cls, ids) -> Q:
+        """A partner is a community's when it has an agreement (of any status) with one of
+        its complexes or was registered by it (see `residents.scoping`)."""
+        agreements = Agreement.objects.filter(partner=OuterRef("pk"), complex__community__in=ids)
+        return Q(Exists(agreements)) | Q(registered_by__in=ids)
 
     @property
     def display_name(self) -> str:
@@ -251,6 +268,8 @@ class Agreement(models.Model):
 
     objects = AgreementQuerySet.as_manager()
     history = HistoricalRecords()
+
+    COMMUNITY_PATH = "complex__community"
 
     class Meta:
         verbose_name = _("共建协议")
@@ -414,6 +433,15 @@ class ResourceCommitment(models.Model):
     def __str__(self):
         return self.title
 
+    @classmethod
+    def community_q(cls, ids) -> Q:
+        """A commitment of an agreement is the agreement's community's; one without an
+        agreement is its partner's communities'."""
+        return Q(agreement__complex__community__in=ids) | Q(
+            agreement__isnull=True,
+            partner__in=Partner.objects.filter(Partner.community_q(ids)).values("pk"),
+        )
+
     @property
     def is_measured(self) -> bool:
         return bool(self.promise)
@@ -551,6 +579,9 @@ class Lead(models.Model):
     objects = LeadQuerySet.as_manager()
     history = HistoricalRecords()
 
+    #: The community of the resident who offered it.
+    COMMUNITY_PATH = "offered_by__household__building__complex__community"
+
     class Meta:
         verbose_name = _("资源线索")
         verbose_name_plural = pgettext_lazy("plural", "资源线索")
@@ -598,6 +629,8 @@ class LeadNote(models.Model):
     text = models.TextField(_("跟进内容"))
     stage_from = models.CharField(_("原进展"), max_length=20, choices=LeadStage.choices, blank=True)
     stage_to = models.CharField(_("新进展"), max_length=20, choices=LeadStage.choices, blank=True)
+
+    COMMUNITY_PATH = "lead__offered_by__household__building__complex__community"
 
     class Meta:
         verbose_name = _("跟进记录")

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from import_export.fields import Field
 
 from residents.resources import GongjianResource, TextWidget, YesNoWidget, cell_text
+from residents.scoping import within_scope
 
 from .models import Agreement, Partner, PartnerCategory, ResourceCommitment
 
@@ -126,13 +127,27 @@ class PartnerResource(GongjianResource):
         import_id_fields = ("name",)
         clean_model_instances = True
 
+    def import_instance(self, instance, row, **kwargs):
+        super().import_instance(instance, row, **kwargs)
+        # A new partner imported by a community's staff is that community's.
+        ids = getattr(self, "_scope_ids", None)
+        if instance.pk is None and instance.registered_by_id is None and ids and len(ids) == 1:
+            instance.registered_by_id = next(iter(ids))
+
     def filter_export(self, queryset, **kwargs):
         return queryset.prefetch_related(
             Prefetch(
                 "agreements",
-                queryset=Agreement.objects.select_related("complex").order_by("starts_on", "pk"),
+                queryset=within_scope(
+                    Agreement.objects.select_related("complex"), self.scope_user
+                ).order_by("starts_on", "pk"),
             ),
-            Prefetch("commitments", queryset=ResourceCommitment.objects.order_by("title", "pk")),
+            Prefetch(
+                "commitments",
+                queryset=within_scope(ResourceCommitment.objects.all(), self.scope_user).order_by(
+                    "title", "pk"
+                ),
+            ),
         )
 
     def dehydrate_agreements(self, partner: Partner) -> str:

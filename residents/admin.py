@@ -22,9 +22,11 @@ from core.admin import ReadOnlyInline, SelectRelatedListFilter, StaffImportExpor
 from core.masking import mask_phone
 from core.qr import qr_svg
 
+from .admin_scope import CommunityScopedAdmin, CommunityScopedInline
 from .forms_admin import ResidentAdminForm
-from .models import Building, Community, Complex, Household, Resident
+from .models import Building, Community, Complex, Household, Resident, StaffScope, Subdistrict
 from .resources import HouseholdResource, ResidentResource
+from .scoping import scoped
 from .services import (
     anonymise_resident,
     change_phone,
@@ -42,11 +44,42 @@ class BuildingListFilter(SelectRelatedListFilter):
     select_related = ("complex",)
 
 
+@admin.register(Subdistrict)
+class SubdistrictAdmin(CommunityScopedAdmin, admin.ModelAdmin):
+    """The subdistrict office(s) of the installation; only the subdistrict's own staff hold
+    its permissions (see `activities/migrations/0016_subdistrict_roles.py`)."""
+
+    list_display = ("name", "city", "phone", "address", "community_count")
+    list_filter = ("city",)
+    search_fields = ("name", "city")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(community_total=Count("communities"))
+
+    @admin.display(description=_("社区数"), ordering="community_total")
+    def community_count(self, subdistrict):
+        return subdistrict.community_total
+
+
+@admin.register(StaffScope)
+class StaffScopeAdmin(admin.ModelAdmin):
+    """Where each back-office user works (one community, or the subdistrict). Only
+    superusers place users: no role holds these permissions."""
+
+    list_display = ("user", "community", "subdistrict")
+    list_filter = ("community", "subdistrict")
+    search_fields = ("user__username", "user__first_name", "user__last_name")
+    autocomplete_fields = ("user", "community", "subdistrict")
+    list_select_related = ("user", "community", "subdistrict")
+
+
 @admin.register(Community)
-class CommunityAdmin(admin.ModelAdmin):
+class CommunityAdmin(CommunityScopedAdmin, admin.ModelAdmin):
     list_display = ("name", "subdistrict", "city", "party_secretary", "phone", "complex_count")
     list_filter = ("city", "subdistrict")
-    search_fields = ("name", "subdistrict", "party_secretary")
+    search_fields = ("name", "subdistrict__name", "party_secretary")
+    autocomplete_fields = ("subdistrict",)
+    list_select_related = ("subdistrict",)
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(complex_total=Count("complexes"))
@@ -56,7 +89,7 @@ class CommunityAdmin(admin.ModelAdmin):
         return community.complex_total
 
 
-class BuildingInline(admin.TabularInline):
+class BuildingInline(CommunityScopedInline, admin.TabularInline):
     model = Building
     fields = ("number", "unit_count", "household_count")
     extra = 0
@@ -68,7 +101,7 @@ class BuildingInline(admin.TabularInline):
 
 
 @admin.register(Complex)
-class ComplexAdmin(admin.ModelAdmin):
+class ComplexAdmin(CommunityScopedAdmin, admin.ModelAdmin):
     list_display = (
         "name",
         "community",
@@ -94,7 +127,7 @@ class ComplexAdmin(admin.ModelAdmin):
 
 
 @admin.register(Building)
-class BuildingAdmin(admin.ModelAdmin):
+class BuildingAdmin(CommunityScopedAdmin, admin.ModelAdmin):
     list_display = (
         "number",
         "complex",
@@ -121,7 +154,7 @@ class BuildingAdmin(admin.ModelAdmin):
         return building.registered_total
 
 
-class MemberInline(ReadOnlyInline):
+class MemberInline(CommunityScopedInline, ReadOnlyInline):
     """The people of a household; each is changed on their own page."""
 
     model = Resident
@@ -141,7 +174,7 @@ class MemberInline(ReadOnlyInline):
 
 
 @admin.register(Household)
-class HouseholdAdmin(StaffImportExportMixin, ImportExportModelAdmin):
+class HouseholdAdmin(CommunityScopedAdmin, StaffImportExportMixin, ImportExportModelAdmin):
     resource_classes = [HouseholdResource]
     list_display = ("__str__", "building", "size", "member_count", "created_at")
     list_filter = (("building", BuildingListFilter), "building__complex")
@@ -190,7 +223,7 @@ class DataStatusFilter(admin.SimpleListFilter):
 
 
 @admin.register(Resident)
-class ResidentAdmin(StaffImportExportMixin, ImportExportModelAdmin):
+class ResidentAdmin(CommunityScopedAdmin, StaffImportExportMixin, ImportExportModelAdmin):
     """Residents, searchable by phone number and name.
 
     A resident with sign-ups cannot be deleted (the sign-ups protect them); a resident who
@@ -308,7 +341,7 @@ class ResidentAdmin(StaffImportExportMixin, ImportExportModelAdmin):
         if not self.has_change_permission(request):
             raise PermissionDenied
         resident = get_object_or_404(
-            Resident.objects.select_related("household__building"),
+            scoped(Resident.objects.select_related("household__building"), request.user),
             pk=object_id if str(object_id).isdigit() else None,
         )
         queryset = Resident.objects.filter(pk=resident.pk)

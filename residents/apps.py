@@ -7,7 +7,13 @@ class ResidentsConfig(AppConfig):
     verbose_name = _("居民与小区")
 
     def ready(self):
+        from django.db.models.signals import post_migrate
+
         from core.pagecache import invalidate_on_change
+
+        from .roles_sync import sync_subdistrict_roles
+
+        post_migrate.connect(sync_subdistrict_roles, dispatch_uid="residents_subdistrict_roles")
 
         from . import checks, privacy  # noqa: F401 - registers the check and own data
         from .models import Building, Complex, Resident

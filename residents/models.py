@@ -1,4 +1,4 @@
-"""Where residents live: community → complex → building → household → resident."""
+"""Where residents live: subdistrict → community → complex → building → household → resident."""
 
 from django.conf import settings
 from django.db import models
@@ -11,15 +11,45 @@ from core.masking import mask_name, mask_phone
 from .validators import phone_validator
 
 
+class Subdistrict(models.Model):
+    """A subdistrict office (街道, e.g. 西站街道): the communities of one installation belong
+    to it, and its party working committee compares them."""
+
+    name = models.CharField(_("街道名称"), max_length=100, unique=True)
+    city = models.CharField(_("城市"), max_length=50, blank=True)
+    phone = models.CharField(_("联系电话"), max_length=30, blank=True)
+    address = models.CharField(_("地址"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("街道")
+        verbose_name_plural = pgettext_lazy("plural", "街道")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    @classmethod
+    def community_q(cls, ids) -> Q:
+        """The subdistricts of the communities `ids` (see `residents.scoping`)."""
+        return Q(pk__in=Community.objects.filter(pk__in=ids).values("subdistrict"))
+
+
 class Community(models.Model):
     """A residential community (社区) led by its party committee, e.g. 小西坪社区."""
 
     name = models.CharField(_("社区名称"), max_length=100, unique=True)
-    subdistrict = models.CharField(_("所属街道"), max_length=100, blank=True)
+    subdistrict = models.ForeignKey(
+        Subdistrict,
+        on_delete=models.PROTECT,
+        related_name="communities",
+        verbose_name=_("所属街道"),
+    )
     city = models.CharField(_("城市"), max_length=50, blank=True)
     party_secretary = models.CharField(_("社区党委书记"), max_length=50, blank=True)
     phone = models.CharField(_("联系电话"), max_length=30, blank=True)
     address = models.CharField(_("地址"), max_length=200, blank=True)
+
+    COMMUNITY_PATH = "pk"
 
     class Meta:
         verbose_name = _("社区")
@@ -47,6 +77,8 @@ class Complex(models.Model):
     service_site_address = models.CharField(_("服务阵地地址"), max_length=200, blank=True)
     description = models.TextField(_("简介"), blank=True)
 
+    COMMUNITY_PATH = "community"
+
     class Meta:
         verbose_name = _("小区")
         verbose_name_plural = pgettext_lazy("plural", "小区")
@@ -68,6 +100,8 @@ class Building(models.Model):
     number = models.CharField(_("楼号"), max_length=20, help_text=_("例如：1号楼"))
     unit_count = models.PositiveSmallIntegerField(_("单元数"), default=1)
     household_count = models.PositiveIntegerField(_("户数"), default=0)
+
+    COMMUNITY_PATH = "complex__community"
 
     class Meta:
         verbose_name = _("楼栋")
@@ -92,6 +126,8 @@ class Household(models.Model):
     size = models.PositiveSmallIntegerField(_("户内人数"), default=1)
     note = models.CharField(_("备注"), max_length=200, blank=True)
     created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
+
+    COMMUNITY_PATH = "building__complex__community"
 
     class Meta:
         verbose_name = _("住户")
@@ -178,6 +214,10 @@ class Resident(models.Model):
     anonymised_at = models.DateTimeField(_("数据删除时间"), null=True, blank=True)
 
     objects = ResidentQuerySet.as_manager()
+
+    #: A resident without a household belongs to no community: only the whole
+    #: installation's users (superusers, or everyone on a one-community installation) see them.
+    COMMUNITY_PATH = "household__building__complex__community"
 
     class Meta:
         verbose_name = _("居民")
@@ -296,6 +336,8 @@ class Notification(models.Model):
 
     objects = NotificationQuerySet.as_manager()
 
+    COMMUNITY_PATH = "resident__household__building__complex__community"
+
     class Meta:
         verbose_name = _("居民通知")
         verbose_name_plural = pgettext_lazy("plural", "居民通知")
@@ -393,6 +435,8 @@ class ActivationCode(models.Model):
     used_at = models.DateTimeField(_("使用时间"), null=True, blank=True)
     superseded_at = models.DateTimeField(_("作废时间"), null=True, blank=True)
 
+    COMMUNITY_PATH = "resident__household__building__complex__community"
+
     class Meta:
         verbose_name = _("激活码")
         verbose_name_plural = pgettext_lazy("plural", "激活码")
@@ -418,3 +462,50 @@ class ActivationCode(models.Model):
         if self.expires_at <= timezone.now():
             return gettext("已过期")
         return gettext("有效")
+
+
+class StaffScope(models.Model):
+    """Where a back-office user works: in ONE community, or in the subdistrict (over all its
+    communities). Without a row, a user works over the whole installation only when it has
+    exactly one community (`residents.scoping.communities_for`)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="staff_scope",
+        verbose_name=_("登录账号"),
+    )
+    community = models.ForeignKey(
+        Community,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="staff_scopes",
+        verbose_name=_("社区"),
+    )
+    subdistrict = models.ForeignKey(
+        Subdistrict,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="staff_scopes",
+        verbose_name=_("街道"),
+    )
+
+    class Meta:
+        verbose_name = _("工作范围")
+        verbose_name_plural = pgettext_lazy("plural", "工作范围")
+        ordering = ["user__username"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(community__isnull=False, subdistrict__isnull=True)
+                    | Q(community__isnull=True, subdistrict__isnull=False)
+                ),
+                name="staffscope_one_place",
+                violation_error_message=_("请选择一个社区或一个街道（二者选其一）。"),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user} · {self.community or self.subdistrict}"

@@ -33,6 +33,7 @@ from core.imports import PREVIEW_ROWS
 
 from .forms import clean_person_name, normalise_digits
 from .models import Building, Household, Resident
+from .scoping import communities_for, scoped, within_scope
 
 logger = logging.getLogger(__name__)
 
@@ -159,7 +160,10 @@ class BuildingWidget(widgets.Widget):
     """A building by its number (`3` or `3号楼`), in the complex named in the 小区 column
     when there is one (needed only when several complexes have a building of that number).
 
-    The buildings are read once per import (`reset()` at its start), not once per row."""
+    The buildings are read once per import (`reset()` at its start), not once per row;
+    only those of the importing user's communities (`scope_user`, set by the import)."""
+
+    scope_user = None
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -187,7 +191,9 @@ class BuildingWidget(widgets.Widget):
 
     def _find(self, number: str, complex_name: str) -> Building:
         if self._buildings is None:
-            self._buildings = list(Building.objects.select_related("complex"))
+            self._buildings = list(
+                within_scope(Building.objects.select_related("complex"), self.scope_user)
+            )
         names = {number} if number.endswith("号楼") else {number, f"{number}号楼"}
         found = [
             building
@@ -278,8 +284,11 @@ class GongjianResource(resources.ModelResource):
     #: still enforces them when the import is saved).
     validate_constraints = True
 
-    def __init__(self, **kwargs):
+    def __init__(self, *, scope_user=None, **kwargs):
         super().__init__(**kwargs)
+        # The back-office user importing or exporting (`residents.admin_scope`): rows and
+        # related lists stay within their communities.
+        self.scope_user = scope_user
         # This import's own options (use_bulk is set per import below), not the class's,
         # which every request's resource shares.
         self._meta = copy.copy(type(self)._meta)
@@ -287,6 +296,11 @@ class GongjianResource(resources.ModelResource):
     def import_data(
         self, dataset, dry_run=False, *args, rollback_on_validation_errors=True, **kwargs
     ):
+        # The back office passes the importing user: each row must stay in their communities.
+        self._scope_user = kwargs.get("user") or self.scope_user
+        self._scope_ids = communities_for(self._scope_user) if self._scope_user else None
+        for widget in self._scoped_widgets():
+            widget.scope_user = self._scope_user
         # The import is all or nothing (any refused row rolls the whole file back), so a
         # savepoint around each row (two queries a row) buys nothing: django-import-export's
         # bulk mode leaves them out. Its batches stay empty: save_instance() below still
@@ -300,6 +314,48 @@ class GongjianResource(resources.ModelResource):
             rollback_on_validation_errors=rollback_on_validation_errors,
             **kwargs,
         )
+
+    def _scoped_widgets(self):
+        """The widgets that look records up, to be limited to the user's communities."""
+        return [f.widget for f in self.fields.values() if hasattr(f.widget, "scope_user")]
+
+    def after_init_instance(self, instance, new, row, **kwargs):
+        super().after_init_instance(instance, new, row, **kwargs)
+        # The record a row would change must be of the user's communities already.
+        instance._scope_before = None if new else self._community_of(instance)
+
+    def _community_of(self, instance):
+        """The id of the community `instance` belongs to ("none" for none), or None when
+        the import is not limited."""
+        ids = getattr(self, "_scope_ids", None)
+        if ids is None:
+            return None
+        path = getattr(type(instance), "COMMUNITY_PATH", None)
+        if path is None:
+            if instance.pk is None:
+                return "new"
+            in_scope = scoped(type(instance).objects.filter(pk=instance.pk), self._scope_user)
+            return "in" if in_scope.exists() else "none"
+        obj = instance
+        *steps, last = path.split("__")
+        for step in steps:
+            obj = getattr(obj, step, None)
+            if obj is None:
+                return "none"
+        return getattr(obj, f"{last}_id", None) or "none"
+
+    def _refuse_other_communities(self, instance, errors: dict) -> None:
+        ids = getattr(self, "_scope_ids", None)
+        if ids is None:
+            return
+        allowed = {*ids, "in", "new", None}
+        before = getattr(instance, "_scope_before", None)
+        if before not in allowed or self._community_of(instance) not in allowed:
+            errors.setdefault(NON_FIELD_ERRORS, []).append(
+                _(
+                    "这一行涉及其他社区的数据（小区、楼栋、住户或记录不在您的工作范围内），不能导入。"
+                )
+            )
 
     def save_instance(self, instance, is_create, row, **kwargs):
         if self.dry_run_saves:
@@ -382,6 +438,7 @@ class GongjianResource(resources.ModelResource):
 
     def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
         errors = dict(import_validation_errors or {})
+        self._refuse_other_communities(instance, errors)
         if self._meta.clean_model_instances:
             try:
                 instance.full_clean(
@@ -518,6 +575,9 @@ class ResidentResource(GongjianResource):
         self._by_phone: dict[str, Resident] = {}
         self._households: dict[tuple[int, str, str], Household] = {}
         self._buildings = BuildingWidget()
+
+    def _scoped_widgets(self):
+        return [*super()._scoped_widgets(), self._buildings]
 
     def before_import(self, dataset, **kwargs):
         """Read the file's residents (by phone) and households once, not once per row."""

@@ -22,7 +22,15 @@ from activities.models import (
     SignUp,
 )
 from partners.models import CLOSED_LEAD_STAGES, Agreement, Lead, Partner, ResourceCommitment
-from residents.models import Building, Community, Complex, Household, Resident
+from residents.models import (
+    Building,
+    Community,
+    Complex,
+    Household,
+    Resident,
+    StaffScope,
+    Subdistrict,
+)
 
 User = get_user_model()
 PASSWORD = "demo12345"
@@ -38,24 +46,39 @@ class UserFactory(DjangoModelFactory):
     password = factory.django.Password(PASSWORD)
 
 
-class StaffUserFactory(UserFactory):
-    username = factory.Sequence(lambda n: f"staff{n}")
-    is_staff = True
+def _role_user_factory(name: str, prefix: str, role: str) -> type[UserFactory]:
+    """A factory of back-office logins (`prefix`0, `prefix`1, …) in the group `role`."""
 
-    @factory.post_generation
-    def group(self, create, extracted, **kwargs):
-        if create:
-            self.groups.add(Group.objects.get(name="社区工作人员"))
+    class RoleUserFactory(UserFactory):
+        username = factory.Sequence(lambda n: f"{prefix}{n}")
+        is_staff = True
+
+        @factory.post_generation
+        def group(self, create, extracted, **kwargs):
+            if create:
+                self.groups.add(Group.objects.get(name=role))
+
+    RoleUserFactory.__name__ = RoleUserFactory.__qualname__ = name
+    return RoleUserFactory
 
 
-class SecretaryUserFactory(UserFactory):
-    username = factory.Sequence(lambda n: f"secretary{n}")
-    is_staff = True
+StaffUserFactory = _role_user_factory("StaffUserFactory", "staff", "社区工作人员")
+SecretaryUserFactory = _role_user_factory("SecretaryUserFactory", "secretary", "党委书记")
+SubdistrictStaffUserFactory = _role_user_factory(
+    "SubdistrictStaffUserFactory", "jiedao", "街道工作人员"
+)
+SubdistrictSecretaryUserFactory = _role_user_factory(
+    "SubdistrictSecretaryUserFactory", "shuji", "街道党工委书记"
+)
 
-    @factory.post_generation
-    def group(self, create, extracted, **kwargs):
-        if create:
-            self.groups.add(Group.objects.get(name="党委书记"))
+
+class SubdistrictFactory(DjangoModelFactory):
+    class Meta:
+        model = Subdistrict
+        django_get_or_create = ("name",)
+
+    name = "西站街道"
+    city = "兰州"
 
 
 class CommunityFactory(DjangoModelFactory):
@@ -64,8 +87,21 @@ class CommunityFactory(DjangoModelFactory):
         django_get_or_create = ("name",)
 
     name = "小西坪社区"
-    subdistrict = "西站街道"
+    subdistrict = factory.SubFactory(SubdistrictFactory)
     city = "兰州"
+
+
+class StaffScopeFactory(DjangoModelFactory):
+    """Places a back-office user in a community (pass `subdistrict=…, community=None` for
+    the subdistrict)."""
+
+    class Meta:
+        model = StaffScope
+        django_get_or_create = ("user",)
+
+    user = factory.SubFactory(StaffUserFactory)
+    community = factory.SubFactory(CommunityFactory)
+    subdistrict = None
 
 
 class ComplexFactory(DjangoModelFactory):

@@ -27,12 +27,26 @@ from tests.factories import (
     SeriesFactory,
     ServiceProjectFactory,
     SignUpFactory,
+    StaffScopeFactory,
     StaffUserFactory,
+    SubdistrictFactory,
 )
 
 pytestmark = pytest.mark.django_db
 
 _serial = itertools.count()
+
+
+def _subdistricts(n):
+    for _ in range(n):
+        CommunityFactory(
+            name=f"社区{next(_serial)}", subdistrict=SubdistrictFactory(name=f"街道{next(_serial)}")
+        )
+
+
+def _scopes(n):
+    for _ in range(n):
+        StaffScopeFactory(community=CommunityFactory(name=f"社区{next(_serial)}"))
 
 
 def _communities(n):
@@ -155,6 +169,8 @@ def _feedback(n):
 
 
 BUILDERS = {
+    "residents_subdistrict": _subdistricts,
+    "residents_staffscope": _scopes,
     "residents_community": _communities,
     "residents_complex": _complexes,
     "residents_building": _buildings,
@@ -199,6 +215,8 @@ def test_changelist_queries_do_not_grow_with_rows(admin_client, name):
 # --- Every model's pages open for staff, and its search finds the record --------------
 
 PAGES = {
+    "residents_subdistrict": (lambda: SubdistrictFactory(name="东站街道"), "东站"),
+    "residents_staffscope": (lambda: StaffScopeFactory(user__username="wangxy"), "wangxy"),
     "residents_community": (lambda: CommunityFactory(name="七里河社区"), "七里河"),
     "residents_complex": (lambda: ComplexFactory(name="丽苑二期"), "二期"),
     "residents_building": (lambda: BuildingFactory(number="16号楼"), "16号楼"),
@@ -293,11 +311,20 @@ def test_change_page_opens(admin_client, name):
     assert response.context["original"] == obj
 
 
+#: Pages of the subdistrict's own staff (and superusers' placing of users): a community's
+#: staff and secretary do not see them.
+SUBDISTRICT_ONLY = {"residents_subdistrict", "residents_staffscope"}
+
+
 @pytest.mark.parametrize("name", PAGES)
 def test_secretary_reads_every_page_but_can_neither_add_nor_change(secretary_client, name):
     make, _term = PAGES[name]
     obj = make()
     change = reverse(f"admin:{name}_change", args=[obj.pk])
+    if name in SUBDISTRICT_ONLY:
+        assert secretary_client.get(reverse(f"admin:{name}_changelist")).status_code == 403
+        assert secretary_client.get(change).status_code == 403
+        return
 
     assert secretary_client.get(reverse(f"admin:{name}_changelist")).status_code == 200
     page = secretary_client.get(change)

@@ -92,7 +92,7 @@ def test_load_demo_with_force_twice_leaves_the_same_rows(settings):
 @pytest.mark.django_db
 def test_demo_holds_the_complex_from_the_article(demo_db):
     community = Community.objects.get(name="小西坪社区")
-    assert (community.subdistrict, community.city) == ("西站街道", "兰州")
+    assert (community.subdistrict.name, community.city) == ("西站街道", "兰州")
     complex_ = Complex.objects.get(community=community, name="铁建丽苑小区")
     assert complex_.built_year == 2013
     assert complex_.household_count == 1149
@@ -300,7 +300,10 @@ def test_demo_has_elderly_residents_without_smartphones_waiting_and_on_the_call_
     from activities.models import CallListEntry
 
     this_year = timezone.localdate().year
-    elders = Resident.objects.filter(user__isnull=True).exclude(phone="")
+    # 小西坪社区's (the neighbouring communities' residents have no login either).
+    elders = Resident.objects.filter(
+        user__isnull=True, household__building__complex__community__name="小西坪社区"
+    ).exclude(phone="")
     assert elders.count() >= 5
     assert all(this_year - e.birth_year >= 75 for e in elders)
     assert SignUp.objects.filter(resident__in=elders, status="waitlisted").exists()
@@ -331,3 +334,34 @@ def test_demo_has_the_36_party_members_reported_with_a_year_of_hours_and_the_poi
 def test_the_demo_leaves_the_summarys_roll_ups_equal_to_its_sign_ups(demo_db):
     assert rollups.stored().tallies
     assert rollups.differences() == []
+
+
+@pytest.mark.django_db
+def test_demo_subdistrict_has_three_communities_and_a_login_for_each_scope(demo_db):
+    from residents.models import StaffScope
+    from residents.scoping import communities_for
+
+    communities = {c.name: c for c in Community.objects.filter(subdistrict__name="西站街道")}
+    assert set(communities) == {"小西坪社区", "西津社区", "站南社区"}
+    mobile = Partner.objects.get(name="中国移动")
+    assert {
+        a.complex.community.name for a in mobile.agreements.select_related("complex__community")
+    } == set(communities)
+    expected = {
+        "staff": {communities["小西坪社区"].pk},
+        "secretary": {communities["小西坪社区"].pk},
+        "staff_xijin": {communities["西津社区"].pk},
+        "staff_zhannan": {communities["站南社区"].pk},
+        "subdistrict": {c.pk for c in communities.values()},
+        "subdistrict_secretary": {c.pk for c in communities.values()},
+    }
+    for username, ids in expected.items():
+        user = User.objects.get(username=username)
+        assert communities_for(user) == ids, username
+        assert user.check_password("demo12345"), username
+        assert username in demo_db
+    assert StaffScope.objects.count() == len(expected)
+    # 小西坪社区's residents are still the 300 with logins and the elders.
+    xiaoxiping = Resident.objects.filter(household__building__complex__community__name="小西坪社区")
+    assert xiaoxiping.filter(phone="13900000001").exists()
+    assert not Resident.objects.exclude(pk__in=xiaoxiping).filter(user__isnull=False).exists()

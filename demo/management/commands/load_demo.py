@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from demo import community as demo
+from demo.subdistrict import logins
 
 
 class Command(BaseCommand):
@@ -53,3 +54,5 @@ class Command(BaseCommand):
         self.stdout.write(
             _("  居民：%(first)s … %(last)s（用户名为手机号）") % {"first": first, "last": last}
         )
+        for who, username in logins():
+            self.stdout.write(f"  {who}：{username}")

@@ -42,7 +42,7 @@ from activities.models import (
 )
 from core.periods import add_months, month_start
 from partners.models import Agreement, Lead, Partner, ResourceCommitment
-from residents.models import Building, Community, Complex, Household, Resident
+from residents.models import Building, Community, Complex, Household, Resident, Subdistrict
 
 BENCH_COMPLEX = "压测小区"
 BENCH_PARTNER_PREFIX = "压测共建单位"
@@ -170,8 +170,11 @@ class Command(BaseCommand):
     # --- the community ----------------------------------------------------------------
 
     def _complex(self, residents: int):
+        subdistrict, _created = Subdistrict.objects.get_or_create(
+            name=settings.SUBDISTRICT_NAME, defaults={"city": "兰州"}
+        )
         community, _created = Community.objects.get_or_create(
-            name=settings.COMMUNITY_NAME, defaults={"subdistrict": "西站街道", "city": "兰州"}
+            name=settings.COMMUNITY_NAME, defaults={"subdistrict": subdistrict, "city": "兰州"}
         )
         complex_, _created = Complex.objects.get_or_create(
             community=community,
