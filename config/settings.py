@@ -241,6 +241,17 @@ IMPORT_JOB_MAX_ROWS = env.int("IMPORT_JOB_MAX_ROWS", default=50000)
 IMPORT_JOB_KEEP_DAYS = env.int("IMPORT_JOB_KEEP_DAYS", default=7)
 #: Files that are never served (import jobs' uploads): outside MEDIA_ROOT, no URL at all.
 PRIVATE_ROOT = env.path("PRIVATE_ROOT", default=BASE_DIR / "private")
+#: Import jobs' progress, written by the worker from inside its transaction and read by the
+#: web processes: the shared cache, or without one (development) a file cache that every
+#: local process sees.
+CACHES["jobs"] = (
+    {**CACHES["default"]}
+    if SHARED_CACHE
+    else {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(Path(str(PRIVATE_ROOT)) / "progress"),
+    }
+)
 
 # --- Background tasks (django-tasks, DEP 14's backport; jobs/) -------------------------
 # The database backend: `manage.py db_worker` runs what the site queues (`make run` starts

@@ -19,7 +19,7 @@ import datetime as dt
 import logging
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
@@ -37,6 +37,11 @@ MAX_ERRORS_KEPT = 1000
 
 def _progress_key(job_id: int) -> str:
     return f"jobs:import:{job_id}:rows"
+
+
+def _progress():
+    """The cache the progress goes through (settings.CACHES["jobs"]: shared by every process)."""
+    return caches["jobs"]
 
 
 def _locked(job_id: int) -> ImportJob:
@@ -112,16 +117,18 @@ def start(*, job_id: int, expected: str, to: str) -> ImportJob | None:
         job.status = to
         job.rows_done = 0
         job.save(update_fields=["status", "rows_done"])
-    cache.delete(_progress_key(job_id))
+    # The check and the import count from 0 (a finished phase's count may linger; it is
+    # read only while the job runs).
+    _progress().delete(_progress_key(job_id))
     return job
 
 
 def report_progress(*, job_id: int, rows_done: int) -> None:
     """Rows done so far. Outside a transaction it is saved on the job; within one (the
-    import, written in one transaction) it goes to the shared cache, which the progress
-    page reads too."""
+    check and the import both run in one: django-import-export wraps them) it goes to the
+    jobs' cache, shared by every process, which the progress page reads too."""
     if connection.in_atomic_block:
-        cache.set(_progress_key(job_id), rows_done, 6 * 3600)
+        _progress().set(_progress_key(job_id), rows_done, 6 * 3600)
     else:
         ImportJob.objects.filter(pk=job_id).update(rows_done=rows_done)
 
@@ -130,7 +137,7 @@ def rows_done(job: ImportJob) -> int:
     """The job's progress, from its row or (during the import) the shared cache."""
     if not job.is_running:
         return job.rows_done
-    return min(job.total_rows, max(job.rows_done, cache.get(_progress_key(job.pk)) or 0))
+    return min(job.total_rows, max(job.rows_done, _progress().get(_progress_key(job.pk)) or 0))
 
 
 def _kept(errors: list[dict]) -> list[dict]:
@@ -156,7 +163,6 @@ def finish_check(*, job_id: int, errors: list[dict], message: str = "") -> Impor
         else:
             job.status = ImportJob.Status.READY
         job.save()
-    cache.delete(_progress_key(job_id))
     return job
 
 
@@ -177,6 +183,7 @@ def confirm_import(*, job: ImportJob, user) -> ImportJob:
         job.confirmed_at = timezone.now()
         job.rows_done = 0
         job.save(update_fields=["status", "confirmed_at", "rows_done"])
+        _progress().delete(_progress_key(job.pk))  # the check's count
         _enqueue(run_import_job, job.pk)
     return job
 
@@ -209,7 +216,6 @@ def finish_import(
             job.object_ids = list(object_ids or [])
         _forget_file(job)
         job.save()
-    cache.delete(_progress_key(job_id))
     return job
 
 

@@ -36,6 +36,7 @@ def _test_settings():
     """
     import tempfile
 
+    from django.conf import settings
     from django.test import override_settings
 
     with override_settings(
@@ -47,6 +48,13 @@ def _test_settings():
         PAGE_CACHE_SECONDS=120,
         TASKS={"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}},
         PRIVATE_ROOT=tempfile.mkdtemp(prefix="gongjian-private-"),
+        CACHES={
+            **settings.CACHES,
+            "jobs": {
+                "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                "LOCATION": "jobs",
+            },
+        },
     ):
         yield
 
@@ -73,11 +81,13 @@ def _empty_sms_outbox():
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
-    from django.core.cache import cache
+    from django.core.cache import caches
 
-    cache.clear()
+    for alias in ("default", "jobs"):
+        caches[alias].clear()
     yield
-    cache.clear()
+    for alias in ("default", "jobs"):
+        caches[alias].clear()
 
 
 @pytest.fixture

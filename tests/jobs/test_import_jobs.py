@@ -12,7 +12,7 @@ import pytest
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -313,6 +313,19 @@ def test_progress_during_the_import_comes_from_the_shared_cache(
     job.refresh_from_db()
     assert job.rows_done == 0
     assert services.rows_done(job) == 250
+
+
+def test_the_import_counts_its_rows_from_zero_after_the_check(staff_client, staff_user):
+    job = ImportJobFactory(uploaded_by=staff_user, status=ImportJob.Status.VALIDATING)
+    with transaction.atomic():  # the check's own transaction
+        services.report_progress(job_id=job.pk, rows_done=600)
+    services.finish_check(job_id=job.pk, errors=[])
+
+    services.confirm_import(job=job, user=staff_user)
+
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.IMPORTING
+    assert services.rows_done(job) == 0
 
 
 def test_a_finished_job_stops_refreshing(staff_client, staff_user):
