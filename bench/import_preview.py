@@ -95,7 +95,8 @@ def main() -> int:
     if args.background:
         return background(client, data, args.rows)
     limits = {"IMPORT_MAX_ROWS": args.rows, "IMPORT_MAX_BYTES": len(data) + 1}
-    with override_settings(**(limits if args.no_limit else {})):
+    # The preview within the request, whatever the file's size (no import job).
+    with override_settings(IMPORT_BACKGROUND_ROWS=0, **(limits if args.no_limit else {})):
         upload = SimpleUploadedFile("居民.csv", data, content_type="text/csv")
         url = reverse("admin:residents_resident_import")
         with CaptureQueriesContext(connection) as queries:

@@ -28,6 +28,7 @@ from .imports import (
     SafeImportForm,
     SafeXLSX,
     background_importer,
+    background_list_url_name,
 )
 from .spreadsheets import neutralise_dataset
 
@@ -126,6 +127,9 @@ class StaffImportExportMixin(SafeExportMixin):
             ),
             "preview_rows": PREVIEW_ROWS,
             "preview_slice": f":{PREVIEW_ROWS}",
+            "background_jobs_url": (
+                reverse(background_list_url_name()) if background_list_url_name() else None
+            ),
         }
 
     def import_template_view(self, request):

@@ -70,11 +70,20 @@ def max_rows() -> int:
 #: import form of more than `background_rows()` rows; answers the request (e.g. a redirect
 #: to the job's progress page).
 _background_importer: Callable | None = None
+#: The URL name of the list where staff follow background imports (shown on import pages).
+_background_list_url_name: str | None = None
 
 
-def register_background_importer(importer: Callable | None) -> None:
-    global _background_importer
+def register_background_importer(
+    importer: Callable | None, *, list_url_name: str | None = None
+) -> None:
+    global _background_importer, _background_list_url_name
     _background_importer = importer
+    _background_list_url_name = list_url_name
+
+
+def background_list_url_name() -> str | None:
+    return _background_list_url_name if background_importer() is not None else None
 
 
 def background_importer() -> Callable | None:

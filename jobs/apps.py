@@ -12,4 +12,6 @@ class JobsConfig(AppConfig):
         from .admin import queue_from_import_page
 
         # Large admin imports become import jobs (core.admin.StaffImportExportMixin).
-        register_background_importer(queue_from_import_page)
+        register_background_importer(
+            queue_from_import_page, list_url_name="admin:jobs_importjob_changelist"
+        )

@@ -78,6 +78,9 @@ class ImportJob(models.Model):
     skipped = models.PositiveIntegerField(_("跳过"), default=0)
     object_ids = models.JSONField(_("导入的记录"), default=list, blank=True)
     queued_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+    started_at = models.DateTimeField(
+        _("开始处理时间"), null=True, blank=True, help_text=_("后台开始检查或导入的时间。")
+    )
     checked_at = models.DateTimeField(_("检查完成时间"), null=True, blank=True)
     confirmed_at = models.DateTimeField(_("确认时间"), null=True, blank=True)
     finished_at = models.DateTimeField(_("结束时间"), null=True, blank=True)

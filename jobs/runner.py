@@ -142,8 +142,10 @@ def check_job(job_id: int) -> ImportJob | None:
 
 def import_job(job_id: int) -> ImportJob | None:
     """Write a confirmed job in one transaction; any refused row rolls everything back."""
-    job = ImportJob.objects.select_related("uploaded_by").get(pk=job_id)
-    if job.status != ImportJob.Status.IMPORTING:
+    job = services.start(
+        job_id=job_id, expected=ImportJob.Status.IMPORTING, to=ImportJob.Status.IMPORTING
+    )
+    if job is None:
         return None
     with translation.override(job.language):
         try:

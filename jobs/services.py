@@ -7,7 +7,9 @@ The states (`ImportJob.Status`):
                         → ready (awaiting its uploader's confirmation)
     ready → importing (confirmed; the worker writes it) → done (in one transaction)
                                                       | failed (nothing written)
-    ready → cancelled (by its uploader) | expired (after IMPORT_JOB_KEEP_DAYS)
+    queued | ready → cancelled (by its uploader) | expired (after IMPORT_JOB_KEEP_DAYS)
+    validating | importing → failed, when the worker stopped in the middle (nothing is
+        written: the import is one transaction) and STALE_AFTER has passed
 
 The work itself (reading the file, the dry run, the import) is in `jobs.runner`, run by
 the worker through `jobs.tasks`.
@@ -22,6 +24,7 @@ from django.conf import settings
 from django.core.cache import caches
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -33,6 +36,10 @@ logger = logging.getLogger(__name__)
 
 #: The refused rows kept on a job for its page (the count covers them all).
 MAX_ERRORS_KEPT = 1000
+
+#: A check or import still running after this long was stopped (the worker was killed or
+#: the server restarted): 50,000 rows take minutes.
+STALE_AFTER = dt.timedelta(hours=6)
 
 
 def _progress_key(job_id: int) -> str:
@@ -116,7 +123,8 @@ def start(*, job_id: int, expected: str, to: str) -> ImportJob | None:
             return None
         job.status = to
         job.rows_done = 0
-        job.save(update_fields=["status", "rows_done"])
+        job.started_at = timezone.now()
+        job.save(update_fields=["status", "rows_done", "started_at"])
     # The check and the import count from 0 (a finished phase's count may linger; it is
     # read only while the job runs).
     _progress().delete(_progress_key(job_id))
@@ -181,8 +189,9 @@ def confirm_import(*, job: ImportJob, user) -> ImportJob:
         )
         job.status = ImportJob.Status.IMPORTING
         job.confirmed_at = timezone.now()
+        job.started_at = None  # until the worker takes it
         job.rows_done = 0
-        job.save(update_fields=["status", "confirmed_at", "rows_done"])
+        job.save(update_fields=["status", "confirmed_at", "started_at", "rows_done"])
         _progress().delete(_progress_key(job.pk))  # the check's count
         _enqueue(run_import_job, job.pk)
     return job
@@ -237,27 +246,42 @@ def cancel_import(*, job: ImportJob, user) -> ImportJob:
 
 
 def expire_old_jobs(*, now: dt.datetime | None = None) -> int:
-    """Expire the jobs that waited for a confirmation more than IMPORT_JOB_KEEP_DAYS and
-    delete their files (and any file a finished job still has). The jobs' rows stay as
-    history. Returns how many jobs were expired."""
+    """Expire the jobs that waited (for the worker or for a confirmation) more than
+    IMPORT_JOB_KEEP_DAYS, fail those the worker stopped in the middle of (`STALE_AFTER`),
+    and delete their files (and any file a finished job still has). The jobs' rows stay as
+    history. Returns how many jobs were ended."""
     now = now or timezone.now()
     cutoff = now - dt.timedelta(days=settings.IMPORT_JOB_KEEP_DAYS)
-    expired = 0
-    stale = ImportJob.objects.filter(status=ImportJob.Status.READY, checked_at__lt=cutoff)
-    for job_id in stale.values_list("pk", flat=True):
+    waiting = (
+        Q(status=ImportJob.Status.READY, checked_at__lt=cutoff)
+        | Q(status=ImportJob.Status.QUEUED, queued_at__lt=cutoff)
+        | Q(status=ImportJob.Status.IMPORTING, started_at=None, confirmed_at__lt=cutoff)
+    )
+    stopped = Q(
+        status__in=[ImportJob.Status.VALIDATING, ImportJob.Status.IMPORTING],
+        started_at__lt=now - STALE_AFTER,
+    )
+    ended = 0
+    for job_id in ImportJob.objects.filter(waiting | stopped).values_list("pk", flat=True):
         with transaction.atomic():
             job = _locked(job_id)
-            if job.status != ImportJob.Status.READY:
+            if job.status in (ImportJob.Status.READY, ImportJob.Status.QUEUED) or (
+                job.status == ImportJob.Status.IMPORTING and job.started_at is None
+            ):
+                job.status = ImportJob.Status.EXPIRED
+            elif job.status in (ImportJob.Status.VALIDATING, ImportJob.Status.IMPORTING):
+                job.status = ImportJob.Status.FAILED
+                job.message = _("后台处理中断，没有写入任何数据。请重新上传文件。")
+            else:
                 continue
-            job.status = ImportJob.Status.EXPIRED
             job.finished_at = now
             _forget_file(job)
             job.save()
-            expired += 1
+            ended += 1
     leftovers = ImportJob.objects.filter(status__in=ImportJob.FINISHED).exclude(file="")
     for job_id in leftovers.values_list("pk", flat=True):
         with transaction.atomic():
             job = _locked(job_id)
             _forget_file(job)
             job.save(update_fields=["file"])
-    return expired
+    return ended

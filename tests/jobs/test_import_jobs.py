@@ -138,6 +138,7 @@ def test_the_import_form_tells_when_files_go_to_the_background(staff_client, set
     page = staff_client.get(IMPORT).content.decode()
 
     assert "50,000 行数据" in page and "超过 500 行的文件在后台检查和导入" in page
+    assert reverse("admin:jobs_importjob_changelist") in page
 
 
 def test_a_wrong_file_is_refused_on_the_form_and_queues_nothing(staff_client, building):
@@ -491,4 +492,35 @@ def test_unconfirmed_jobs_expire_after_the_days_kept(staff_user, settings):
     assert old.status == ImportJob.Status.EXPIRED and not old.file
     assert recent.status == ImportJob.Status.READY and recent.file
     assert len(_private_files()) == 1
-    assert "expired 1 import job" in out.getvalue()
+    assert "ended 1 import job" in out.getvalue()
+
+
+def test_jobs_the_worker_stopped_in_fail_and_lose_their_file(staff_user):
+    now = timezone.now()
+    stopped = ImportJobFactory(
+        uploaded_by=staff_user,
+        status=ImportJob.Status.IMPORTING,
+        started_at=now - dt.timedelta(hours=7),
+    )
+    running = ImportJobFactory(
+        uploaded_by=staff_user,
+        status=ImportJob.Status.VALIDATING,
+        started_at=now - dt.timedelta(minutes=5),
+    )
+    waiting = ImportJobFactory(
+        uploaded_by=staff_user,
+        status=ImportJob.Status.IMPORTING,
+        confirmed_at=now - dt.timedelta(days=8),
+        started_at=None,
+    )
+    for job in (stopped, running, waiting):
+        job.file.save("a.csv", ContentFile(b"x"), save=True)
+
+    assert services.expire_old_jobs() == 2
+
+    for job in (stopped, running, waiting):
+        job.refresh_from_db()
+    assert stopped.status == ImportJob.Status.FAILED and "中断" in stopped.message
+    assert not stopped.file
+    assert waiting.status == ImportJob.Status.EXPIRED and not waiting.file
+    assert running.status == ImportJob.Status.VALIDATING and running.file
