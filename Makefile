@@ -73,7 +73,10 @@ migrate: install messages ## Apply migrations (SQLite db.sqlite3 unless DATABASE
 demo: migrate ## Load the demo community (idempotent)
 	DEBUG=1 $(PY) manage.py load_demo
 
-run: demo ## Everything, then serve on http://127.0.0.1:8000
+# The background worker (large imports, jobs/) runs beside the server and stops with it.
+run: demo ## Everything, then serve on http://127.0.0.1:8000 with the background worker
+	DEBUG=1 $(PY) manage.py db_worker --no-reload --interval 1 & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT; \
 	DEBUG=1 $(PY) manage.py runserver $(RUNSERVER_ADDR)
 
 # --- checks ----------------------------------------------------------------------------
@@ -99,12 +102,14 @@ deploycheck: install ## manage.py check --deploy with production-like settings
 collectstatic: install ## collectstatic with production settings (DEBUG=0, manifest storage)
 	$(DEPLOYCHECK_ENV) $(PY) manage.py collectstatic --noinput -v0
 
-serve: install messages ## gunicorn with production settings (DEBUG=0; SECRET_KEY, ALLOWED_HOSTS... from the environment or .env)
+serve: install messages ## gunicorn and the background worker with production settings (DEBUG=0; SECRET_KEY, ALLOWED_HOSTS... from the environment or .env)
 	@test -n "$$SECRET_KEY" || grep -qs '^SECRET_KEY=' .env || { \
 	  echo "error: set SECRET_KEY (and ALLOWED_HOSTS, CACHE_URL, DATABASE_URL) in the environment or .env" >&2; \
 	  exit 1; }
 	DEBUG=0 $(PY) manage.py migrate --noinput
 	DEBUG=0 $(PY) manage.py collectstatic --noinput -v0
+	DEBUG=0 $(PY) manage.py db_worker --no-reload & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT; \
 	DEBUG=0 $(VENV)/bin/gunicorn -c config/gunicorn.conf.py
 
 bench: install messages ## HTTP benchmark: S and L in PostgreSQL, gunicorn, wrk (QUICK=1: S only, short; BENCH_ARGS=...)

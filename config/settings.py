@@ -37,6 +37,8 @@ INSTALLED_APPS = [
     "django_filters",
     "simple_history",
     "import_export",
+    "django_tasks",
+    "django_tasks_db",
     "axes",
     "csp",
     "core",
@@ -44,6 +46,7 @@ INSTALLED_APPS = [
     "partners",
     "activities",
     "volunteering",
+    "jobs",
     "summary",
     "demo",
 ]
@@ -228,6 +231,37 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 #: the most rows of data one import takes; larger ones are refused before being read.
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=5 * 1024 * 1024)
 IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=5000)
+#: An import of more rows than this is not checked within the request: it becomes an import
+#: job (jobs/), checked and then written by the worker (`manage.py db_worker`), with a
+#: progress page. 0 turns background imports off (every import within the request).
+IMPORT_BACKGROUND_ROWS = env.int("IMPORT_BACKGROUND_ROWS", default=500)
+#: The most rows of data an import job takes (IMPORT_MAX_ROWS is for the in-request path).
+IMPORT_JOB_MAX_ROWS = env.int("IMPORT_JOB_MAX_ROWS", default=50000)
+#: Days an uploaded file waiting for its confirmation is kept (then deleted, the job expired).
+IMPORT_JOB_KEEP_DAYS = env.int("IMPORT_JOB_KEEP_DAYS", default=7)
+#: Files that are never served (import jobs' uploads): outside MEDIA_ROOT, no URL at all.
+PRIVATE_ROOT = env.path("PRIVATE_ROOT", default=BASE_DIR / "private")
+#: Import jobs' progress, written by the worker from inside its transaction and read by the
+#: web processes: the shared cache, or without one (development) a file cache that every
+#: local process sees.
+CACHES["jobs"] = (
+    {**CACHES["default"]}
+    if SHARED_CACHE
+    else {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(Path(str(PRIVATE_ROOT)) / "progress"),
+    }
+)
+
+# --- Background tasks (django-tasks, DEP 14's backport; jobs/) -------------------------
+# The database backend: `manage.py db_worker` runs what the site queues (`make run` starts
+# one beside runserver; a systemd unit in production, docs/deployment.md).
+TASKS = {
+    "default": {
+        "BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default"],
+    }
+}
 
 # --- E-mail ---------------------------------------------------------------------------
 EMAIL_CONFIG = env.email("EMAIL_URL", default="consolemail://")

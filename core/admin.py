@@ -21,7 +21,15 @@ from openpyxl.utils import get_column_letter
 from simple_history.admin import SimpleHistoryAdmin
 
 from .forms import add_service_error
-from .imports import PREVIEW_ROWS, ImportRefused, SafeCSV, SafeImportForm, SafeXLSX
+from .imports import (
+    PREVIEW_ROWS,
+    ImportRefused,
+    SafeCSV,
+    SafeImportForm,
+    SafeXLSX,
+    background_importer,
+    background_list_url_name,
+)
 from .spreadsheets import neutralise_dataset
 
 
@@ -79,6 +87,28 @@ class StaffImportExportMixin(SafeExportMixin):
     def has_import_permission(self, request):
         return self.has_add_permission(request) and self.has_change_permission(request)
 
+    def create_import_form(self, request):
+        # One form a request: import_action() below and django-import-export's own read
+        # (and check) the upload once.
+        form = getattr(request, "_gongjian_import_form", None)
+        if form is None:
+            form = super().create_import_form(request)
+            request._gongjian_import_form = form
+        return form
+
+    def import_action(self, request, **kwargs):
+        # A file too large to check within the request goes to the background importer
+        # (core.imports.register_background_importer; the jobs app): queued, then checked
+        # and imported by the worker, with a progress page.
+        importer = background_importer()
+        if request.method == "POST" and importer is not None:
+            if not self.has_import_permission(request):
+                raise PermissionDenied
+            form = self.create_import_form(request)
+            if form.is_valid() and form.background:
+                return importer(self, request, form)
+        return super().import_action(request, **kwargs)
+
     def get_urls(self):
         opts = self.model._meta
         template = path(
@@ -97,6 +127,9 @@ class StaffImportExportMixin(SafeExportMixin):
             ),
             "preview_rows": PREVIEW_ROWS,
             "preview_slice": f":{PREVIEW_ROWS}",
+            "background_jobs_url": (
+                reverse(background_list_url_name()) if background_list_url_name() else None
+            ),
         }
 
     def import_template_view(self, request):

@@ -6,8 +6,9 @@ the server's paths). Here every way a file can be wrong becomes a translated sen
 staff can act on, and a file is refused before it is read whole when it is too big:
 
 - size: more than `IMPORT_MAX_BYTES` (the upload's size, known before it is read);
-- rows: more than `IMPORT_MAX_ROWS` rows of data (counted while reading; reading stops at
-  the first row over the limit);
+- rows: more than `IMPORT_MAX_ROWS` rows of data for an import checked within the request,
+  more than `IMPORT_JOB_MAX_ROWS` for one done in the background (counted while reading;
+  reading stops at the first row over the limit);
 - format: an Excel file that is not a .xlsx workbook, a CSV that is not text;
 - encoding: CSV in UTF-8 (with or without the BOM Excel writes) or GB18030 (which covers
   GBK and GB2312, what Excel saves on Chinese Windows);
@@ -17,6 +18,11 @@ staff can act on, and a file is refused before it is read whole when it is too b
 
 `SafeCSV` and `SafeXLSX` are the import formats of every admin import
 (`core.admin.StaffImportExportMixin`); `SafeImportForm` checks the upload with them.
+
+Large files: a file of more than `IMPORT_BACKGROUND_ROWS` rows is not checked within the
+request (a 20,000-row file takes minutes) but handed to the background importer that an
+upper app registers (`register_background_importer`; the `jobs` app queues an import job
+with a progress page). Without one, every import is done within the request.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 import tablib
 from django import forms
@@ -60,12 +66,58 @@ def max_rows() -> int:
     return settings.IMPORT_MAX_ROWS
 
 
+#: Set by an upper app (`jobs`): called as importer(model_admin, request, form) with a valid
+#: import form of more than `background_rows()` rows; answers the request (e.g. a redirect
+#: to the job's progress page).
+_background_importer: Callable | None = None
+#: The URL name of the list where staff follow background imports (shown on import pages).
+_background_list_url_name: str | None = None
+
+
+def register_background_importer(
+    importer: Callable | None, *, list_url_name: str | None = None
+) -> None:
+    global _background_importer, _background_list_url_name
+    _background_importer = importer
+    _background_list_url_name = list_url_name
+
+
+def background_list_url_name() -> str | None:
+    return _background_list_url_name if background_importer() is not None else None
+
+
+def background_importer() -> Callable | None:
+    """The registered background importer, or None when imports run only in the request
+    (none registered, or `IMPORT_BACKGROUND_ROWS` is 0)."""
+    if not settings.IMPORT_BACKGROUND_ROWS:
+        return None
+    return _background_importer
+
+
+def background_rows() -> int:
+    """Files with more rows than this are imported in the background (when possible)."""
+    return settings.IMPORT_BACKGROUND_ROWS
+
+
+def largest_import() -> int:
+    """The most rows of data any import takes: a background job's limit when there are
+    background imports, else the request's."""
+    if background_importer() is None:
+        return max_rows()
+    return max(settings.IMPORT_JOB_MAX_ROWS, max_rows())
+
+
 def limits_text() -> str:
     """The limits in a sentence, for the import form."""
-    return gettext("文件不超过 %(size)s，最多 %(rows)s 行数据（不含表头）。") % {
+    text = gettext("文件不超过 %(size)s，最多 %(rows)s 行数据（不含表头）。") % {
         "size": filesizeformat(max_bytes()),
-        "rows": f"{max_rows():,}",
+        "rows": f"{largest_import():,}",
     }
+    if background_importer() is not None:
+        text += " " + gettext(
+            "超过 %(rows)s 行的文件在后台检查和导入：可以离开页面，稍后在“导入任务”中查看进度。"
+        ) % {"rows": f"{background_rows():,}"}
+    return text
 
 
 def check_size(size: int) -> None:
@@ -91,13 +143,13 @@ def _is_blank(row: Iterable) -> bool:
     return all(value in ("", None) for value in row)
 
 
-def _too_many_rows() -> ImportRefused:
+def too_many_rows(limit: int | None = None) -> ImportRefused:
     return ImportRefused(
         gettext(
             "文件的数据超过 %(limit)s 行，每次最多导入 %(limit)s 行。"
             "请把数据分成几个文件，分批导入。"
         )
-        % {"limit": f"{max_rows():,}"},
+        % {"limit": f"{max_rows() if limit is None else limit:,}"},
         "too_many_rows",
     )
 
@@ -132,7 +184,7 @@ def build_dataset(rows: Iterator[list], *, limit: int | None = None) -> tablib.D
                 )
             cells = cells[:width]
         if len(dataset) >= limit:
-            raise _too_many_rows()
+            raise too_many_rows(limit)
         dataset.append(cells + [""] * (width - len(cells)))
     if not len(dataset):
         raise ImportRefused(gettext("文件里只有表头，没有数据。"), "empty")
@@ -256,26 +308,30 @@ class SafeFormatMixin:
 
 
 class SafeCSV(SafeFormatMixin, base_formats.CSV):
-    def create_dataset(self, in_stream, **kwargs):
+    def create_dataset(self, in_stream, limit: int | None = None, **kwargs):
         if isinstance(in_stream, str):
             in_stream = in_stream.encode("utf-8")
-        return read_csv(in_stream)
+        return read_csv(in_stream, limit=limit)
 
 
 class SafeXLSX(SafeFormatMixin, base_formats.XLSX):
-    def create_dataset(self, in_stream):
-        return read_xlsx(in_stream)
+    def create_dataset(self, in_stream, limit: int | None = None):
+        return read_xlsx(in_stream, limit=limit)
 
 
 class SafeImportForm(ImportForm):
     """django-import-export's import form that reads the file while checking it: too big,
-    too many rows, not readable, empty or with the wrong headers is a form error."""
+    too many rows, not readable, empty or with the wrong headers is a form error.
+
+    `background` tells a valid form of more than `IMPORT_BACKGROUND_ROWS` rows (to be
+    imported by the background importer); the others keep to `IMPORT_MAX_ROWS`."""
 
     def __init__(self, formats, resources, **kwargs):
         super().__init__(formats, resources, **kwargs)
         self.formats = formats
         self.resources = resources
         self.dataset: tablib.Dataset | None = None
+        self.background = False
         self.fields["import_file"].help_text = limits_text()
 
     def clean(self):
@@ -288,7 +344,11 @@ class SafeImportForm(ImportForm):
             check_size(upload.size)
             data = b"".join(upload.chunks())
             upload.seek(0)
-            dataset = self.formats[int(format_index)]().create_dataset(data)
+            file_format = self.formats[int(format_index)]()
+            dataset = file_format.create_dataset(data, limit=largest_import())
+            self.background = background_importer() is not None and len(dataset) > background_rows()
+            if not self.background and len(dataset) > max_rows():
+                raise too_many_rows(max_rows())
             resource = self.resources[int(cleaned.get("resource") or 0)]()
             check_headers(
                 list(dataset.headers),

@@ -29,7 +29,14 @@ def _test_settings():
     - text messages go to `residents.sms.outbox` (emptied before each test).
     - public pages are cached for anonymous readers as in production (core/pagecache.py;
       one process, so the local-memory cache is shared by all requests).
+    - background tasks (jobs/) run at once in the test's thread (django-tasks'
+      ImmediateBackend) when their transaction commits (tests capture the commit with
+      `django_capture_on_commit_callbacks(execute=True)`); private files go to a
+      temporary folder.
     """
+    import tempfile
+
+    from django.conf import settings
     from django.test import override_settings
 
     with override_settings(
@@ -39,6 +46,15 @@ def _test_settings():
         PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
         SMS_BACKEND="residents.sms.LocmemBackend",
         PAGE_CACHE_SECONDS=120,
+        TASKS={"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}},
+        PRIVATE_ROOT=tempfile.mkdtemp(prefix="gongjian-private-"),
+        CACHES={
+            **settings.CACHES,
+            "jobs": {
+                "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                "LOCATION": "jobs",
+            },
+        },
     ):
         yield
 
@@ -65,11 +81,13 @@ def _empty_sms_outbox():
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
-    from django.core.cache import cache
+    from django.core.cache import caches
 
-    cache.clear()
+    for alias in ("default", "jobs"):
+        caches[alias].clear()
     yield
-    cache.clear()
+    for alias in ("default", "jobs"):
+        caches[alias].clear()
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from activities.models import (
     ServiceProject,
     SignUp,
 )
+from jobs.models import ImportJob
 from partners.models import CLOSED_LEAD_STAGES, Agreement, Lead, Partner, ResourceCommitment
 from residents.models import (
     Building,
@@ -339,6 +340,21 @@ class NeedFactory(DjangoModelFactory):
     resolved_at = factory.LazyAttribute(
         lambda o: timezone.now() if o.status == Need.Status.RESOLVED else None
     )
+
+
+class ImportJobFactory(DjangoModelFactory):
+    """A residents' import job, as the worker leaves it (no file: give one if needed)."""
+
+    class Meta:
+        model = ImportJob
+
+    uploaded_by = factory.SubFactory(StaffUserFactory)
+    target = "residents.resident"
+    file_format = "csv"
+    file_name = "居民.csv"
+    total_rows = 600
+    status = ImportJob.Status.READY
+    checked_at = factory.LazyFunction(timezone.now)
 
 
 def hold(activity: Activity) -> Activity:

@@ -13,6 +13,7 @@ from tests.factories import (
     AgreementFactory,
     FeedbackFactory,
     HouseholdFactory,
+    ImportJobFactory,
     LeadFactory,
     NeedFactory,
     PartnerFactory,
@@ -46,6 +47,7 @@ def build_world():
     w.need = NeedFactory(resident=w.a)
     w.project = ServiceProjectFactory()
     w.feedback = FeedbackFactory()
+    w.import_job = ImportJobFactory(uploaded_by=w.staff, object_ids=[w.a.pk])
     from django.contrib.auth.models import Group
 
     w.group = Group.objects.order_by("pk").first()
@@ -140,15 +142,18 @@ def concrete(template: str, world) -> str | None:
         "community": world.a.household.building.complex.community_id,
         "user": world.staff.pk,
         "group": world.group.pk,
+        "importjob": world.import_job.pk,
         # Third-party records that do not exist in this world: the same answer on any database.
         "accessattempt": 999999,
         "accesslog": 999999,
         "accessfailurelog": 999999,
         "milestone": 999999,
+        "dbtaskresult": "00000000-0000-0000-0000-000000000000",
     }
     values = {
         "pk": world.partner.pk if "partners/<int:pk>" in template else world.activity.pk,
         "signup_id": world.signup_a.pk,
+        "job_id": world.import_job.pk,
         "activity_id": world.role.activity_id,
         "serial": world.certificate.serial,
         "token": world.certificate.token,
