@@ -240,6 +240,57 @@ def _private_key(request, scopes: list[str], variant: str) -> str:
     return f"private:{request.user.pk}:{mark}:{_key(request, variant, version=public)}"
 
 
+#: Seconds a request waits for another one rendering the same page (then renders itself).
+RENDER_WAIT = 5.0
+_POLL = 0.02
+
+
+def _waited_for(key: str, lock: str):
+    """The entry another request is rendering, once it is stored; None if that request
+    stored nothing (a page not storable) or took longer than RENDER_WAIT."""
+    deadline = time.monotonic() + RENDER_WAIT
+    while time.monotonic() < deadline:
+        time.sleep(_POLL)
+        entry = cache.get(key)
+        if entry is not None:
+            return entry
+        if cache.get(lock) is None:  # it finished without storing
+            return None
+    return None
+
+
+def _from_cache_or_render(request, key: str, render, *, private: bool):
+    """The entry under `key`, or the page rendered and stored. Concurrent misses of one
+    key render it once: the first takes a short lock, the others wait for its entry
+    (a cold page with 100 sign-ups and their QR codes took 8 renders at once, seconds
+    each, at 8 concurrent readers)."""
+    lock = key + ":rendering"
+    try:
+        entry = cache.get(key)
+        if entry is None and not cache.add(lock, 1, timeout=RENDER_WAIT):
+            entry = _waited_for(key, lock)
+            lock = None  # not ours
+    except Exception:
+        logger.exception("Page cache: not available")
+        return render()
+    if entry is not None:
+        return _from_entry(request, entry)
+    try:
+        response = render()
+        if _storable(request, response, private=private):
+            try:
+                cache.set(key, _entry(response), settings.PAGE_CACHE_SECONDS)
+            except Exception:
+                logger.exception("Page cache: a page could not be stored")
+        return response
+    finally:
+        if lock is not None:
+            try:
+                cache.delete(lock)
+            except Exception:
+                logger.exception("Page cache: a render lock could not be released")
+
+
 def _serve_private(request, scopes, variant, render):
     """The logged-in reader's page from the cache, or `render()`ed and stored."""
     if (
@@ -251,19 +302,10 @@ def _serve_private(request, scopes, variant, render):
         return render()
     try:
         key = _private_key(request, scopes, variant)
-        entry = cache.get(key)
     except Exception:
         logger.exception("Page cache: not available")
         return render()
-    if entry is not None:
-        return _from_entry(request, entry)
-    response = render()
-    if _storable(request, response, private=True):
-        try:
-            cache.set(key, _entry(response), settings.PAGE_CACHE_SECONDS)
-        except Exception:
-            logger.exception("Page cache: a page could not be stored")
-    return response
+    return _from_cache_or_render(request, key, render, private=True)
 
 
 def cache_private_page(view=None, *, scopes, vary=None):
@@ -309,19 +351,12 @@ def cache_public_page(view=None, *, vary=None, private_scopes=None):
                 return view(request, *args, **kwargs)
             try:
                 key = _key(request, vary(request) if vary else "")
-                entry = cache.get(key)
             except Exception:  # the cache does not answer: serve the page all the same
                 logger.exception("Page cache: not available")
                 return view(request, *args, **kwargs)
-            if entry is not None:
-                return _from_entry(request, entry)
-            response = view(request, *args, **kwargs)
-            if _storable(request, response):
-                try:
-                    cache.set(key, _entry(response), seconds)
-                except Exception:
-                    logger.exception("Page cache: a page could not be stored")
-            return response
+            return _from_cache_or_render(
+                request, key, lambda: view(request, *args, **kwargs), private=False
+            )
 
         return wrapped
 
