@@ -325,7 +325,13 @@ def _refresh_tallies(m: _Models, activity_ids: Iterable[int]) -> None:
             for field, value in zip(TALLY_FIELDS, figures, strict=True):
                 setattr(row, field, value)
             changed.append(row)
-    m.ActivityTally.objects.bulk_update(changed, TALLY_FIELDS)
+    if len(changed) == 1:  # a sign-up's own activity: a plain UPDATE (bulk_update's CASE
+        # expressions cost a sign-up ~10 ms of query compiling)
+        m.ActivityTally.objects.filter(pk=changed[0].pk).update(
+            **{field: getattr(changed[0], field) for field in TALLY_FIELDS}
+        )
+    else:
+        m.ActivityTally.objects.bulk_update(changed, TALLY_FIELDS)
 
 
 def _move_months(m: _Models, changes: list[tuple]) -> None:

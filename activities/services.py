@@ -29,6 +29,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _, override
 
 from residents.models import Notification, Resident
+from residents.pagescopes import resident_data_changed
 from residents.services import notify
 
 from . import cancellation, rollups
@@ -755,6 +756,7 @@ def mark_promotions_seen(*, resident: Resident) -> list[SignUp]:
         )
         if unseen:
             SignUp.objects.filter(pk__in=[s.pk for s in unseen]).update(promotion_unseen=False)
+            resident_data_changed(resident_ids=[s.resident_id for s in unseen])
             for signup in unseen:
                 signup.promotion_unseen = False
         return unseen

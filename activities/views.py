@@ -24,6 +24,7 @@ from core.pagecache import cache_public_page
 from core.templatetags.site_tags import when
 from partners import selectors as partner_selectors
 from residents.decorators import resident_required
+from residents.pagescopes import scopes_of
 from residents.selectors import cared_for
 
 from . import calendar, selectors, services, share
@@ -122,8 +123,17 @@ def _cannot_join(action: dict) -> bool:
     return action["kind"] == "closed" and action.get("code") in PERSONAL_REFUSALS
 
 
+def _resident_scopes(request, *args, **kwargs) -> list[str]:
+    """A resident's own view of a page is cached under their scopes (others': never)."""
+    resident = selectors.resident_of(request.user)
+    return scopes_of(resident) if resident is not None else []
+
+
 @require_safe
-@cache_public_page(vary=lambda request: "wechat" if in_wechat(request) else "")
+@cache_public_page(
+    vary=lambda request: "wechat" if in_wechat(request) else "",
+    private_scopes=_resident_scopes,
+)
 def activity_detail(request, pk):
     activity = get_object_or_404(selectors.visible_activities(), pk=pk)
     now = timezone.now()

@@ -457,11 +457,14 @@ def wrk(cfg: Config, sc: Scenario, state: dict, c: int, duration: float, offset:
     result["cpu"] = (after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime) / seconds
     expected = "302" if sc.kind == "signups" else "200"
     result["answered"] = {code: statuses.count(code) for code in set(statuses)}
-    result["bad"] = (
-        sum(n for code, n in result["answered"].items() if code != expected)
-        + max(0, result["sent"] - len(statuses))  # never answered
-        + sum(result[k] for k in ("connect", "timeout"))
-    )
+    # What each error was: another status (by code), never answered, wrk's socket errors.
+    result["bad_detail"] = {
+        **{f"HTTP {code}": n for code, n in result["answered"].items() if code != expected},
+        "never answered": max(0, result["sent"] - len(statuses)),
+        "connect": result["connect"],
+        "timeout": result["timeout"],
+    }
+    result["bad"] = sum(result["bad_detail"].values())
     return result
 
 
@@ -686,6 +689,12 @@ def main(argv=None) -> int:
     bad = sum(r["bad"] for c in cfg.concurrency for r in results[(f"signups_{signup_size}", c)])
     checked["answered_302"] = ok_statuses
     checked["errors"] = bad
+    detail: dict = {}
+    for c in cfg.concurrency:
+        for r in results[(f"signups_{signup_size}", c)]:
+            for what, n in r["bad_detail"].items():
+                detail[what] = detail.get(what, 0) + n
+    checked["error_detail"] = ", ".join(f"{what}: {n}" for what, n in detail.items() if n)
     checked["ok"] = (
         bad == 0
         and not checked["overbooked"]
@@ -727,7 +736,8 @@ def main(argv=None) -> int:
             "",
             f"Sign-ups after the run: {checked['signups']} made ({checked['confirmed']} "
             f"confirmed, capacity {state[signup_size]['capacity']} on each of 100 activities) for "
-            f"{checked['answered_302']} answered 302; {checked['errors']} errors; "
+            f"{checked['answered_302']} answered 302; {checked['errors']} errors"
+            f"{' (' + checked['error_detail'] + ')' if checked['error_detail'] else ''}; "
             f"{len(checked['overbooked'])} activities over capacity; {checked['duplicates']} "
             f"duplicate sign-ups: {'ok' if checked['ok'] else '**NOT OK**'}.",
             f"All targets met: {'yes' if all_met else 'no'}. Took {time.monotonic() - started:.0f} s.",

@@ -22,6 +22,14 @@ minute, so a page never outlives the minute it was rendered in: what changes wit
 clock alone ("进行中", "报名已截止", upcoming becoming past) is right to the minute, and
 a write that bypassed the signals is seen within a minute.
 
+Logged-in readers' pages (`cache_private_page`): the same, keyed also on the reader's
+login and on *scope versions* (e.g. "resident:12", "household:4") that every write about
+that scope bumps (`scopes_changed`, at the write and again at commit, like the public
+version). A page for a logged-in reader is therefore reused only until the public data or
+anything of theirs changes: never a stale seat count, never a stale "my sign-ups". The
+app that owns the data says which writes concern which scopes (residents/ registers
+every model that points at a resident or a household).
+
 CSRF tokens: a cached page holds a placeholder where `{% csrf_token %}` rendered the
 reader's token, and each reader gets their own token (and cookie) in its place.
 """
@@ -31,8 +39,9 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import secrets
 import time
-from functools import wraps
+from functools import partial, wraps
 
 from django.conf import settings
 from django.contrib.messages import get_messages
@@ -90,6 +99,83 @@ def public_pages_changed(using: str | None = None) -> None:
         transaction.on_commit(bump_version, using=using, robust=True)
 
 
+def _scope_key(scope: str) -> str:
+    return f"pagecache:scope:{scope}"
+
+
+def _bump_scopes_now(scopes) -> None:
+    """Give each scope a new random version, in one cache round trip (a version is only
+    ever compared for equality: any value never used before will do)."""
+    if not scopes:
+        return
+    try:
+        cache.set_many({_scope_key(s): secrets.randbits(63) for s in scopes}, timeout=None)
+    except Exception:
+        logger.exception("Page cache: the versions of %s could not be bumped", scopes)
+
+
+def scopes_changed(*scopes: str, using: str | None = None) -> None:
+    """What a logged-in reader of these scopes sees has changed (or will, when this
+    transaction commits): bumped now and, in a transaction, once more when it commits (one
+    callback per transaction, whatever the number of writes), as `public_pages_changed`."""
+    scopes = tuple(dict.fromkeys(s for s in scopes if s))
+    if not scopes:
+        return
+    _bump_scopes_now(scopes)
+    connection = transaction.get_connection(using)
+    if not connection.in_atomic_block:
+        return
+    for _sids, func, _robust in connection.run_on_commit:
+        if getattr(func, "func", None) is bump_pending_scopes:  # this transaction's
+            func.args[0].update(scopes)
+            return
+    transaction.on_commit(partial(bump_pending_scopes, set(scopes)), using=using, robust=True)
+
+
+def bump_pending_scopes(scopes: set[str]) -> None:
+    """On commit: bump every scope the transaction changed."""
+    _bump_scopes_now(sorted(scopes))
+
+
+def _scope_row_changed(sender, using=None, *, scope: str, **kwargs) -> None:
+    scopes_changed(scope, using=using)
+
+
+def scope_on_change(scope: str, *models) -> None:
+    """Bump `scope` on every save and delete of `models` and on changes to their
+    many-to-many relations (for a page that shows figures over all of them)."""
+    _on_writes(partial(_scope_row_changed, scope=scope), models, f"pagecache:{scope}:")
+
+
+def _on_writes(handler, models, uid: str) -> None:
+    """Connect `handler` to every save and delete of `models` and to changes to their
+    many-to-many relations."""
+    for model in models:
+        prefix = uid + model._meta.label
+        post_save.connect(handler, sender=model, dispatch_uid=prefix + ":save", weak=False)
+        post_delete.connect(handler, sender=model, dispatch_uid=prefix + ":delete", weak=False)
+        for field in model._meta.local_many_to_many:
+            m2m_changed.connect(
+                handler,
+                sender=field.remote_field.through,
+                dispatch_uid=prefix + field.name,
+                weak=False,
+            )
+
+
+def scope_versions(scopes, *, with_public: bool = False) -> list[int]:
+    """The current version of each scope (one cache round trip when all are known),
+    preceded by the public pages' version if asked."""
+    keys = [VERSION_KEY] * with_public + [_scope_key(scope) for scope in scopes]
+    found = cache.get_many(keys)
+    missing = [key for key in keys if key not in found]
+    if missing:
+        for key in missing:
+            cache.add(key, _fresh_version(), timeout=None)
+        found.update(cache.get_many(missing))
+    return [found.get(key, 0) for key in keys]
+
+
 def _changed(sender, using=None, **kwargs) -> None:
     public_pages_changed(using=using)
 
@@ -97,14 +183,7 @@ def _changed(sender, using=None, **kwargs) -> None:
 def invalidate_on_change(*models) -> None:
     """Bump the version on every save and delete of `models` and on changes to their
     many-to-many relations."""
-    for model in models:
-        uid = f"pagecache:{model._meta.label}"
-        post_save.connect(_changed, sender=model, dispatch_uid=uid + ":save", weak=False)
-        post_delete.connect(_changed, sender=model, dispatch_uid=uid + ":delete", weak=False)
-        for field in model._meta.local_many_to_many:
-            m2m_changed.connect(
-                _changed, sender=field.remote_field.through, dispatch_uid=uid + field.name
-            )
+    _on_writes(_changed, models, "pagecache:")
 
 
 def _cacheable_request(request) -> bool:
@@ -118,13 +197,15 @@ def _cacheable_request(request) -> bool:
     )
 
 
-def _key(request, variant: str) -> str:
+def _key(request, variant: str, version: int | None = None) -> str:
     minute = int(timezone.now().timestamp() // 60)
     where = hashlib.md5(  # noqa: S324 - a cache key, not a secret
         request.build_absolute_uri().encode(), usedforsecurity=False
     ).hexdigest()
     language = translation.get_language()
-    return f"page:{current_version()}:{minute}:{language}:{variant}:{where}"
+    if version is None:
+        version = current_version()
+    return f"page:{version}:{minute}:{language}:{variant}:{where}"
 
 
 def _entry(response) -> tuple[bytes, dict]:
@@ -139,42 +220,143 @@ def _from_entry(request, entry) -> HttpResponse:
     return HttpResponse(content, headers=headers)
 
 
-def _storable(request, response) -> bool:
+def _storable(request, response, *, private: bool = False) -> bool:
+    """A plain 200 with nothing personal in its headers and no message shown; the
+    anonymous cache never stores what a logged-in person got."""
     return (
         response.status_code == 200
         and not response.streaming
         and not response.cookies
         and not response.has_header("Cache-Control")
-        and not request.user.is_authenticated
+        and (private or not request.user.is_authenticated)
         and not len(get_messages(request))
     )
 
 
-def cache_public_page(view=None, *, vary=None):
+def _private_key(request, scopes: list[str], variant: str) -> str:
+    """The public version and the scopes' versions are read in one round trip."""
+    public, *versions = scope_versions(scopes, with_public=True)
+    mark = ".".join(str(v) for v in versions)
+    return f"private:{request.user.pk}:{mark}:{_key(request, variant, version=public)}"
+
+
+#: Seconds a request waits for another one rendering the same page (then renders itself).
+RENDER_WAIT = 5.0
+_POLL = 0.02
+
+
+def _waited_for(key: str, lock: str):
+    """The entry another request is rendering, once it is stored; None if that request
+    stored nothing (a page not storable) or took longer than RENDER_WAIT."""
+    deadline = time.monotonic() + RENDER_WAIT
+    while time.monotonic() < deadline:
+        time.sleep(_POLL)
+        entry = cache.get(key)
+        if entry is not None:
+            return entry
+        if cache.get(lock) is None:  # it finished without storing
+            return None
+    return None
+
+
+def _from_cache_or_render(request, key: str, render, *, private: bool):
+    """The entry under `key`, or the page rendered and stored. Concurrent misses of one
+    key render it once: the first takes a short lock, the others wait for its entry
+    (a cold page with 100 sign-ups and their QR codes took 8 renders at once, seconds
+    each, at 8 concurrent readers)."""
+    lock = key + ":rendering"
+    try:
+        entry = cache.get(key)
+        if entry is None and not cache.add(lock, 1, timeout=RENDER_WAIT):
+            entry = _waited_for(key, lock)
+            lock = None  # not ours
+    except Exception:
+        logger.exception("Page cache: not available")
+        return render()
+    if entry is not None:
+        return _from_entry(request, entry)
+    try:
+        response = render()
+        if _storable(request, response, private=private):
+            try:
+                cache.set(key, _entry(response), settings.PAGE_CACHE_SECONDS)
+            except Exception:
+                logger.exception("Page cache: a page could not be stored")
+        return response
+    finally:
+        if lock is not None:
+            try:
+                cache.delete(lock)
+            except Exception:
+                logger.exception("Page cache: a render lock could not be released")
+
+
+def _serve_private(request, scopes, variant, render):
+    """The logged-in reader's page from the cache, or `render()`ed and stored."""
+    if (
+        not scopes
+        or request.method not in ("GET", "HEAD")
+        or len(get_messages(request))
+        or used_replica()
+    ):
+        return render()
+    try:
+        key = _private_key(request, scopes, variant)
+    except Exception:
+        logger.exception("Page cache: not available")
+        return render()
+    return _from_cache_or_render(request, key, render, private=True)
+
+
+def cache_private_page(view=None, *, scopes, vary=None):
+    """Answer a logged-in reader from the cache while neither the public data nor any of
+    `scopes(request, *args, **kwargs)` (a list of scope names; empty: never cached) has
+    changed since the page was rendered for them (see the module's docstring)."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if not settings.PAGE_CACHE_SECONDS or not request.user.is_authenticated:
+                return view(request, *args, **kwargs)
+            return _serve_private(
+                request,
+                scopes(request, *args, **kwargs),
+                vary(request) if vary else "",
+                lambda: view(request, *args, **kwargs),
+            )
+
+        return wrapped
+
+    return decorator(view) if view is not None else decorator
+
+
+def cache_public_page(view=None, *, vary=None, private_scopes=None):
     """Answer anonymous readers from the cache (see the module's docstring). `vary(request)`
-    names what else the page depends on (e.g. "wechat" for WeChat's browser)."""
+    names what else the page depends on (e.g. "wechat" for WeChat's browser).
+    `private_scopes(request, *args, **kwargs)`, if given, caches the page for logged-in
+    readers too (as `cache_private_page`)."""
 
     def decorator(view):
         @wraps(view)
         def wrapped(request, *args, **kwargs):
             seconds = settings.PAGE_CACHE_SECONDS
+            if seconds and private_scopes and request.user.is_authenticated:
+                return _serve_private(
+                    request,
+                    private_scopes(request, *args, **kwargs),
+                    vary(request) if vary else "",
+                    lambda: view(request, *args, **kwargs),
+                )
             if not seconds or not _cacheable_request(request):
                 return view(request, *args, **kwargs)
             try:
                 key = _key(request, vary(request) if vary else "")
-                entry = cache.get(key)
             except Exception:  # the cache does not answer: serve the page all the same
                 logger.exception("Page cache: not available")
                 return view(request, *args, **kwargs)
-            if entry is not None:
-                return _from_entry(request, entry)
-            response = view(request, *args, **kwargs)
-            if _storable(request, response):
-                try:
-                    cache.set(key, _entry(response), seconds)
-                except Exception:
-                    logger.exception("Page cache: a page could not be stored")
-            return response
+            return _from_cache_or_render(
+                request, key, lambda: view(request, *args, **kwargs), private=False
+            )
 
         return wrapped
 

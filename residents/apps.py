@@ -20,3 +20,7 @@ class ResidentsConfig(AppConfig):
 
         # Names on published feedback, complexes and buildings on public pages.
         invalidate_on_change(Resident, Complex, Building)
+        # A resident's own cached pages: every row that points at a resident or household.
+        from .pagescopes import track_resident_data
+
+        track_resident_data()

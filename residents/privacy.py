@@ -319,7 +319,10 @@ def _inbox_on_me(page: MePage) -> dict:
     messages_ = list(Notification.objects.filter(resident=page.resident)[:INBOX_SHOWN])
     unread = [n.pk for n in messages_ if n.read_at is None]
     if unread:
+        from .pagescopes import resident_data_changed
+
         Notification.objects.filter(pk__in=unread).update(read_at=timezone.now())
+        resident_data_changed(resident_ids=[page.resident.pk])
     for n in messages_:
         n.is_new = n.pk in unread
     return {"inbox": messages_, "inbox_new": len(unread)}

@@ -555,10 +555,15 @@ def _deliver(notification_id: int) -> None:
 
 def mark_notifications_read(*, resident: Resident, ids: list[int] | None = None) -> int:
     """Mark the resident's notifications read (all unread ones, or these)."""
+    from .pagescopes import resident_data_changed
+
     rows = Notification.objects.unread().filter(resident=resident)
     if ids is not None:
         rows = rows.filter(pk__in=ids)
-    return rows.update(read_at=timezone.now())
+    marked = rows.update(read_at=timezone.now())
+    if marked:
+        resident_data_changed(resident_ids=[resident.pk])
+    return marked
 
 
 # --- proving that one holds the phone: texted codes and printed activation codes ----------

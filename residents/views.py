@@ -33,6 +33,7 @@ from django.views.generic import FormView
 from core.forms import add_service_error
 from core.http import client_ip, safe_next
 from core.masking import mask_phone
+from core.pagecache import cache_private_page
 from core.roles import display_name, is_secretary
 from core.throttle import Throttle
 
@@ -50,6 +51,7 @@ from .forms import (
     ProvenRegistrationForm,
     StyledPasswordChangeForm,
 )
+from .pagescopes import scopes_of
 
 #: Django's own backend: the one a freshly registered resident is logged in with
 #: (django-axes' backend only checks credentials and is not needed here).
@@ -390,6 +392,7 @@ def privacy_notice(request):
 @never_cache
 @require_safe
 @resident_required
+@cache_private_page(scopes=lambda request, *, resident: scopes_of(resident))
 def me(request, *, resident):
     """My page: each app's section (my sign-ups with check-in code and QR, my household, my
     needs and leads), then my account and data."""

@@ -18,11 +18,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from core.http import attachment
+from core.pagecache import cache_private_page
 from core.periods import add_months, month_label
 from core.roles import reads_summary
 from partners.models import Partner
 
 from . import export as summary_export, scorecard as partner_scorecards
+from .apps import SUMMARY_SCOPE
 from .party import party_members_service
 from .report import monthly_summary, year_summary
 
@@ -47,6 +49,11 @@ def summary_access(view):
         return view(request, *args, **kwargs)
 
     return never_cache(require_safe(login_required(wrapped)))
+
+
+def _summary_scopes(request, *args, **kwargs) -> list[str]:
+    """A summary page is rendered again after any write to what it sums up."""
+    return [SUMMARY_SCOPE]
 
 
 def _this_month() -> tuple[int, int]:
@@ -100,12 +107,14 @@ def _render_month(request, year, month):
 
 
 @summary_access
+@cache_private_page(scopes=_summary_scopes)
 def current(request):
     """/summary/: the month we are in, so far."""
     return _render_month(request, *_this_month())
 
 
 @summary_access
+@cache_private_page(scopes=_summary_scopes)
 def month(request, year, month):
     """/summary/2026/11/"""
     return _check_month(request, year, month) or _render_month(request, year, month)

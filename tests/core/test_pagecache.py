@@ -257,3 +257,57 @@ def test_a_page_read_from_the_replica_is_not_kept(monkeypatch, django_assert_max
     with django_assert_max_num_queries(10) as context:
         Client().get(reverse("activities:list"))
     assert len(context.captured_queries) > 0
+
+
+# --- concurrent misses of one page render it once -----------------------------------------
+
+
+def _render_lock_of(request) -> str:
+    return pagecache._key(request, "") + ":rendering"
+
+
+def test_a_reader_waits_for_the_page_another_request_is_rendering():
+    import threading
+
+    calls.clear()
+    first = anonymous_request()
+    lock = _render_lock_of(first)
+    cache.add(lock, 1)  # another worker is rendering this page
+
+    def other_worker_finishes():
+        cache.set(pagecache._key(first, ""), (b"rendered elsewhere", {}), 60)
+        cache.delete(lock)
+
+    threading.Timer(0.1, other_worker_finishes).start()
+    response = counting_view(first)
+
+    assert response.content == b"rendered elsewhere"
+    assert calls == []
+
+
+def test_a_reader_renders_itself_when_the_other_render_stored_nothing():
+    import threading
+    import time
+
+    calls.clear()
+    request = anonymous_request()
+    lock = _render_lock_of(request)
+    cache.add(lock, 1)
+    threading.Timer(0.1, lambda: cache.delete(lock)).start()  # finished, not storable
+    started = time.monotonic()
+
+    response = counting_view(request)
+
+    assert response.content == b"render 1"
+    assert time.monotonic() - started < pagecache.RENDER_WAIT / 2
+    assert cache.get(lock) is None, "the lock of a finished render is released"
+
+
+def test_a_render_releases_its_lock():
+    calls.clear()
+    request = anonymous_request()
+
+    counting_view(request)
+
+    assert cache.get(_render_lock_of(request)) is None
+    assert counting_view(anonymous_request()).content == b"render 1"

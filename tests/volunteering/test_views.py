@@ -90,8 +90,9 @@ def test_me_shows_the_service_record_with_role_date_hours_organiser_and_recorder
 
 
 def test_the_me_page_costs_the_same_queries_with_more_service_records(
-    resident_client, django_assert_max_num_queries
+    resident_client, django_assert_max_num_queries, settings
 ):
+    settings.PAGE_CACHE_SECONDS = 0  # every request renders the page (no cached copy)
     resident = resident_client.resident
     for _ in range(3):
         role = VolunteerRoleFactory(activity=ActivityFactory(held=True))
