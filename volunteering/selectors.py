@@ -134,6 +134,7 @@ def annual_review(*, year: int, unit_id: int | None = None, member_ids=None) -> 
     lines = []
     for member in members:
         served = by_member.get(member.pk, [])
+        review_id, comment = reviews.get(member.pk, (None, ""))
         titles: list[str] = []
         for record in served:
             line = f"{record.activity.title}（{record.role.name}）"
@@ -146,8 +147,8 @@ def annual_review(*, year: int, unit_id: int | None = None, member_ids=None) -> 
                 activities=titles,
                 hours=sum((r.hours for r in served), Decimal("0")),
                 points=points.get(member.resident_id, 0) if member.resident_id else 0,
-                comment=reviews.get(member.pk, (None, ""))[1],
-                review_id=reviews.get(member.pk, (None, ""))[0],
+                comment=comment,
+                review_id=review_id,
             )
         )
     return lines
