@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from django.apps import apps
 from django.contrib import admin, messages
+from django.contrib.admin.exceptions import NotRegistered
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseRedirect
@@ -18,6 +19,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import translation
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -61,7 +63,10 @@ def _target_admin(job: ImportJob):
         model = apps.get_model(job.target)
     except (LookupError, ValueError):
         return None, None
-    return model, admin.site._registry.get(model)
+    try:
+        return model, admin.site.get_model_admin(model)
+    except NotRegistered:
+        return model, None
 
 
 @admin.register(ImportJob)
@@ -156,28 +161,20 @@ class ImportJobAdmin(admin.ModelAdmin):
             messages.success(request, done_message)
         return HttpResponseRedirect(job.get_absolute_url())
 
-    @property
-    def confirm_view(self):
-        @require_POST
-        def view(request, job_id):
-            return self._decide(
-                request,
-                job_id,
-                services.confirm_import,
-                _("已确认，正在后台导入。可以离开本页，稍后回来查看结果。"),
-            )
+    @method_decorator(require_POST)
+    def confirm_view(self, request, job_id):
+        return self._decide(
+            request,
+            job_id,
+            services.confirm_import,
+            _("已确认，正在后台导入。可以离开本页，稍后回来查看结果。"),
+        )
 
-        return view
-
-    @property
-    def cancel_view(self):
-        @require_POST
-        def view(request, job_id):
-            return self._decide(
-                request, job_id, services.cancel_import, _("已取消导入，上传的文件已删除。")
-            )
-
-        return view
+    @method_decorator(require_POST)
+    def cancel_view(self, request, job_id):
+        return self._decide(
+            request, job_id, services.cancel_import, _("已取消导入，上传的文件已删除。")
+        )
 
     def rows_view(self, request, job_id):
         """The records a finished job created or updated, a page at a time, each linked to

@@ -184,6 +184,66 @@ def test_a_good_file_is_checked_then_imported_in_one_go_after_confirmation(
     assert not job.file and _private_files() == []
 
 
+def test_other_imports_go_through_jobs_too_with_their_own_resource(
+    staff_client, building, django_capture_on_commit_callbacks
+):
+    from residents.models import Household
+
+    rows = [["3号楼", "2", f"{300 + i}", 3] for i in range(4)]
+    data = "\r\n".join(
+        ",".join(str(c) for c in row) for row in [["楼号", "单元", "门牌号", "户内人数"], *rows]
+    ).encode()
+    url = reverse("admin:residents_household_import")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        _upload(staff_client, data, url=url)
+    job = ImportJob.objects.get()
+    assert (job.target, job.status) == ("residents.household", ImportJob.Status.READY)
+    with django_capture_on_commit_callbacks(execute=True):
+        staff_client.post(reverse("admin:jobs_importjob_confirm", args=[job.pk]))
+
+    job.refresh_from_db()
+    assert (job.status, job.created) == (ImportJob.Status.DONE, 4)
+    assert sorted(Household.objects.values_list("room", flat=True)) == [
+        "300",
+        "301",
+        "302",
+        "303",
+    ]
+
+
+def test_an_excel_file_of_activities_with_partners_is_imported_by_the_worker(
+    staff_client, django_capture_on_commit_callbacks
+):
+    from activities.models import Activity
+    from tests.factories import ComplexFactory, PartnerFactory
+    from tests.test_excel import ACTIVITY_HEADERS, _xlsx
+
+    ComplexFactory(name="铁建丽苑小区")
+    PartnerFactory(name="蓝天救援队", short_name="蓝天")
+    row = ["应急救护培训", "应急安全", "铁建丽苑小区", "二楼", "2026-12-05 09:30"]
+    rows = [
+        [f"{row[0]}{i}", *row[1:], "2026-12-05 11:00", 30, "报名中", "是", "蓝天"] for i in range(4)
+    ]
+    upload = SimpleUploadedFile("活动.xlsx", _xlsx([ACTIVITY_HEADERS, *rows]))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        staff_client.post(
+            reverse("admin:activities_activity_import"),
+            {"resource": "0", "format": "0", "import_file": upload},
+        )
+    job = ImportJob.objects.get()
+    assert (job.file_format, job.status) == ("xlsx", ImportJob.Status.READY)
+    assert not Activity.objects.exists(), "the check (which saves and rolls back) wrote nothing"
+    with django_capture_on_commit_callbacks(execute=True):
+        staff_client.post(reverse("admin:jobs_importjob_confirm", args=[job.pk]))
+
+    job.refresh_from_db()
+    assert (job.status, job.created) == (ImportJob.Status.DONE, 4)
+    assert {p.name for a in Activity.objects.all() for p in a.partners.all()} == {"蓝天救援队"}
+    assert Activity.objects.count() == 4
+
+
 def test_an_import_updates_the_residents_it_finds_by_phone(
     staff_client, building, django_capture_on_commit_callbacks
 ):
