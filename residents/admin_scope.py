@@ -12,7 +12,7 @@
 
 from django.contrib import admin
 from django.contrib.admin.utils import get_fields_from_path, unquote
-from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.http import Http404
 
 from .scoping import communities_for, is_scoped_model, scoped
@@ -84,6 +84,10 @@ class CommunityScopedAdmin(_FormfieldScopeMixin):
         return obj
 
     def history_view(self, request, object_id, extra_context=None):
+        # Permission before existence (as on the change page), so that the answer does not
+        # tell whether the object exists.
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
         # django-simple-history falls back to the last historical version of an object the
         # queryset does not hold: it must hold it here.
         self._require_in_scope(request, object_id)

@@ -70,7 +70,11 @@ def _poison_everything() -> int:
             for pk in model._default_manager.values_list("pk", flat=True):
                 values = {}
                 for field in fields:
-                    value = f"{next(payloads)}{pk}"[: field.max_length or None]
+                    # The row's id kept whole, so that unique fields stay unique.
+                    payload, key = next(payloads), str(pk)
+                    if field.max_length:
+                        payload = payload[: field.max_length - len(key)]
+                    value = f"{payload}{key}"
                     values[field.name] = value
                 model._default_manager.filter(pk=pk).update(**values)
                 written += len(values)
