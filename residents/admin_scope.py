@@ -12,17 +12,37 @@
 
 from django.contrib import admin
 from django.contrib.admin.utils import get_fields_from_path, unquote
+from django.contrib.auth import get_user_model
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied
+from django.db.models import Q
 from django.http import Http404
 
+from .models import Community, StaffScope
 from .scoping import communities_for, is_scoped_model, scoped
 
 
 def _scope_formfield(formfield, request):
     queryset = getattr(formfield, "queryset", None)
-    if queryset is not None and is_scoped_model(queryset.model):
+    if queryset is None:
+        return formfield
+    if is_scoped_model(queryset.model):
         formfield.queryset = scoped(queryset, request.user)
+    elif queryset.model is get_user_model():
+        formfield.queryset = _colleagues(queryset, request.user)
     return formfield
+
+
+def _colleagues(users, user):
+    """Back-office users placed in the user's communities or their subdistrict (e.g. whom
+    a lead is assigned to): another community's staff are not named."""
+    ids = communities_for(user)
+    if ids is None:
+        return users
+    placed = StaffScope.objects.filter(
+        Q(community__in=ids)
+        | Q(subdistrict__in=Community.objects.filter(pk__in=ids).values("subdistrict"))
+    )
+    return users.filter(pk__in=placed.values("user"))
 
 
 class ScopedChoicesMixin:

@@ -103,6 +103,8 @@ def world():
     shared = PartnerFactory(name="蓝天救援队")
     AgreementFactory(partner=shared, complex=a_objects["complex"], title="甲蓝天协议")
     AgreementFactory(partner=shared, complex=b_objects["complex"], title="乙蓝天协议")
+    # B's staff, whom A's lists of colleagues (a lead's follow-up) must not name.
+    StaffScopeFactory(user=StaffUserFactory(username="乙晓燕"), community=b)
     return {"a": a, "b": b, "a_objects": a_objects, "b_objects": b_objects, "shared": shared}
 
 
