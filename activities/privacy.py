@@ -25,6 +25,11 @@ from .models import CallListEntry, Feedback, Need, ServiceProject, SignUp
 
 #: Past sign-ups shown on /me/ (the download has all of them).
 PAST_SIGNUPS_SHOWN = 30
+#: Upcoming sign-ups /me/ shows before "show all" (a phone should not scroll a hundred).
+UPCOMING_SIGNUPS_SHOWN = 10
+#: The next confirmed sign-ups whose QR code /me/ draws (besides every one starting
+#: today); the later ones show the code in figures and open the QR with one tap.
+QR_CODES_SHOWN = 3
 #: What a resident's own untriaged needs are called once they deleted their data (the
 #: figures keep the row; its words may identify them).
 ANONYMISED_NEED_TITLE = "（居民已注销）"
@@ -99,8 +104,11 @@ def check_in_url(request, signup: SignUp) -> str:
 def _signups_on_me(page: MePage) -> dict:
     _announce_promotions(page)
     now = timezone.now()
+    today = timezone.localdate(now)
     mine = my_signups(resident_ids=page.people, now=now)
-    for signup in [*mine.upcoming, *mine.past]:
+    show_all = page.request.GET.get("upcoming") == "all"
+    upcoming = mine.upcoming if show_all else mine.upcoming[:UPCOMING_SIGNUPS_SHOWN]
+    for signup in [*upcoming, *mine.past]:
         signup.existing_feedback = feedback_of(signup)
         signup.is_mine = signup.resident_id == page.resident.pk
         signup.activity_cancelled = signup.activity.is_cancelled
@@ -109,16 +117,23 @@ def _signups_on_me(page: MePage) -> dict:
             and services.cancellation_refusal(signup=signup, now=now) is None
         )
         signup.may_rate = services.feedback_refusal(signup=signup, now=now) is None
+        signup.has_code = signup.status == SignUp.Status.CONFIRMED and not signup.activity_cancelled
         signup.qr = ""
-        if signup.status == SignUp.Status.CONFIRMED and not signup.activity_cancelled:
+    qr_left = QR_CODES_SHOWN
+    for signup in upcoming:
+        if not signup.has_code:
+            continue
+        if qr_left > 0 or timezone.localdate(signup.activity.starts_at) <= today:
             signup.qr = qr_svg(
                 check_in_url(page.request, signup),
                 scale=5,
                 title=signup.check_in_code,
                 css_class="qr-code",
             )
+        qr_left -= 1
     return {
-        "upcoming": mine.upcoming,
+        "upcoming": upcoming,
+        "upcoming_total": len(mine.upcoming),
         "past": mine.past,
         "past_total": mine.past_total,
         "attended_total": mine.attended_total,
