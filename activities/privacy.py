@@ -43,20 +43,22 @@ STARS = [1, 2, 3, 4, 5]
 class MySignUps:
     upcoming: list[SignUp] = field(default_factory=list)
     past: list[SignUp] = field(default_factory=list)
+    upcoming_total: int = 0
     past_total: int = 0
     attended_total: int = 0
 
 
-def my_signups(*, resident_ids: list[int], now=None) -> MySignUps:
-    """Upcoming (with waiting-list positions) and recent past sign-ups of these residents,
-    in a fixed number of queries."""
+def my_signups(*, resident_ids: list[int], now=None, upcoming_shown=None) -> MySignUps:
+    """Upcoming (with waiting-list positions; the first `upcoming_shown`, or all of them)
+    and recent past sign-ups of these residents, and their totals, in a fixed number of
+    queries."""
     now = now or timezone.now()
     base = (
         SignUp.objects.filter(resident_id__in=resident_ids)
         .active()
         .select_related("activity", "resident", "feedback")
     )
-    upcoming = list(
+    upcoming = (
         base.filter(activity__ends_at__gte=now)
         .with_waitlist_position()
         .order_by("activity__starts_at", "pk")
@@ -66,10 +68,17 @@ def my_signups(*, resident_ids: list[int], now=None) -> MySignUps:
             :PAST_SIGNUPS_SHOWN
         ]
     )
-    totals = base.filter(activity__ends_at__lt=now).aggregate(
-        past_total=Count("pk"), attended_total=Count("pk", filter=Q(attended=True))
+    ended = Q(activity__ends_at__lt=now)
+    totals = base.aggregate(
+        upcoming_total=Count("pk", filter=Q(activity__ends_at__gte=now)),
+        past_total=Count("pk", filter=ended),
+        attended_total=Count("pk", filter=ended & Q(attended=True)),
     )
-    return MySignUps(upcoming=upcoming, past=past, **totals)
+    return MySignUps(
+        upcoming=list(upcoming if upcoming_shown is None else upcoming[:upcoming_shown]),
+        past=past,
+        **totals,
+    )
 
 
 def feedback_of(signup: SignUp) -> Feedback | None:
@@ -105,9 +114,13 @@ def _signups_on_me(page: MePage) -> dict:
     _announce_promotions(page)
     now = timezone.now()
     today = timezone.localdate(now)
-    mine = my_signups(resident_ids=page.people, now=now)
     show_all = page.request.GET.get("upcoming") == "all"
-    upcoming = mine.upcoming if show_all else mine.upcoming[:UPCOMING_SIGNUPS_SHOWN]
+    mine = my_signups(
+        resident_ids=page.people,
+        now=now,
+        upcoming_shown=None if show_all else UPCOMING_SIGNUPS_SHOWN,
+    )
+    upcoming = mine.upcoming
     for signup in [*upcoming, *mine.past]:
         signup.existing_feedback = feedback_of(signup)
         signup.is_mine = signup.resident_id == page.resident.pk
@@ -133,7 +146,7 @@ def _signups_on_me(page: MePage) -> dict:
         qr_left -= 1
     return {
         "upcoming": upcoming,
-        "upcoming_total": len(mine.upcoming),
+        "upcoming_total": mine.upcoming_total,
         "past": mine.past,
         "past_total": mine.past_total,
         "attended_total": mine.attended_total,

@@ -426,3 +426,14 @@ def test_adding_a_child_refuses_a_bad_birth_year_and_duplicates(resident_client)
     response = resident_client.post("/me/household/", {"name": "王小明", "birth_year": "2016"})
     assert "这位家庭成员已经登记过了" in response.content.decode()
     assert Resident.objects.filter(name="王小明").count() == 1
+
+
+def test_my_signups_reads_only_the_upcoming_shown_and_counts_them_all():
+    resident = ResidentFactory()
+    signups = _upcoming(resident, 4)
+    attended(resident)
+    mine = my_signups(resident_ids=[resident.pk], upcoming_shown=2)
+    assert [s.pk for s in mine.upcoming] == [s.pk for s in signups[:2]]
+    assert (mine.upcoming_total, mine.past_total, mine.attended_total) == (4, 1, 1)
+    everything = my_signups(resident_ids=[resident.pk])
+    assert [s.pk for s in everything.upcoming] == [s.pk for s in signups]
