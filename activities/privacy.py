@@ -25,6 +25,11 @@ from .models import CallListEntry, Feedback, Need, ServiceProject, SignUp
 
 #: Past sign-ups shown on /me/ (the download has all of them).
 PAST_SIGNUPS_SHOWN = 30
+#: Upcoming sign-ups /me/ shows before "show all" (a phone should not scroll a hundred).
+UPCOMING_SIGNUPS_SHOWN = 10
+#: The next confirmed sign-ups whose QR code /me/ draws (besides every one starting
+#: today); the later ones show the code in figures and open the QR with one tap.
+QR_CODES_SHOWN = 3
 #: What a resident's own untriaged needs are called once they deleted their data (the
 #: figures keep the row; its words may identify them).
 ANONYMISED_NEED_TITLE = "（居民已注销）"
@@ -38,20 +43,22 @@ STARS = [1, 2, 3, 4, 5]
 class MySignUps:
     upcoming: list[SignUp] = field(default_factory=list)
     past: list[SignUp] = field(default_factory=list)
+    upcoming_total: int = 0
     past_total: int = 0
     attended_total: int = 0
 
 
-def my_signups(*, resident_ids: list[int], now=None) -> MySignUps:
-    """Upcoming (with waiting-list positions) and recent past sign-ups of these residents,
-    in a fixed number of queries."""
+def my_signups(*, resident_ids: list[int], now=None, upcoming_shown=None) -> MySignUps:
+    """Upcoming (with waiting-list positions; the first `upcoming_shown`, or all of them)
+    and recent past sign-ups of these residents, and their totals, in a fixed number of
+    queries."""
     now = now or timezone.now()
     base = (
         SignUp.objects.filter(resident_id__in=resident_ids)
         .active()
         .select_related("activity", "resident", "feedback")
     )
-    upcoming = list(
+    upcoming = (
         base.filter(activity__ends_at__gte=now)
         .with_waitlist_position()
         .order_by("activity__starts_at", "pk")
@@ -61,10 +68,17 @@ def my_signups(*, resident_ids: list[int], now=None) -> MySignUps:
             :PAST_SIGNUPS_SHOWN
         ]
     )
-    totals = base.filter(activity__ends_at__lt=now).aggregate(
-        past_total=Count("pk"), attended_total=Count("pk", filter=Q(attended=True))
+    ended = Q(activity__ends_at__lt=now)
+    totals = base.aggregate(
+        upcoming_total=Count("pk", filter=Q(activity__ends_at__gte=now)),
+        past_total=Count("pk", filter=ended),
+        attended_total=Count("pk", filter=ended & Q(attended=True)),
     )
-    return MySignUps(upcoming=upcoming, past=past, **totals)
+    return MySignUps(
+        upcoming=list(upcoming if upcoming_shown is None else upcoming[:upcoming_shown]),
+        past=past,
+        **totals,
+    )
 
 
 def feedback_of(signup: SignUp) -> Feedback | None:
@@ -99,8 +113,15 @@ def check_in_url(request, signup: SignUp) -> str:
 def _signups_on_me(page: MePage) -> dict:
     _announce_promotions(page)
     now = timezone.now()
-    mine = my_signups(resident_ids=page.people, now=now)
-    for signup in [*mine.upcoming, *mine.past]:
+    today = timezone.localdate(now)
+    show_all = page.request.GET.get("upcoming") == "all"
+    mine = my_signups(
+        resident_ids=page.people,
+        now=now,
+        upcoming_shown=None if show_all else UPCOMING_SIGNUPS_SHOWN,
+    )
+    upcoming = mine.upcoming
+    for signup in [*upcoming, *mine.past]:
         signup.existing_feedback = feedback_of(signup)
         signup.is_mine = signup.resident_id == page.resident.pk
         signup.activity_cancelled = signup.activity.is_cancelled
@@ -109,16 +130,23 @@ def _signups_on_me(page: MePage) -> dict:
             and services.cancellation_refusal(signup=signup, now=now) is None
         )
         signup.may_rate = services.feedback_refusal(signup=signup, now=now) is None
+        signup.has_code = signup.status == SignUp.Status.CONFIRMED and not signup.activity_cancelled
         signup.qr = ""
-        if signup.status == SignUp.Status.CONFIRMED and not signup.activity_cancelled:
+    qr_left = QR_CODES_SHOWN
+    for signup in upcoming:
+        if not signup.has_code:
+            continue
+        if qr_left > 0 or timezone.localdate(signup.activity.starts_at) <= today:
             signup.qr = qr_svg(
                 check_in_url(page.request, signup),
                 scale=5,
                 title=signup.check_in_code,
                 css_class="qr-code",
             )
+        qr_left -= 1
     return {
-        "upcoming": mine.upcoming,
+        "upcoming": upcoming,
+        "upcoming_total": mine.upcoming_total,
         "past": mine.past,
         "past_total": mine.past_total,
         "attended_total": mine.attended_total,

@@ -18,5 +18,6 @@ urlpatterns = [
     path("partners/", partner_views.partner_list, name="partners"),
     path("partners/<int:pk>/", partner_views.partner_detail, name="partner"),
     path("me/feedback/<int:signup_id>/", views.feedback, name="feedback"),
+    path("me/sign-ups/<int:signup_id>/code/", views.my_code, name="my_code"),
     path("needs/new/", need_views.need_create, name="need_create"),
 ]

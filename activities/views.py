@@ -21,6 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from core.http import safe_next
 from core.pagecache import cache_public_page
+from core.qr import qr_svg
 from core.templatetags.site_tags import when
 from partners import selectors as partner_selectors
 from residents.decorators import resident_required
@@ -31,7 +32,7 @@ from . import calendar, selectors, services, share
 from .filters import ActivityFilter
 from .forms import ActingForForm, FeedbackForm
 from .models import Activity, ServiceProject, SignUp
-from .privacy import STARS, feedback_of
+from .privacy import STARS, check_in_url, feedback_of
 from .sections import detail_sections
 from .templatetags.activity_tags import time_range
 
@@ -341,6 +342,28 @@ def project_list(request):
 
 
 # --- my activities ----------------------------------------------------------------------
+
+
+@never_cache
+@require_safe
+@resident_required
+def my_code(request, signup_id, *, resident):
+    """The check-in code and QR of one of my (or my child's) confirmed sign-ups of an
+    activity not cancelled: one tap from /me/, which draws only the next ones' QR codes."""
+    signup = get_object_or_404(
+        SignUp.objects.select_related("activity", "resident").exclude(
+            activity__status=Activity.Status.CANCELLED
+        ),
+        pk=signup_id,
+        resident__in=cared_for(resident),
+        status=SignUp.Status.CONFIRMED,
+    )
+    qr = qr_svg(
+        check_in_url(request, signup), scale=8, title=signup.check_in_code, css_class="qr-code"
+    )
+    return render(
+        request, "activities/my_code.html", {"signup": signup, "qr": qr, "resident": resident}
+    )
 
 
 @never_cache

@@ -148,6 +148,8 @@ if env.str("DATABASE_REPLICA_URL", default=""):
 # share, for throttles (core/throttle.py) and sessions. Without it, per-process memory.
 _CACHE_URL = env.str("CACHE_URL", default="") or env.str("REDIS_URL", default="")
 CACHES = {"default": env.cache_url_config(_CACHE_URL or "locmemcache://")}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    CACHES["default"]["BACKEND"] = "core.cache.RedisCache"  # one client per pool, not per call
 SHARED_CACHE = CACHES["default"]["BACKEND"] not in (
     "django.core.cache.backends.locmem.LocMemCache",
     "django.core.cache.backends.dummy.DummyCache",

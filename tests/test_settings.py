@@ -198,20 +198,37 @@ def test_the_running_database_is_configured_for_its_engine():
         assert database["CONN_HEALTH_CHECKS"] is True
 
 
-def test_a_redis_cache_url_gives_a_working_shared_cache():
+def _with_redis_cache(code: str, db: int):
+    """Run `code` in `manage.py shell` with `cache` = the default cache on Redis DB `db`."""
     import socket
 
     try:
         socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
     except OSError:
         pytest.skip("no Redis on 127.0.0.1:6379 on this machine")
-    result = run_django(
+    return run_django(
         "manage.py",
         "shell",
         "-c",
-        "from django.core.cache import caches; cache = caches['default']; "
+        "from django.core.cache import caches; cache = caches['default']; " + code,
+        CACHE_URL=f"redis://127.0.0.1:6379/{db}",
+    )
+
+
+def test_a_redis_cache_url_gives_a_working_shared_cache():
+    result = _with_redis_cache(
         "cache.set('gongjian-check', 42, 5); "
         "print(type(cache).__name__, cache.get('gongjian-check'))",
-        CACHE_URL="redis://127.0.0.1:6379/15",
+        15,
     )
     assert "RedisCache 42" in result.stdout, result.stderr
+
+
+def test_the_redis_cache_reuses_one_client_per_pool():
+    result = _with_redis_cache(
+        "cache.set('gongjian-client', 1, 5); cache.incr('gongjian-client'); "
+        "clients = {id(cache._cache.get_client(write=w)) for w in (True, False)}; "
+        "print(type(cache).__module__, len(clients), cache.get('gongjian-client'))",
+        14,
+    )
+    assert "core.cache 1 2" in result.stdout, result.stderr

@@ -7,6 +7,11 @@ from django.utils.translation import gettext as _
 
 register = template.Library()
 
+#: Activities the month page lists unless asked for all of them: the most attended ones.
+#: A district holds 400+ activities a month; every row stays in the Excel and on
+#: `?activities=all`.
+TOP_ACTIVITIES_SHOWN = 20
+
 _ROW = (
     '<tr><td class="text-nowrap">{}</td><th scope="row">{}<span class="cell-note">{}</span></th>'
     '<td>{}</td><td class="num">{}/{}</td><td class="num">{}</td><td class="num">{}</td>'
@@ -38,3 +43,15 @@ def activity_rows(activities):
         )
 
     return format_html_join("\n", _ROW, (cells(a) for a in activities)) or format_html("")
+
+
+@register.simple_tag
+def month_activities(activities, show=""):
+    """{"rows": the activities to list, "total", "top": whether they are the most attended
+    ones only}: all of them in date order when `show` is "all" or they are few, else the
+    `TOP_ACTIVITIES_SHOWN` most attended (ties: the earlier first), in that order."""
+    activities = list(activities)
+    if show == "all" or len(activities) <= TOP_ACTIVITIES_SHOWN:
+        return {"rows": activities, "total": len(activities), "top": False}
+    ranked = sorted(activities, key=lambda a: (-a.attended, a.starts_at, a.pk))
+    return {"rows": ranked[:TOP_ACTIVITIES_SHOWN], "total": len(activities), "top": True}

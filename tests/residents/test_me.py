@@ -77,6 +77,102 @@ def test_me_shows_an_upcoming_sign_up_with_code_qr_and_cancel_button(resident_cl
     assert 'name="next" value="/me/"' in body
 
 
+def _upcoming(resident, count, *, starts=None):
+    """`count` confirmed sign-ups of the resident, a day apart from `starts` (default tomorrow)."""
+    starts = starts or timezone.now() + dt.timedelta(days=1)
+    return [
+        SignUpFactory(
+            resident=resident,
+            activity=ActivityFactory(
+                title=f"活动{n:02d}",
+                starts_at=starts + dt.timedelta(days=n),
+                ends_at=starts + dt.timedelta(days=n, hours=2),
+            ),
+        )
+        for n in range(count)
+    ]
+
+
+def test_me_draws_the_qr_of_the_next_three_sign_ups_and_links_the_others(resident_client):
+    signups = _upcoming(resident_client.resident, 5)
+    body = resident_client.get(ME).content.decode()
+    assert body.count('class="qr-code"') == 3
+    for signup in signups:  # every code is on the page, in figures
+        assert signup.check_in_code in body
+    for signup in signups[3:]:
+        assert reverse("activities:my_code", args=[signup.pk]) in body
+    for signup in signups[:3]:
+        assert reverse("activities:my_code", args=[signup.pk]) not in body
+
+
+def test_me_draws_the_qr_of_every_sign_up_under_way_today(resident_client):
+    now = timezone.now()
+    _upcoming(resident_client.resident, 4, starts=now - dt.timedelta(minutes=30))
+    for signup in SignUp.objects.filter(resident=resident_client.resident):
+        Activity.objects.filter(pk=signup.activity_id).update(
+            starts_at=now - dt.timedelta(minutes=30), ends_at=now + dt.timedelta(hours=2)
+        )
+    body = resident_client.get(ME).content.decode()
+    assert body.count('class="qr-code"') == 4
+
+
+def test_me_shows_ten_upcoming_sign_ups_and_a_link_to_all_of_them(resident_client):
+    signups = _upcoming(resident_client.resident, 12)
+    body = resident_client.get(ME).content.decode()
+    assert body.count("my-signup") == 10
+    assert "活动09" in body and "活动10" not in body
+    assert "显示全部 12 个报名" in body
+    assert "/me/?upcoming=all#upcoming" in body
+
+    everything = resident_client.get(ME, {"upcoming": "all"}).content.decode()
+    assert everything.count("my-signup") == 12
+    assert signups[11].check_in_code in everything
+    assert everything.count('class="qr-code"') == 3
+    assert "显示全部" not in everything
+
+
+def test_my_code_page_shows_the_code_and_qr_of_my_sign_up(resident_client):
+    signup = _upcoming(resident_client.resident, 1)[0]
+    response = resident_client.get(reverse("activities:my_code", args=[signup.pk]))
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert signup.check_in_code in body
+    assert 'class="qr-code"' in body
+    assert "活动00" in body
+    assert f"/me/#signup-{signup.pk}" in body
+
+
+def test_my_code_page_shows_a_child_s_code_to_the_guardian(resident_client):
+    child = child_of(resident_client.resident)
+    signup = SignUpFactory(resident=child)
+    response = resident_client.get(reverse("activities:my_code", args=[signup.pk]))
+    assert response.status_code == 200
+    assert "为王小明报名" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda me: SignUpFactory(),  # someone else's
+        lambda me: SignUpFactory(resident=me, status=SignUp.Status.WAITLISTED, confirmed_at=None),
+        lambda me: SignUpFactory(
+            resident=me, activity=ActivityFactory(status=Activity.Status.CANCELLED)
+        ),
+    ],
+    ids=["someone-else-s", "waitlisted", "activity-cancelled"],
+)
+def test_my_code_page_is_404_without_a_code_of_mine(resident_client, make):
+    signup = make(resident_client.resident)
+    response = resident_client.get(reverse("activities:my_code", args=[signup.pk]))
+    assert response.status_code == 404
+
+
+def test_my_code_page_needs_login(client):
+    signup = SignUpFactory()
+    response = client.get(reverse("activities:my_code", args=[signup.pk]))
+    assert response.status_code == 302
+
+
 def test_me_shows_children_s_sign_ups_with_a_resident_field_on_cancel(resident_client):
     resident = resident_client.resident
     child = child_of(resident)
@@ -330,3 +426,14 @@ def test_adding_a_child_refuses_a_bad_birth_year_and_duplicates(resident_client)
     response = resident_client.post("/me/household/", {"name": "王小明", "birth_year": "2016"})
     assert "这位家庭成员已经登记过了" in response.content.decode()
     assert Resident.objects.filter(name="王小明").count() == 1
+
+
+def test_my_signups_reads_only_the_upcoming_shown_and_counts_them_all():
+    resident = ResidentFactory()
+    signups = _upcoming(resident, 4)
+    attended(resident)
+    mine = my_signups(resident_ids=[resident.pk], upcoming_shown=2)
+    assert [s.pk for s in mine.upcoming] == [s.pk for s in signups[:2]]
+    assert (mine.upcoming_total, mine.past_total, mine.attended_total) == (4, 1, 1)
+    everything = my_signups(resident_ids=[resident.pk])
+    assert [s.pk for s in everything.upcoming] == [s.pk for s in signups]

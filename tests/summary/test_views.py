@@ -333,3 +333,34 @@ def test_year_zero_is_not_a_summary_url():
         resolve("/summary/0000/01/")
     with pytest.raises(NoReverseMatch):
         reverse("summary:month", kwargs={"year": 0, "month": 1})
+
+
+# --- the month's activities: the most attended ones, all of them on request -------------
+
+
+def _activity_titles(html: str) -> list[str]:
+    table = html.split('id="month-activities"', 1)[1].split("</table>", 1)[0]
+    return re.findall(r'<th scope="row">([^<]+)<span class="cell-note">', table)
+
+
+def test_a_month_with_few_activities_lists_them_all_in_date_order(march, staff_client):
+    html = staff_client.get(MARCH).content.decode()
+    s = monthly_summary(year=2026, month=3)
+    assert _activity_titles(html) == [a.title for a in s.activities]
+    assert 'href="?activities=all' not in html
+
+
+def test_a_busy_month_lists_the_most_attended_and_links_to_all(march, staff_client, monkeypatch):
+    monkeypatch.setattr("summary.templatetags.summary_tags.TOP_ACTIVITIES_SHOWN", 2)
+    s = monthly_summary(year=2026, month=3)
+    ranked = sorted(s.activities, key=lambda a: (-a.attended, a.starts_at, a.pk))
+
+    html = staff_client.get(MARCH).content.decode()
+    assert _activity_titles(html) == [a.title for a in ranked[:2]]
+    assert "参加人次最多的 2 场" in html
+    assert 'href="?activities=all#activities-heading"' in html
+    assert "下载Excel（每场活动一行）" in html
+
+    everything = staff_client.get(MARCH, {"activities": "all"}).content.decode()
+    assert _activity_titles(everything) == [a.title for a in s.activities]
+    assert 'href="?activities=all' not in everything
