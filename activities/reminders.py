@@ -21,9 +21,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _, override
 
-from core.roles import STAFF_GROUP
+from core.roles import STAFF_GROUPS
 from partners.models import Agreement, AgreementState, Lead
 from residents.models import Notification, Resident, StaffNotice
+from residents.scoping import communities_for, within_scope
 from residents.services import notify
 
 from .models import Activity, Need, NeedQuerySet, ServiceProject, SignUp
@@ -147,56 +148,69 @@ class StaffDigest:
         return "\n".join(lines)
 
 
-def staff_digest(*, today: dt.date | None = None) -> StaffDigest:
+def staff_digest(*, today: dt.date | None = None, user=None) -> StaffDigest:
+    """The day's to-do of `user`'s communities (of every community without a user)."""
     today = today or timezone.localdate()
     return StaffDigest(
         day=today,
         agreements_ending=list(
-            Agreement.objects.in_state(AgreementState.ENDING, today)
+            within_scope(Agreement.objects.in_state(AgreementState.ENDING, today), user)
             .select_related("partner")
             .order_by("ends_on", "pk")
         ),
         follow_ups_due=list(
-            Lead.objects.open_at().filter(follow_up_on__lte=today).order_by("follow_up_on", "pk")
+            within_scope(Lead.objects.open_at().filter(follow_up_on__lte=today), user).order_by(
+                "follow_up_on", "pk"
+            )
         ),
         needs_untriaged=list(
-            Need.objects.filter(NeedQuerySet.untriaged_q(timezone.now())).order_by(
-                "created_at", "pk"
-            )
+            within_scope(
+                Need.objects.filter(NeedQuerySet.untriaged_q(timezone.now())), user
+            ).order_by("created_at", "pk")
         ),
     )
 
 
-def staff_recipients() -> list[str]:
-    return sorted(
-        set(
-            get_user_model()
-            .objects.filter(is_active=True, is_staff=True, groups__name=STAFF_GROUP)
-            .exclude(email="")
-            .values_list("email", flat=True)
-        )
+def staff_recipients():
+    """The active staff (of a community or the subdistrict) with an e-mail address."""
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, is_staff=True, groups__name__in=STAFF_GROUPS)
+        .exclude(email="")
+        .distinct()
+        .order_by("email", "pk")
     )
 
 
 def send_staff_digest(*, today: dt.date | None = None) -> bool:
-    """E-mail the digest to the staff once a day (a `StaffNotice` row per day: a second
-    run, or a second server, finds it and sends nothing). An empty digest is not sent."""
-    digest = staff_digest(today=today)
-    recipients = staff_recipients()
-    if digest.is_empty or not recipients:
+    """E-mail each staff user the digest of their own communities (the subdistrict's staff:
+    all of them) once a day (a `StaffNotice` row per day: a second run, or a second server,
+    finds it and sends nothing). An empty digest is not sent; users of one scope share one
+    message, computed once."""
+    today = today or timezone.localdate()
+    by_scope: dict[frozenset[int] | None, list] = {}
+    for user in staff_recipients():
+        by_scope.setdefault(communities_for(user), []).append(user)
+    digests = []
+    for users in by_scope.values():
+        digest = staff_digest(today=today, user=users[0])
+        if not digest.is_empty:
+            digests.append((digest, sorted({user.email for user in users})))
+    if not digests:
         return False
-    key = f"digest:{digest.day.isoformat()}"
+    key = f"digest:{today.isoformat()}"
     try:
         with transaction.atomic():
             StaffNotice.objects.create(key=key)
             # Sent inside the transaction: a failed send releases the key for the next run.
             with override(settings.LANGUAGE_CODE):
-                send_mail(
-                    _("社区工作提醒（%(day)s）") % {"day": digest.day.isoformat()},
-                    digest.text(),
-                    None,
-                    recipients,
-                )
+                for digest, recipients in digests:
+                    send_mail(
+                        _("社区工作提醒（%(day)s）") % {"day": today.isoformat()},
+                        digest.text(),
+                        None,
+                        recipients,
+                    )
     except IntegrityError:
         return False
     return True

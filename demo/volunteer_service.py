@@ -76,6 +76,7 @@ def load_volunteering(builder) -> dict:
             {"name": partner.name},
             {
                 "partner": partner,
+                "community": builder.community,
                 "contact_name": partner.contact_name,
                 "contact_phone": partner.contact_phone,
             },
@@ -109,11 +110,14 @@ def load_volunteering(builder) -> dict:
             name=name,
             resident=None,
             defaults={
+                "community": builder.community,
                 "phone": phone,
                 "unit": units.get(unit_name),
                 "reported_on": builder.day(-300),
             },
         )
+        if member.community_id is None:  # a demo written before members had a community
+            PartyMember.objects.filter(pk=member.pk).update(community=builder.community)
         if created:
             member.posts.set(posts[2:4])
         members.append(member)
@@ -124,7 +128,7 @@ def load_volunteering(builder) -> dict:
             {"kind": kind, "role_name": role_name, "category": category, "points": points},
         )
     _service_year(builder, members, rng)
-    _shop(partners, rng)
+    _shop(builder, partners, rng)
     _upcoming_roles(builder)
     return {
         "party_members": PartyMember.objects.count(),
@@ -165,7 +169,7 @@ def _service_year(builder, members: list[PartyMember], rng: random.Random) -> No
                 services.award_points(signup=signup, by=builder.staff)
 
 
-def _shop(partners: dict, rng: random.Random) -> None:
+def _shop(builder, partners: dict, rng: random.Random) -> None:
     items = []
     for partner_name, name, points, stock in SHOP:
         partner = partners.get(partner_name)
@@ -181,6 +185,9 @@ def _shop(partners: dict, rng: random.Random) -> None:
             name=name,
             defaults={"commitment": commitment, "points": points, "stock": stock},
         )
+        if item.community_id is None:  # a demo written before items had a community
+            ShopItem.objects.filter(pk=item.pk).update(community=builder.community)
+            item.community = builder.community
         items.append(item)
     if not items or PointsEntry.objects.filter(kind=PointsEntry.Kind.REDEEMED).exists():
         return

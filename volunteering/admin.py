@@ -30,7 +30,9 @@ from activities.models import Activity
 from core.admin import GuardedHistoryAdmin, ServiceAddMixin, ServiceRefusalMixin, ServiceRefused
 from core.http import attachment, safe_next
 from core.pinyin import by_pinyin
-from residents.models import Resident
+from residents.admin_scope import CommunityScopedAdmin
+from residents.models import Community, Resident
+from residents.scoping import communities_for, scoped
 
 from . import services
 from .cards import resident_id_from_code
@@ -65,18 +67,60 @@ def _year(request) -> int:
     return int(value) if value.isdigit() and 2000 <= int(value) <= this_year + 1 else this_year
 
 
+class SharedConfigAdmin:
+    """Configuration shared by every community of the installation (service posts, points
+    rules): every back-office user reads it; only a user who works over every community
+    (the subdistrict, a superuser, anyone on a one-community installation) changes it."""
+
+    def _works_over_all(self, request) -> bool:
+        ids = communities_for(request.user)
+        return ids is None or not Community.objects.exclude(pk__in=ids).exists()
+
+    def has_add_permission(self, request):
+        return self._works_over_all(request) and super().has_add_permission(request)
+
+    def has_change_permission(self, request, obj=None):
+        return self._works_over_all(request) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._works_over_all(request) and super().has_delete_permission(request, obj)
+
+
+class PlacedInCommunityAdmin(CommunityScopedAdmin):
+    """A record with its own `community` (a unit, a member living elsewhere, a shop item):
+    left empty, it is the adding user's community when they work in one."""
+
+    def place(self, request, obj) -> None:
+        if obj.community_id is None:
+            ids = communities_for(request.user)
+            if ids is not None and len(ids) == 1:
+                obj.community_id = next(iter(ids))
+
+    def save_model(self, request, obj, form, change):
+        self.place(request, obj)
+        super().save_model(request, obj, form, change)
+
+
 @admin.register(ServicePost)
-class ServicePostAdmin(admin.ModelAdmin):
+class ServicePostAdmin(SharedConfigAdmin, admin.ModelAdmin):
     list_display = ("name", "description", "is_active", "order")
     list_editable = ("is_active", "order")
     search_fields = ("name",)
 
 
 @admin.register(ReportingUnit)
-class ReportingUnitAdmin(ServiceRefusalMixin, GuardedHistoryAdmin):
-    list_display = ("name", "partner", "contact_name", "members_count", "year_hours", "review")
-    list_filter = ("is_active", "posts")
-    list_select_related = ("partner",)
+class ReportingUnitAdmin(PlacedInCommunityAdmin, ServiceRefusalMixin, GuardedHistoryAdmin):
+    list_display = (
+        "name",
+        "community",
+        "partner",
+        "contact_name",
+        "members_count",
+        "year_hours",
+        "review",
+    )
+    list_filter = ("is_active", "community", "posts")
+    list_select_related = ("partner", "community")
     search_fields = ("name", "contact_name", "partner__name")
     autocomplete_fields = ("partner",)
     filter_horizontal = ("posts",)
@@ -124,9 +168,9 @@ class ReportingUnitAdmin(ServiceRefusalMixin, GuardedHistoryAdmin):
         ]
 
     def _review(self, request, object_id) -> Review:
-        unit = _object(self, request, ReportingUnit, object_id)
+        unit = _object(self, request, object_id)
         year = _year(request)
-        lines = annual_review(year=year, unit_id=unit.pk)
+        lines = annual_review(year=year, unit_id=unit.pk, member_ids=_member_ids(request))
         return Review(
             title=gettext("%(unit)s %(year)s 年度双报到评议") % {"unit": unit, "year": year},
             year=year,
@@ -147,13 +191,21 @@ class ReportingUnitAdmin(ServiceRefusalMixin, GuardedHistoryAdmin):
         return self._review(request, object_id).download()
 
 
-def _object(model_admin, request, model, object_id):
-    """The object of a read-only page of the back office (staff and the secretary)."""
+def _object(model_admin, request, object_id):
+    """The object of a read-only page of the back office (staff and the secretary), of the
+    user's communities (another community's: 404)."""
     if not model_admin.has_view_permission(request):
         raise PermissionDenied
     if not str(object_id).isdigit():
         raise Http404
-    return get_object_or_404(model, pk=unquote(object_id))
+    return get_object_or_404(model_admin.get_queryset(request), pk=unquote(object_id))
+
+
+def _member_ids(request):
+    """The user's members (a subquery), or None for all of them."""
+    if communities_for(request.user) is None:
+        return None
+    return scoped(PartyMember.objects.all(), request.user).values("pk")
 
 
 @dataclass
@@ -231,17 +283,18 @@ def _review_page(model_admin, request, review: Review):
 
 
 @admin.register(PartyMember)
-class PartyMemberAdmin(ServiceRefusalMixin, GuardedHistoryAdmin):
+class PartyMemberAdmin(PlacedInCommunityAdmin, ServiceRefusalMixin, GuardedHistoryAdmin):
     list_display = (
         "display_name",
+        "community",
         "unit",
         "posts_display",
         "year_activities",
         "year_hours",
         "review",
     )
-    list_filter = ("is_active", "unit", "posts")
-    list_select_related = ("resident", "unit")
+    list_filter = ("is_active", "community", "unit", "posts")
+    list_select_related = ("resident", "unit", "community")
     search_fields = ("name", "phone", "resident__name", "resident__phone", "unit__name")
     autocomplete_fields = ("resident", "unit")
     filter_horizontal = ("posts",)
@@ -249,6 +302,7 @@ class PartyMemberAdmin(ServiceRefusalMixin, GuardedHistoryAdmin):
         "resident",
         "name",
         "phone",
+        "community",
         "unit",
         "reported_on",
         "posts",
@@ -258,7 +312,8 @@ class PartyMemberAdmin(ServiceRefusalMixin, GuardedHistoryAdmin):
     readonly_fields = ("points_account",)
 
     def get_queryset(self, request):
-        return members_with_year(timezone.localdate().year).prefetch_related("posts")
+        members = members_with_year(timezone.localdate().year).prefetch_related("posts")
+        return scoped(members, request.user)
 
     @admin.display(description=_("姓名"), ordering="name")
     def display_name(self, member):
@@ -296,6 +351,8 @@ class PartyMemberAdmin(ServiceRefusalMixin, GuardedHistoryAdmin):
         return member.year_hours
 
     def save_model(self, request, obj, form, change):
+        if obj.resident_id is None:
+            self.place(request, obj)
         try:
             services.report_member(member=obj, by=request.user)
         except ValidationError as error:
@@ -330,14 +387,15 @@ class PartyMemberAdmin(ServiceRefusalMixin, GuardedHistoryAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         year = _year(request)
-        lines = annual_review(year=year)
+        lines = annual_review(year=year, member_ids=_member_ids(request))
+        units = scoped(ReportingUnit.objects.all(), request.user)
         return Review(
             title=gettext("%(year)s 年度报到党员评议") % {"year": year},
             year=year,
             slug="members",
             lines=lines,
             excel_url=reverse("admin:volunteering_partymember_review_excel"),
-            units=unit_reviews(year=year, lines=lines),
+            units=unit_reviews(year=year, lines=lines, units=units),
         )
 
     def review_view(self, request):
@@ -350,7 +408,7 @@ class PartyMemberAdmin(ServiceRefusalMixin, GuardedHistoryAdmin):
         return self._everyone(request).download()
 
     def _review(self, request, object_id) -> Review:
-        member = _object(self, request, PartyMember, object_id)
+        member = _object(self, request, object_id)
         year = _year(request)
         return Review(
             title=gettext("%(member)s %(year)s 年度双报到评议")
@@ -372,7 +430,7 @@ class PartyMemberAdmin(ServiceRefusalMixin, GuardedHistoryAdmin):
 
 
 @admin.register(VolunteerRole)
-class VolunteerRoleAdmin(ServiceRefusalMixin, admin.ModelAdmin):
+class VolunteerRoleAdmin(CommunityScopedAdmin, ServiceRefusalMixin, admin.ModelAdmin):
     list_display = ("name", "activity", "places", "confirmed_count", "waitlisted_count", "desk")
     list_select_related = ("activity",)
     search_fields = ("name", "activity__title")
@@ -431,7 +489,9 @@ class HoursForm(forms.ModelForm):
 
 
 @admin.register(RoleSignUp)
-class RoleSignUpAdmin(ServiceAddMixin, ServiceRefusalMixin, GuardedHistoryAdmin):
+class RoleSignUpAdmin(
+    CommunityScopedAdmin, ServiceAddMixin, ServiceRefusalMixin, GuardedHistoryAdmin
+):
     list_display = (
         "volunteer",
         "activity",
@@ -539,7 +599,7 @@ class RoleSignUpAdmin(ServiceAddMixin, ServiceRefusalMixin, GuardedHistoryAdmin)
             raise PermissionDenied
         if not str(activity_id).isdigit():
             raise Http404
-        activity = get_object_or_404(Activity, pk=activity_id)
+        activity = get_object_or_404(scoped(Activity.objects.all(), request.user), pk=activity_id)
         if request.method == "POST":
             if not self.has_change_permission(request):
                 raise PermissionDenied
@@ -585,7 +645,7 @@ class RoleSignUpAdmin(ServiceAddMixin, ServiceRefusalMixin, GuardedHistoryAdmin)
 
 
 @admin.register(Certificate)
-class CertificateAdmin(ServiceAddMixin, admin.ModelAdmin):
+class CertificateAdmin(CommunityScopedAdmin, ServiceAddMixin, admin.ModelAdmin):
     list_display = (
         "serial",
         "holder_name",
@@ -660,14 +720,14 @@ class CertificateAdmin(ServiceAddMixin, admin.ModelAdmin):
             raise PermissionDenied
         if not str(object_id).isdigit():
             raise Http404
-        certificate = get_object_or_404(Certificate, pk=object_id)
+        certificate = get_object_or_404(self.get_queryset(request), pk=object_id)
         context = certificate_context(request, certificate)
         context["back_url"] = reverse("admin:volunteering_certificate_changelist")
         return TemplateResponse(request, "volunteering/certificate.html", context)
 
 
 @admin.register(PointsRule)
-class PointsRuleAdmin(GuardedHistoryAdmin):
+class PointsRuleAdmin(SharedConfigAdmin, GuardedHistoryAdmin):
     list_display = ("name", "kind", "role_name", "category", "points", "is_active")
     list_filter = ("kind", "is_active")
     search_fields = ("name", "role_name")
@@ -680,15 +740,15 @@ class ShopItemForm(forms.ModelForm):
 
     class Meta:
         model = ShopItem
-        fields = ("name", "partner", "commitment", "points", "stock", "is_active")
+        fields = ("name", "community", "partner", "commitment", "points", "stock", "is_active")
 
 
 @admin.register(ShopItem)
-class ShopItemAdmin(ServiceRefusalMixin, GuardedHistoryAdmin):
+class ShopItemAdmin(PlacedInCommunityAdmin, ServiceRefusalMixin, GuardedHistoryAdmin):
     form = ShopItemForm
-    list_display = ("name", "partner", "points", "stock", "redeemed", "is_active")
-    list_filter = ("is_active", "partner")
-    list_select_related = ("partner",)
+    list_display = ("name", "community", "partner", "points", "stock", "redeemed", "is_active")
+    list_filter = ("is_active", "community", "partner")
+    list_select_related = ("partner", "community")
     search_fields = ("name", "partner__name")
     autocomplete_fields = ("partner", "commitment")
 
@@ -709,13 +769,23 @@ class ShopItemAdmin(ServiceRefusalMixin, GuardedHistoryAdmin):
 
     def get_fields(self, request, obj=None):
         if obj is None:
-            return ("name", "partner", "commitment", "points", "stock", "is_active")
-        return ("name", "partner", "commitment", "points", "stock", "add_stock", "is_active")
+            return ("name", "community", "partner", "commitment", "points", "stock", "is_active")
+        return (
+            "name",
+            "community",
+            "partner",
+            "commitment",
+            "points",
+            "stock",
+            "add_stock",
+            "is_active",
+        )
 
     def get_readonly_fields(self, request, obj=None):
         return ("stock",) if obj is not None else ()
 
     def save_model(self, request, obj, form, change):
+        self.place(request, obj)
         obj.full_clean()
         super().save_model(request, obj, form, change)
         added = form.cleaned_data.get("add_stock")
@@ -733,15 +803,17 @@ class ShopItemAdmin(ServiceRefusalMixin, GuardedHistoryAdmin):
             *super().get_urls(),
         ]
 
-    def _find(self, query: str):
-        """Residents found by a points-card code (typed or scanned), a name, or the last
-        four digits of a phone number."""
+    def _residents(self, request):
+        """The residents the desk may serve: the user's communities' only."""
+        return scoped(Resident.objects.filter(anonymised_at__isnull=True), request.user)
+
+    def _find(self, request, query: str):
+        """Residents of the user's communities found by a points-card code (typed or
+        scanned), a name, or the last four digits of a phone number."""
         query = (query or "").strip()
         if not query:
             return []
-        residents = Resident.objects.filter(anonymised_at__isnull=True).select_related(
-            "household__building"
-        )
+        residents = self._residents(request).select_related("household__building")
         pk = resident_id_from_code(query.rsplit("code=", 1)[-1])
         if pk is not None:
             return list(residents.filter(pk=pk))
@@ -760,7 +832,13 @@ class ShopItemAdmin(ServiceRefusalMixin, GuardedHistoryAdmin):
             resident_id = request.POST.get("resident", "")
             item_id = request.POST.get("item", "")
             quantity = request.POST.get("quantity", "1")
-            if not (resident_id.isdigit() and item_id.isdigit() and quantity.isdigit()):
+            if not (
+                resident_id.isdigit()
+                and item_id.isdigit()
+                and quantity.isdigit()
+                and self._residents(request).filter(pk=resident_id).exists()
+                and self.get_queryset(request).filter(pk=item_id).exists()
+            ):
                 self.message_user(request, gettext("请选择居民和商品。"), messages.ERROR)
                 return HttpResponseRedirect(request.path)
             try:
@@ -782,11 +860,9 @@ class ShopItemAdmin(ServiceRefusalMixin, GuardedHistoryAdmin):
             return HttpResponseRedirect(f"{request.path}?resident={resident_id}")
         chosen = None
         if request.GET.get("resident", "").isdigit():
-            chosen = Resident.objects.filter(
-                pk=request.GET["resident"], anonymised_at__isnull=True
-            ).first()
+            chosen = self._residents(request).filter(pk=request.GET["resident"]).first()
         query = request.GET.get("q", "") or request.GET.get("code", "")
-        found = self._find(query)
+        found = self._find(request, query)
         if chosen is None and len(found) == 1 and request.GET.get("code"):
             chosen = found[0]
         context = {
@@ -797,15 +873,28 @@ class ShopItemAdmin(ServiceRefusalMixin, GuardedHistoryAdmin):
             "searched": bool(query),
             "chosen": chosen,
             "balance": services.balance_of(chosen) if chosen else 0,
-            "items": ShopItem.objects.filter(is_active=True).select_related("partner"),
+            "items": self._items_for(request, chosen),
             "may_redeem": may_redeem,
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/volunteering/shop_desk.html", context)
 
+    def _items_for(self, request, resident):
+        """The items on the desk: the chosen resident's community's (or, before one is
+        chosen, those of the user's communities)."""
+        items = scoped(ShopItem.objects.filter(is_active=True), request.user)
+        if resident is not None:
+            community = (
+                Resident.objects.filter(pk=resident.pk)
+                .values_list("household__building__complex__community", flat=True)
+                .first()
+            )
+            items = items.filter(Q(community=community) | Q(community__isnull=True))
+        return items.select_related("partner")
+
 
 @admin.register(PointsEntry)
-class PointsEntryAdmin(ServiceAddMixin, admin.ModelAdmin):
+class PointsEntryAdmin(CommunityScopedAdmin, ServiceAddMixin, admin.ModelAdmin):
     """The ledger: read only; "add" writes a correction with its reason."""
 
     list_display = (
@@ -844,7 +933,7 @@ class PointsEntryAdmin(ServiceAddMixin, admin.ModelAdmin):
 
 
 @admin.register(AnnualReview)
-class AnnualReviewAdmin(ServiceRefusalMixin, GuardedHistoryAdmin):
+class AnnualReviewAdmin(CommunityScopedAdmin, ServiceRefusalMixin, GuardedHistoryAdmin):
     list_display = ("year", "member", "unit", "comment", "written_by")
     list_filter = ("year",)
     list_select_related = ("member", "member__resident", "unit", "written_by")

@@ -23,7 +23,8 @@ from activities.models import Category
 
 class ServicePost(models.Model):
     """A kind of service a reported member or unit takes on: 楼栋长, 助老, 文明劝导, 应急 …
-    (configured by staff)."""
+    (configured by staff). Shared by every community of the installation, like the points
+    rules: a post names a kind of service, not anyone's data (no community path)."""
 
     name = models.CharField(_("岗位名称"), max_length=50, unique=True)
     description = models.CharField(_("岗位说明"), max_length=200, blank=True)
@@ -52,6 +53,15 @@ class ReportingUnit(models.Model):
         verbose_name=_("共建单位"),
         help_text=_("已签约共建的单位请选择，便于汇总。"),
     )
+    community = models.ForeignKey(
+        "residents.Community",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reporting_units",
+        verbose_name=_("所属社区"),
+        help_text=_("单位向哪个社区报到；社区工作人员登记时默认为本社区。"),
+    )
     contact_name = models.CharField(_("联系人"), max_length=50, blank=True)
     contact_phone = models.CharField(_("联系电话"), max_length=30, blank=True)
     reported_on = models.DateField(_("报到日期"), default=timezone.localdate)
@@ -62,6 +72,8 @@ class ReportingUnit(models.Model):
     note = models.TextField(_("备注"), blank=True)
 
     history = HistoricalRecords(m2m_fields=[posts])
+
+    COMMUNITY_PATH = "community"
 
     class Meta:
         verbose_name = _("报到单位")
@@ -87,6 +99,15 @@ class PartyMember(models.Model):
     )
     name = models.CharField(_("姓名"), max_length=64, blank=True)
     phone = models.CharField(_("联系电话"), max_length=30, blank=True)
+    community = models.ForeignKey(
+        "residents.Community",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="party_members",
+        verbose_name=_("所属社区"),
+        help_text=_("在外居住的党员向哪个社区报到（住在本社区的党员按居民所在社区）。"),
+    )
     unit = models.ForeignKey(
         ReportingUnit,
         on_delete=models.PROTECT,
@@ -119,6 +140,14 @@ class PartyMember(models.Model):
     def __str__(self):
         return self.display_name
 
+    @classmethod
+    def community_q(cls, ids) -> Q:
+        """A member is their home's community's, or, living elsewhere, the community they
+        reported to (see `residents.scoping`)."""
+        return Q(resident__household__building__complex__community__in=ids) | Q(
+            resident__isnull=True, community__in=ids
+        )
+
     @property
     def display_name(self) -> str:
         if self.resident_id is not None:
@@ -139,6 +168,8 @@ class VolunteerRole(models.Model):
     name = models.CharField(_("岗位"), max_length=50)
     places = models.PositiveSmallIntegerField(_("人数"), validators=[MinValueValidator(1)])
     description = models.CharField(_("职责"), max_length=200, blank=True)
+
+    COMMUNITY_PATH = "activity__complex__community"
 
     class Meta:
         verbose_name = _("志愿岗位")
@@ -240,6 +271,8 @@ class RoleSignUp(models.Model):
 
     objects = RoleSignUpQuerySet.as_manager()
     history = HistoricalRecords()
+
+    COMMUNITY_PATH = "activity__complex__community"
 
     class Meta:
         verbose_name = _("志愿者报名")
@@ -376,6 +409,13 @@ class Certificate(models.Model):
             self.token = secrets.token_urlsafe(16)
         super().save(*args, **kwargs)
 
+    @classmethod
+    def community_q(cls, ids) -> Q:
+        """A certificate is its resident's community's, or its member's living elsewhere."""
+        return Q(resident__household__building__complex__community__in=ids) | Q(
+            resident__isnull=True, member__community__in=ids
+        )
+
     def get_verification_url(self):
         return reverse("volunteering:verify", args=[self.token])
 
@@ -460,11 +500,22 @@ class ShopItem(models.Model):
         verbose_name=_("对应资源承诺"),
         help_text=_("兑换一件计为兑现该承诺一次。"),
     )
+    community = models.ForeignKey(
+        "residents.Community",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="shop_items",
+        verbose_name=_("所属社区"),
+        help_text=_("哪个社区的积分超市上架该商品：只有该社区的居民可以兑换。"),
+    )
     points = models.PositiveIntegerField(_("所需积分"), validators=[MinValueValidator(1)])
     stock = models.PositiveIntegerField(_("库存"), default=0)
     is_active = models.BooleanField(_("上架"), default=True)
 
     history = HistoricalRecords()
+
+    COMMUNITY_PATH = "community"
 
     class Meta:
         verbose_name = _("积分超市商品")
@@ -533,6 +584,8 @@ class PointsEntry(models.Model):
         related_name="+",
         verbose_name=_("经办人"),
     )
+
+    COMMUNITY_PATH = "resident__household__building__complex__community"
 
     class Meta:
         verbose_name = _("积分记录")
@@ -626,6 +679,12 @@ class AnnualReview(models.Model):
 
     def __str__(self):
         return f"{self.year} · {self.member or self.unit}"
+
+    @classmethod
+    def community_q(cls, ids) -> Q:
+        """A review is its member's or its unit's community's."""
+        members = PartyMember.objects.filter(PartyMember.community_q(ids)).values("pk")
+        return Q(member__in=members) | Q(unit__community__in=ids)
 
 
 ZERO_HOURS = Decimal("0.0")

@@ -169,11 +169,12 @@ class UnitReviewLine:
 
 
 def unit_reviews(
-    *, year: int, lines: list[ReviewLine], unit_id: int | None = None
+    *, year: int, lines: list[ReviewLine], unit_id: int | None = None, units=None
 ) -> list[UnitReviewLine]:
     """Every reported unit's line for the year (units in the register, and those whose
     members have lines), or the line of one unit, from its members' `annual_review` lines;
-    in two queries."""
+    in two queries. `units`, when given, is the queryset of the units that may be listed
+    (a community's own, in the back office)."""
     from .models import AnnualReview
 
     by_unit: dict[int, list[ReviewLine]] = {}
@@ -181,7 +182,7 @@ def unit_reviews(
         if line.member.unit_id is not None:
             by_unit.setdefault(line.member.unit_id, []).append(line)
     written = AnnualReview.objects.filter(year=year, unit__isnull=False)
-    units = ReportingUnit.objects.prefetch_related("posts")
+    units = (ReportingUnit.objects.all() if units is None else units).prefetch_related("posts")
     if unit_id is not None:
         written = written.filter(unit_id=unit_id)
         units = units.filter(pk=unit_id)

@@ -642,6 +642,15 @@ def correct_points(*, resident: Resident | int, points: int, reason: str, by=Non
         )
 
 
+def _community_of(resident: Resident) -> int | None:
+    """The id of the community `resident` lives in (None without a household)."""
+    return (
+        Resident.objects.filter(pk=resident.pk)
+        .values_list("household__building__complex__community", flat=True)
+        .first()
+    )
+
+
 def redeem(*, resident: Resident | int, item: ShopItem | int, quantity: int = 1, by=None):
     """Exchange points for an item at the desk: never below zero points, never below zero
     stock, whatever the number of desks (the item, then the resident, are locked)."""
@@ -657,6 +666,12 @@ def redeem(*, resident: Resident | int, item: ShopItem | int, quantity: int = 1,
             raise ValidationError(_("该居民的资料已删除。"), code="anonymised")
         if not item.is_active:
             raise ValidationError(_("该商品已下架。"), code="inactive")
+        if item.community_id is not None and item.community_id != _community_of(locked):
+            raise ValidationError(
+                _("“%(item)s”是其他社区积分超市的商品，只能兑换本社区的商品。"),
+                code="other_community",
+                params={"item": item.name},
+            )
         if item.stock < quantity:
             raise ValidationError(
                 _("“%(item)s”库存不足，剩余 %(stock)s 件。"),
