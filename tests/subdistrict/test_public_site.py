@@ -238,3 +238,19 @@ def test_a_one_community_installation_shows_no_chooser_and_lists_everything(clie
     assert "记住我的社区" not in home
     assert 'name="community"' not in response.content.decode()
     assert sorted(listed(response)) == ["另一小区活动", "本社区活动"]
+
+
+def test_a_residents_cached_activity_page_follows_their_move_to_another_community(client, places):
+    activity = ActivityFactory(complex=places["zhannan"], residents_only=True)
+    resident = resident_of(places["xijin"])
+    client.force_login(resident.user)
+    url = activity.get_absolute_url()
+    assert "该活动仅限本社区居民报名。" in client.get(url).content.decode()
+    with CaptureQueriesContext(connection) as queries:
+        client.get(url)  # kept in the logged-in reader's page cache
+    assert len(queries) <= 3
+
+    resident.household = HouseholdFactory(building=BuildingFactory(complex=places["zhannan"]))
+    resident.save()
+
+    assert "该活动仅限本社区居民报名。" not in client.get(url).content.decode()
