@@ -260,6 +260,8 @@ class ActivityAdmin(
         "complex",
         "partners",
         "is_public",
+        "audience",
+        "residents_only",
     )
     search_fields = ("title", "place", "partners__name")
     autocomplete_fields = ("partners", "commitment", "complex")
@@ -289,6 +291,8 @@ class ActivityAdmin(
         "min_age",
         "max_age",
         "party_members_only",
+        "audience",
+        "residents_only",
         "status",
         "is_public",
     )
@@ -296,9 +300,29 @@ class ActivityAdmin(
         (None, {"fields": ("title", "category", "summary", "description")}),
         (_("承办"), {"fields": ("partners", "commitment", "complex", "place")}),
         (_("时间"), {"fields": ("starts_at", "ends_at", "signup_opens_at", "signup_closes_at")}),
-        (_("名额与报名条件"), {"fields": ("capacity", "min_age", "max_age", "party_members_only")}),
-        (_("发布"), {"fields": ("status", "is_public")}),
+        (
+            _("名额与报名条件"),
+            {
+                "fields": (
+                    "capacity",
+                    "min_age",
+                    "max_age",
+                    "party_members_only",
+                    "residents_only",
+                )
+            },
+        ),
+        (_("发布"), {"fields": ("status", "is_public", "audience")}),
     )
+
+    def formfield_for_choice_field(self, db_field, request, **kwargs):
+        field = super().formfield_for_choice_field(db_field, request, **kwargs)
+        if db_field.name == "audience":
+            # A form sent without it (a page loaded before the field existed, an import's
+            # template): the default, this community only.
+            field.required = False
+            field.empty_value = Activity.Audience.COMMUNITY
+        return field
 
     def get_queryset(self, request):
         return (

@@ -32,6 +32,8 @@ class ActivityAdminForm(forms.ModelForm):
             "min_age",
             "max_age",
             "party_members_only",
+            "residents_only",
+            "audience",
             "status",
             "is_public",
         )

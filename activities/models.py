@@ -74,6 +74,17 @@ class ActivityQuerySet(models.QuerySet):
         """Activities residents may see: everything but drafts still being planned in private."""
         return self.exclude(status=Activity.Status.PLANNED, is_public=False)
 
+    def for_community(self, community_id: int | None):
+        """What a reader of the community sees listed: its own activities and those another
+        community opens to the whole subdistrict, with `home_first` (0 for its own, 1 for
+        the others) to order them by. None: every activity (the subdistrict's list)."""
+        if community_id is None:
+            return self
+        own = Q(complex__community_id=community_id)
+        return self.filter(own | Q(audience=Audience.SUBDISTRICT)).annotate(
+            home_first=Case(When(own, then=Value(0)), default=Value(1), output_field=IntegerField())
+        )
+
     def upcoming(self, now=None):
         return self.filter(ends_at__gte=now or timezone.now()).order_by("starts_at", "pk")
 
@@ -134,6 +145,13 @@ class ActivityStatus(models.TextChoices):
 LIVE_STATUSES = (ActivityStatus.PLANNED, ActivityStatus.OPEN, ActivityStatus.HELD)
 
 
+class Audience(models.TextChoices):
+    """Whom an activity is shown to on an installation of several communities."""
+
+    COMMUNITY = "community", _("本社区")
+    SUBDISTRICT = "subdistrict", _("全街道")
+
+
 class Series(models.Model):
     """A repeating activity ("yoga every Wednesday 9:30 until June"): its occurrences are
     ordinary activities linked to it, created in one step by `activities.series`."""
@@ -172,6 +190,7 @@ class Activity(models.Model):
     """An event at or near the service site: a drill, a class, a club meeting, a festival."""
 
     Status = ActivityStatus
+    Audience = Audience
 
     title = models.CharField(_("活动名称"), max_length=200)
     category = models.CharField(
@@ -225,6 +244,18 @@ class Activity(models.Model):
     min_age = models.PositiveSmallIntegerField(_("最小年龄"), null=True, blank=True)
     max_age = models.PositiveSmallIntegerField(_("最大年龄"), null=True, blank=True)
     party_members_only = models.BooleanField(_("仅限党员"), default=False)
+    audience = models.CharField(
+        _("面向"),
+        max_length=20,
+        choices=Audience.choices,
+        default=Audience.COMMUNITY,
+        help_text=_("“全街道”的活动也列在街道其他社区居民的活动列表中。"),
+    )
+    residents_only = models.BooleanField(
+        _("仅限本社区居民报名"),
+        default=False,
+        help_text=_("只有住在本活动所在社区的居民可以报名。"),
+    )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
@@ -255,6 +286,10 @@ class Activity(models.Model):
             models.CheckConstraint(
                 condition=Q(category__in=Category.values),
                 name="activity_category_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(audience__in=Audience.values),
+                name="activity_audience_valid",
             ),
             models.CheckConstraint(
                 condition=Q(min_age__isnull=True)
@@ -307,7 +342,12 @@ class Activity(models.Model):
 
     @property
     def has_restrictions(self) -> bool:
-        return bool(self.min_age is not None or self.max_age is not None or self.party_members_only)
+        return bool(
+            self.min_age is not None
+            or self.max_age is not None
+            or self.party_members_only
+            or self.residents_only
+        )
 
 
 class SignUpQuerySet(models.QuerySet):

@@ -11,20 +11,25 @@ from core.pagecache import cache_public_page
 from partners import selectors as partner_selectors
 from partners.models import Partner
 
-from . import selectors as activity_selectors
+from . import readers, selectors as activity_selectors
 from .models import Activity
 
 ACTIVITIES_SHOWN = 12
 
 
 @require_safe
-@cache_public_page
+@cache_public_page(vary=readers.cache_variant)
 def partner_list(request):
-    partners = list(activity_selectors.partner_directory())
+    reading = readers.reading(request, activity_selectors.resident_of(request.user))
+    partners = list(activity_selectors.partner_directory(community_id=reading.community_id))
     return render(
         request,
         "activities/partner_list.html",
-        {"groups": partner_selectors.by_category(partners), "partner_count": len(partners)},
+        {
+            "groups": partner_selectors.by_category(partners),
+            "partner_count": len(partners),
+            "reading": reading,
+        },
     )
 
 

@@ -29,22 +29,34 @@ def visible_activities():
     )
 
 
-def page_with_seat_counts(page):
+def home_first(queryset, community_id: int | None):
+    """`queryset` as read by the community's readers: its own activities and those opened
+    to the whole subdistrict, its own first, each part in the queryset's order."""
+    if community_id is None:
+        return queryset
+    ordering = queryset.query.order_by or Activity._meta.ordering
+    return queryset.for_community(community_id).order_by("home_first", *ordering)
+
+
+def page_with_seat_counts(page, *, community_id: int | None = None):
     """One page of activities (a sliced queryset) with seat counts and partners, in one
     query plus the partners': the counts are made for the page's rows only, however far
-    the page is (`?page=50`) and however many activities match."""
+    the page is (`?page=50`) and however many activities match. `community_id`: the page
+    was ordered by `home_first` for that community."""
     ordering = page.query.order_by or Activity._meta.ordering
     return (
         Activity.objects.filter(pk__in=page.values("pk"))
+        .for_community(community_id)
         .with_seat_counts()
         .prefetch_related("partners")
         .order_by(*ordering)
     )
 
 
-def upcoming_activities(*, now=None, limit: int | None = None):
-    """Visible activities not over yet and not cancelled, soonest first."""
-    qs = visible_activities().upcoming(now).not_cancelled()
+def upcoming_activities(*, now=None, limit: int | None = None, community_id: int | None = None):
+    """Visible activities not over yet and not cancelled, soonest first (the community's
+    own first, see `home_first`)."""
+    qs = home_first(visible_activities().upcoming(now).not_cancelled(), community_id)
     return qs[:limit] if limit else qs
 
 
@@ -117,34 +129,45 @@ def published_feedback(
     return qs.order_by("-created_at", "pk")[:limit]
 
 
-def service_projects():
+def service_projects(*, community_id: int | None = None):
     """Service projects in progress first, then planned, then done, with their partner,
-    buildings and milestones prefetched."""
+    buildings and milestones prefetched (of one community's complexes, if given)."""
     order = Case(
         When(status=ServiceProject.Status.IN_PROGRESS, then=Value(0)),
         When(status=ServiceProject.Status.PLANNED, then=Value(1)),
         default=Value(2),
         output_field=IntegerField(),
     )
+    projects = ServiceProject.objects.all()
+    if community_id is not None:
+        projects = projects.filter(complex__community_id=community_id)
     return (
-        ServiceProject.objects.select_related("partner")
+        projects.select_related("partner")
         .prefetch_related("buildings", "milestones")
         .annotate(status_order=order)
         .order_by("status_order", "due_on", "-starts_on", "pk")
     )
 
 
-def partner_directory():
+def partner_directory(*, community_id: int | None = None):
     """Active partners with their active commitments and count of upcoming visible
-    activities, ordered by category (in the order of `PartnerCategory`) then name."""
+    activities, ordered by category (in the order of `PartnerCategory`) then name. With
+    `community_id`: the community's partners, counting what its readers see listed."""
     now = timezone.now()
+    partners = Partner.objects.active()
+    listed = Q()
+    if community_id is not None:
+        partners = partners.filter(Partner.community_q([community_id]))
+        listed = Q(activities__complex__community_id=community_id) | Q(
+            activities__audience=Activity.Audience.SUBDISTRICT
+        )
     return (
-        Partner.objects.active()
-        .annotate(
+        partners.annotate(
             upcoming_count=Count(
                 "activities",
                 filter=Q(activities__ends_at__gte=now, activities__status__in=LIVE_STATUSES)
-                & ~Q(activities__status=Activity.Status.PLANNED, activities__is_public=False),
+                & ~Q(activities__status=Activity.Status.PLANNED, activities__is_public=False)
+                & listed,
                 distinct=True,
             )
         )

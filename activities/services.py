@@ -28,7 +28,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _, override
 
-from residents.models import Notification, Resident
+from residents.models import Household, Notification, Resident
 from residents.pagescopes import resident_data_changed
 from residents.services import notify
 
@@ -96,6 +96,16 @@ def _draw_check_in_code() -> str:
     return f"{secrets.randbelow(1_000_000):06d}"
 
 
+def lives_in_community_of(*, resident: Resident, activity: Activity) -> bool:
+    """Whether the resident's household is in the community the activity is held in (one
+    query; a resident without a household lives in none)."""
+    if resident.household_id is None:
+        return False
+    return Household.objects.filter(
+        pk=resident.household_id, building__complex__community__complexes=activity.complex_id
+    ).exists()
+
+
 def check_eligibility(*, activity: Activity, resident: Resident, now=None) -> None:
     """Raise `ValidationError` if the resident may not sign up for the activity now."""
     now = now or timezone.now()
@@ -115,6 +125,8 @@ def check_eligibility(*, activity: Activity, resident: Resident, now=None) -> No
     # A deadline set later than the start does not keep sign-up open once it has begun.
     if now >= activity.signup_deadline or now >= activity.starts_at:
         raise ValidationError(_("报名已截止。"), code="window_closed")
+    if activity.residents_only and not lives_in_community_of(resident=resident, activity=activity):
+        raise ValidationError(_("该活动仅限本社区居民报名。"), code="residents_only")
     if activity.party_members_only and not resident.is_party_member:
         raise ValidationError(_("该活动仅限党员报名。"), code="party_members_only")
     if activity.party_members_only and not resident.party_member_confirmed:
@@ -1052,6 +1064,8 @@ COPIED_FIELDS = (
     "min_age",
     "max_age",
     "party_members_only",
+    "audience",
+    "residents_only",
 )
 
 

@@ -15,6 +15,7 @@ urlpatterns = [
     path("activities/<int:pk>/share.png", views.share_image, name="share_image"),
     path("activities/<int:pk>/check-in/<str:code>/", views.check_in_link, name="check_in_link"),
     path("projects/", views.project_list, name="projects"),
+    path("community/", views.choose_community, name="choose_community"),
     path("partners/", partner_views.partner_list, name="partners"),
     path("partners/<int:pk>/", partner_views.partner_detail, name="partner"),
     path("me/feedback/<int:signup_id>/", views.feedback, name="feedback"),

@@ -25,10 +25,11 @@ from core.qr import qr_svg
 from core.templatetags.site_tags import when
 from partners import selectors as partner_selectors
 from residents.decorators import resident_required
+from residents.models import Community
 from residents.pagescopes import scopes_of
 from residents.selectors import cared_for
 
-from . import calendar, selectors, services, share
+from . import calendar, readers, selectors, services, share
 from .filters import ActivityFilter
 from .forms import ActingForForm, FeedbackForm
 from .models import Activity, ServiceProject, SignUp
@@ -43,16 +44,22 @@ FEED_LIMIT = 200
 
 
 @require_safe
-@cache_public_page
+@cache_public_page(vary=readers.cache_variant)
 def home(request):
     now = timezone.now()
-    upcoming = list(selectors.upcoming_activities(now=now, limit=HOME_ACTIVITIES))
-    end_of_week = selectors.week_end(now)
     resident = selectors.resident_of(request.user)
-    projects = list(
-        selectors.service_projects().exclude(status=ServiceProject.Status.DONE)[:HOME_PROJECTS]
+    reading = readers.reading(request, resident)
+    community_id = reading.community_id
+    upcoming = list(
+        selectors.upcoming_activities(now=now, limit=HOME_ACTIVITIES, community_id=community_id)
     )
-    partners = list(selectors.partner_directory())
+    end_of_week = selectors.week_end(now)
+    projects = list(
+        selectors.service_projects(community_id=community_id).exclude(
+            status=ServiceProject.Status.DONE
+        )[:HOME_PROJECTS]
+    )
+    partners = list(selectors.partner_directory(community_id=community_id))
     return render(
         request,
         "activities/home.html",
@@ -64,17 +71,22 @@ def home(request):
             "partner_count": len(partners),
             "projects": projects,
             "now": now,
+            "reading": reading,
         },
     )
 
 
 @require_safe
-@cache_public_page
+@cache_public_page(vary=readers.cache_variant)
 def activity_list(request):
-    filterset = ActivityFilter(request.GET, queryset=Activity.objects.visible(), request=request)
-    page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    page.object_list = list(selectors.page_with_seat_counts(page.object_list))
     resident = selectors.resident_of(request.user)
+    reading = readers.reading(request, resident)
+    filterset = ActivityFilter(request.GET, queryset=Activity.objects.visible(), request=request)
+    activities = selectors.home_first(filterset.qs, reading.community_id)
+    page = Paginator(activities, PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = list(
+        selectors.page_with_seat_counts(page.object_list, community_id=reading.community_id)
+    )
     return render(
         request,
         "activities/activity_list.html",
@@ -87,8 +99,22 @@ def activity_list(request):
             ),
             "is_past": filterset.is_past,
             "now": timezone.now(),
+            "reading": reading,
         },
     )
+
+
+@require_POST
+def choose_community(request):
+    """The anonymous visitor's community, remembered in a cookie (none: the whole
+    subdistrict's list); back to the page they chose it on."""
+    community = request.POST.get("community", "")
+    community_id = int(community) if community.isdigit() else None
+    if community_id is not None and not Community.objects.filter(pk=community_id).exists():
+        community_id = None
+    response = redirect(safe_next(request, reverse("home")))
+    readers.remember(response, community_id)
+    return response
 
 
 def _action_for(activity: Activity, signup: SignUp | None, resident, now) -> dict:
@@ -116,7 +142,7 @@ def _action_for(activity: Activity, signup: SignUp | None, resident, now) -> dic
 #: Refusals of `services.check_eligibility` that are about the person, not the moment: a
 #: family member refused for one of these is not offered on the activity's page at all.
 PERSONAL_REFUSALS = frozenset(
-    {"party_members_only", "too_young", "too_old", "age_unknown", "anonymised"}
+    {"party_members_only", "too_young", "too_old", "age_unknown", "anonymised", "residents_only"}
 )
 
 
@@ -332,12 +358,17 @@ def poster(request, pk):
 
 
 @require_safe
-@cache_public_page
+@cache_public_page(vary=readers.cache_variant)
 def project_list(request):
+    reading = readers.reading(request, selectors.resident_of(request.user))
     return render(
         request,
         "activities/project_list.html",
-        {"projects": list(selectors.service_projects()), "today": timezone.localdate()},
+        {
+            "projects": list(selectors.service_projects(community_id=reading.community_id)),
+            "today": timezone.localdate(),
+            "reading": reading,
+        },
     )
 
 

@@ -89,6 +89,16 @@ NEIGHBOURS = (
         ),
     ),
 )
+#: Who sees and who may join some of the neighbours' activities (the rest: the
+#: community's own residents see them, anyone may sign up): one opened to the whole
+#: subdistrict, one for its own community's residents only.
+ACTIVITY_RULES = {
+    "社区健康义诊": {
+        "audience": Activity.Audience.SUBDISTRICT,
+        "summary": "西津社区的义诊，欢迎全街道居民参加。",
+    },
+    "亲子读书会": {"residents_only": True, "summary": "站南社区的居民活动，仅限本社区居民报名。"},
+}
 #: Households registered per building, and the given names of their residents.
 HOUSEHOLDS_PER_BUILDING = 4
 GIVEN_NAMES = ("秀兰", "建军", "玉梅", "志强", "淑英", "国华", "桂芳", "永红")
@@ -170,6 +180,7 @@ def load_neighbours(builder) -> None:
                     "capacity": capacity,
                     "status": Activity.Status.OPEN,
                     "summary": f"{neighbour.name}的居民活动。",
+                    **ACTIVITY_RULES.get(title, {}),
                 },
             )
             if shared is not None and "5G" in title and not activity.partners.exists():

@@ -93,6 +93,10 @@ def requirement_badges(activity: Activity) -> str:
     parts = []
     if activity.party_members_only:
         parts.append(format_html('<span class="badge badge-requirement">{}</span>', _("仅限党员")))
+    if activity.residents_only:
+        parts.append(
+            format_html('<span class="badge badge-requirement">{}</span>', _("仅限本社区居民"))
+        )
     ages = age_range(activity)
     if ages:
         parts.append(format_html('<span class="badge badge-requirement">{}</span>', ages))

@@ -724,3 +724,29 @@ def test_service_project_page_costs_the_same_queries_for_1_and_6_buildings(admin
     at_6 = _count_queries(admin_client, url(six))
 
     assert at_6 == at_1, f"{at_1} queries with 1 building, {at_6} with 6"
+
+
+def test_staff_open_an_activity_to_the_subdistrict_and_limit_it_to_residents(admin_client):
+    activity = ActivityFactory()
+    url = reverse("admin:activities_activity_change", args=[activity.pk])
+    assert 'name="audience"' in admin_client.get(url).content.decode()
+
+    response = admin_client.post(
+        url, _activity_form(activity, audience="subdistrict", residents_only="on")
+    )
+
+    assert response.status_code == 302
+    activity.refresh_from_db()
+    assert activity.audience == Activity.Audience.SUBDISTRICT
+    assert activity.residents_only
+
+
+def test_an_activity_form_without_the_audience_keeps_it_for_the_community(admin_client):
+    activity = ActivityFactory(audience=Activity.Audience.SUBDISTRICT)
+    url = reverse("admin:activities_activity_change", args=[activity.pk])
+
+    assert admin_client.post(url, _activity_form(activity)).status_code == 302
+
+    activity.refresh_from_db()
+    assert activity.audience == Activity.Audience.COMMUNITY
+    assert not activity.residents_only

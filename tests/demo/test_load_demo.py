@@ -9,6 +9,7 @@ import pytest
 from django.apps import apps
 from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.db import transaction
 from django.db.models import Count, Q, Sum
@@ -208,7 +209,11 @@ def test_upcoming_demo_activities_accept_a_random_demo_resident(demo_db):
     phone = str(13900000001 + random.randrange(300))
     resident = Resident.objects.get(phone=phone)
     open_to_all = Activity.objects.upcoming().filter(
-        status="open", min_age__isnull=True, max_age__isnull=True, party_members_only=False
+        status="open",
+        min_age__isnull=True,
+        max_age__isnull=True,
+        party_members_only=False,
+        residents_only=False,
     )
     confirmed = 0
     for activity in open_to_all:
@@ -365,3 +370,23 @@ def test_demo_subdistrict_has_three_communities_and_a_login_for_each_scope(demo_
     xiaoxiping = Resident.objects.filter(household__building__complex__community__name="小西坪社区")
     assert xiaoxiping.filter(phone="13900000001").exists()
     assert not Resident.objects.exclude(pk__in=xiaoxiping).filter(user__isnull=False).exists()
+
+
+@pytest.mark.django_db
+def test_demo_opens_one_xijin_activity_to_the_subdistrict_and_keeps_one_of_zhannan_to_its_own(
+    demo_db,
+):
+    opened = Activity.objects.get(complex__community__name="西津社区", audience="subdistrict")
+    own_only = Activity.objects.get(complex__community__name="站南社区", residents_only=True)
+    xiaoxiping = Resident.objects.get(phone="13900000001")
+    zhannan = Resident.objects.filter(
+        household__building__complex__community=own_only.complex.community
+    )
+
+    assert opened.title == "社区健康义诊"
+    home = xiaoxiping.household.building.complex.community_id
+    assert Activity.objects.visible().for_community(home).filter(pk=opened.pk).exists()
+    services.check_eligibility(activity=own_only, resident=zhannan.first())
+    with pytest.raises(ValidationError) as refused:
+        services.check_eligibility(activity=own_only, resident=xiaoxiping)
+    assert refused.value.code == "residents_only"
