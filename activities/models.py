@@ -935,6 +935,8 @@ class MonthReach(models.Model):
     households_year = models.IntegerField(_("本年累计服务家庭"), default=0)
     party_residents = models.IntegerField(_("参与活动的党员"), default=0)
 
+    COMMUNITY_PATH = "community"
+
     class Meta:
         verbose_name = _("月度服务覆盖")
         verbose_name_plural = pgettext_lazy("plural", "月度服务覆盖")

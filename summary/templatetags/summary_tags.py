@@ -38,3 +38,9 @@ def activity_rows(activities):
         )
 
     return format_html_join("\n", _ROW, (cells(a) for a in activities)) or format_html("")
+
+
+@register.filter
+def subdistrict_cell(line, column: str) -> str:
+    """A figure of a community's line of the subdistrict summary, as the page shows it."""
+    return line.display(column)
