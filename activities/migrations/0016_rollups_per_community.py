@@ -56,9 +56,9 @@ def fill_without_communities(apps, schema_editor):
     )
 
 
-def community_field(null):
+def community_field():
     return models.ForeignKey(
-        null=null,
+        default=0,
         on_delete=django.db.models.deletion.CASCADE,
         related_name="+",
         to="residents.community",
@@ -67,6 +67,11 @@ def community_field(null):
 
 
 class Migration(migrations.Migration):
+    # On PostgreSQL the rows are emptied in a transaction of their own: indexes cannot be
+    # built on a table with trigger events still pending from the same transaction. Each
+    # RunPython is atomic by itself.
+    atomic = False
+
     dependencies = [
         ("activities", "0015_merge_list_indexes_and_rollups"),
         ("residents", "0009_subdistrict_roles"),
@@ -77,12 +82,14 @@ class Migration(migrations.Migration):
         migrations.RemoveConstraint(model_name="monthreach", name="month_reach_unique"),
         migrations.RemoveConstraint(model_name="residentreach", name="resident_reach_unique"),
         migrations.RemoveConstraint(model_name="householdreach", name="household_reach_unique"),
-        migrations.AddField("monthreach", "community", community_field(True)),
-        migrations.AddField("residentreach", "community", community_field(True)),
-        migrations.AddField("householdreach", "community", community_field(True)),
-        migrations.AlterField("monthreach", "community", community_field(False)),
-        migrations.AlterField("residentreach", "community", community_field(False)),
-        migrations.AlterField("householdreach", "community", community_field(False)),
+        # The tables are empty here: the default fills no row and is dropped at once.
+        migrations.AddField("monthreach", "community", community_field(), preserve_default=False),
+        migrations.AddField(
+            "residentreach", "community", community_field(), preserve_default=False
+        ),
+        migrations.AddField(
+            "householdreach", "community", community_field(), preserve_default=False
+        ),
         migrations.AddConstraint(
             model_name="monthreach",
             constraint=models.UniqueConstraint(

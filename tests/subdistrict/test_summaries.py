@@ -11,6 +11,7 @@ from openpyxl import load_workbook
 
 from activities import rollups
 from activities.models import Category
+from residents.models import StaffScope
 from summary.report import monthly_summary
 from summary.subdistrict import subdistrict_summary
 from tests.factories import (
@@ -319,3 +320,14 @@ def test_the_subdistrict_reads_every_community_share_of_a_partner(client, two):
     assert "中国移动与铁建丽苑小区共建协议" in page and "中国移动与西津花园共建协议" in page
     assert "小西坪义诊" in page and "西津书法课" in page
     assert client.get(f"/summary/2026/partners/{two.wuye.pk}/").status_code == 200
+
+
+def test_a_login_moved_to_another_community_reads_the_new_one_at_once(client, two, settings):
+    settings.PAGE_CACHE_SECONDS = 60
+    user = _login(client, StaffUserFactory, community=two.a)
+    assert "小西坪义诊" in client.get("/summary/2026/10/").content.decode()
+    scope = StaffScope.objects.get(user=user)
+    scope.community = two.b
+    scope.save()
+    page = client.get("/summary/2026/10/").content.decode()
+    assert "西津书法课" in page and "小西坪义诊" not in page
