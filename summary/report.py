@@ -779,17 +779,17 @@ def _rolled_up_reach(
     series = [add_months(*first, i) for i in range(months)]
     # year_from is always January of the last month's year: its year so far is MonthReach's.
     ids = _ids(community)
-    if ids is None or len(ids) != 1:
-        stored = _reach_over_communities(series, ids)
+    rows = MonthReach.objects.filter(
+        year__in={y for y, _m in series}, month__in={m for _y, m in series}
+    )
+    if ids is not None:
+        rows = rows.filter(community_id__in=ids)
+    rows = list(rows)
+    if len({r.community_id for r in rows}) <= 1:
+        # One community's months (always so on a one-community installation): its counters.
+        stored = {(r.year, r.month): r for r in rows}
     else:
-        stored = {
-            (r.year, r.month): r
-            for r in MonthReach.objects.filter(
-                community_id=ids[0],
-                year__in={y for y, _m in series},
-                month__in={m for _y, m in series},
-            )
-        }
+        stored = _reach_over_communities(series, ids)
     empty = MonthReach()
     rows = [stored.get(key, empty) for key in series]
     cur, prev = rows[-1], rows[-2] if months > 1 else empty

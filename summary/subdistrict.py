@@ -25,7 +25,14 @@ from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from activities.models import Activity, MonthReach, Need, SignUp
+from activities.models import (
+    Activity,
+    HouseholdReach,
+    MonthReach,
+    Need,
+    ResidentReach,
+    SignUp,
+)
 from core.periods import local_zone, month_bounds
 from partners.models import Agreement, Lead
 from residents.models import Community, Complex, Subdistrict
@@ -35,7 +42,6 @@ from .report import (
     SUMMARY_WORK_MEM,
     MonthOf,
     _in_force_q,
-    _reach_over_communities,
     format_value,
     held_q,
     live_attendance,
@@ -152,8 +158,13 @@ def subdistrict_summary(
                 r.community_id: {"households": r.households, "residents": r.residents}
                 for r in MonthReach.objects.filter(community__in=ids, year=year, month=month)
             }
-            total_reach = _reach_over_communities([(year, month)], ids)[(year, month)]
-            total_households, total_residents = total_reach.households, total_reach.residents
+            total_households, total_residents = (
+                model.objects.filter(year=year, community__in=ids)
+                .annotate(bit=F("months").bitand(1 << (month - 1)))
+                .filter(bit__gt=0)
+                .aggregate(n=Count(field, distinct=True))["n"]
+                for model, field in ((HouseholdReach, "household"), (ResidentReach, "resident"))
+            )
         else:
             attended = SignUp.objects.filter(
                 held_q(start, end, now, "activity__"),
