@@ -27,7 +27,7 @@ STAMP = $(VENV)/.installed
 REQUIREMENTS = $(wildcard requirements*.txt)
 
 .PHONY: help venv install messages makemessages migrate demo run test lint format checkmigrations \
-	deploycheck collectstatic serve bench bench-summary vendor backup restore clean distclean
+	deploycheck collectstatic serve bench bench-summary bench-subdistrict vendor backup restore clean distclean
 
 help: ## List the commands
 	@echo "共建 Gongjian — make targets (VENV=$(VENV), PYTEST_ARGS='$(PYTEST_ARGS)'):"
@@ -118,6 +118,9 @@ bench: install messages ## HTTP benchmark: S and L in PostgreSQL, gunicorn, wrk 
 
 bench-summary: install ## The monthly summary's benchmark (bench/summary.py) on the database in DATABASE_URL
 	$(PY) bench/summary.py
+
+bench-subdistrict: install ## The subdistrict summary's benchmark (bench/subdistrict_summary.py) on the database in DATABASE_URL
+	$(PY) bench/subdistrict_summary.py
 
 vendor: ## Re-vendor Bootstrap and Chart.js into static/vendor/ from npm
 	scripts/vendor-static.sh

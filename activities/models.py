@@ -956,11 +956,17 @@ class ActivityTally(models.Model):
 
 
 class MonthReach(models.Model):
-    """Roll-up: distinct residents and households reached in a month, and in its year up
-    to and including it. Moved by `activities.rollups` whenever a `ResidentReach` or
+    """Roll-up: distinct residents and households reached by one community's activities in
+    a month, and in its year up to and including it. Moved by `activities.rollups` whenever a `ResidentReach` or
     `HouseholdReach` row's months change, in the same transaction, by exactly the months
     that changed (so it always equals counting those rows)."""
 
+    community = models.ForeignKey(
+        "residents.Community",
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("社区"),
+    )
     year = models.PositiveSmallIntegerField(_("年份"))
     month = models.PositiveSmallIntegerField(_("月份"))
     residents = models.IntegerField(_("服务居民"), default=0)
@@ -969,11 +975,15 @@ class MonthReach(models.Model):
     households_year = models.IntegerField(_("本年累计服务家庭"), default=0)
     party_residents = models.IntegerField(_("参与活动的党员"), default=0)
 
+    COMMUNITY_PATH = "community"
+
     class Meta:
         verbose_name = _("月度服务覆盖")
         verbose_name_plural = pgettext_lazy("plural", "月度服务覆盖")
         constraints = [
-            models.UniqueConstraint(fields=["year", "month"], name="month_reach_unique"),
+            models.UniqueConstraint(
+                fields=["community", "year", "month"], name="month_reach_community_unique"
+            ),
             models.CheckConstraint(
                 condition=Q(month__gte=1) & Q(month__lte=12), name="month_reach_month_valid"
             ),
@@ -985,9 +995,9 @@ class MonthReach(models.Model):
 
 class ReachYear(models.Model):
     """Roll-up: the months of a calendar year (bit 1 << (month - 1), 12 bits) in which one
-    resident, or one household, had an attended sign-up of an activity held (not
-    cancelled, ending in that local month). Recomputed for that one resident or household
-    from its sign-ups whenever one of them changes, so distinct counts per month, year to
+    resident, or one household, had an attended sign-up of an activity of `community` held
+    (not cancelled, ending in that local month). Recomputed for that one resident or
+    household and community from its sign-ups whenever one of them changes, so distinct counts per month, year to
     date and across a year boundary are counts of rows with a bit set."""
 
     year = models.PositiveSmallIntegerField(_("年份"))
@@ -1007,13 +1017,22 @@ class ResidentReach(ReachYear):
     # The resident's `is_party_member` as counted in `MonthReach.party_residents`.
     party = models.BooleanField(_("党员"), default=False)
 
-    COMMUNITY_PATH = "resident__household__building__complex__community"
+    community = models.ForeignKey(
+        "residents.Community",
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("社区"),
+    )
+
+    COMMUNITY_PATH = "community"
 
     class Meta:
         verbose_name = _("居民参加月份")
         verbose_name_plural = pgettext_lazy("plural", "居民参加月份")
         constraints = [
-            models.UniqueConstraint(fields=["year", "resident"], name="resident_reach_unique"),
+            models.UniqueConstraint(
+                fields=["year", "resident", "community"], name="resident_reach_community_unique"
+            ),
             models.CheckConstraint(
                 condition=Q(months__gte=0) & Q(months__lt=1 << 12),
                 name="resident_reach_12_months",
@@ -1032,13 +1051,23 @@ class HouseholdReach(ReachYear):
         verbose_name=_("住户"),
     )
 
-    COMMUNITY_PATH = "household__building__complex__community"
+    community = models.ForeignKey(
+        "residents.Community",
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("社区"),
+    )
+
+    COMMUNITY_PATH = "community"
 
     class Meta:
         verbose_name = _("住户参加月份")
         verbose_name_plural = pgettext_lazy("plural", "住户参加月份")
         constraints = [
-            models.UniqueConstraint(fields=["year", "household"], name="household_reach_unique"),
+            models.UniqueConstraint(
+                fields=["year", "household", "community"],
+                name="household_reach_community_unique",
+            ),
             models.CheckConstraint(
                 condition=Q(months__gte=0) & Q(months__lt=1 << 12),
                 name="household_reach_12_months",

@@ -3,10 +3,11 @@
 Four tables (models at the end of `activities.models`):
 
 - `ActivityTally`: an activity's confirmed, waitlisted and attended sign-ups and ratings;
-- `ResidentReach` / `HouseholdReach`: per (resident, year) and (household at sign-up,
-  year), the months of that year (12 bits, 1 << (month - 1)) in which they had an attended
-  sign-up of an activity that is not cancelled and ends in that local month;
-- `MonthReach`: per month, how many of those rows have the month's bit (residents and
+- `ResidentReach` / `HouseholdReach`: per (resident, year, community) and (household at
+  sign-up, year, community), the months of that year (12 bits, 1 << (month - 1)) in which
+  they had an attended sign-up of an activity of that community (its complex's) that is
+  not cancelled and ends in that local month;
+- `MonthReach`: per community and month, how many of those rows have the month's bit (residents and
   households reached, party members among the residents) and a bit up to it (reached in
   the year so far).
 
@@ -31,7 +32,11 @@ SQLite serialises writers anyway.
 
 `rebuild()` recomputes everything (migration 0014, `load_demo`, `seed_bench`,
 `manage.py rollups --rebuild`); `differences()` compares the stored rows with a live
-recount (`manage.py rollups --check`).
+recount, community by community (`manage.py rollups --check`).
+
+A resident who attends the activities of two communities has a row in each: a community's
+figures are distinct counts of its rows; the whole installation's are distinct counts over
+the residents (`summary.report` ORs their rows), not sums of the communities'.
 """
 
 from __future__ import annotations
@@ -126,20 +131,21 @@ def _tallies(m: _Models, signups) -> dict[int, tuple[int, ...]]:
     return {pk: tuple(figures) for pk, *figures in rows if any(figures)}
 
 
-def _month_counts(residents: dict, households: dict, party: set) -> dict[tuple[int, int], tuple]:
-    """`MonthReach` as counted from the reach rows: {(year, month): (residents,
-    households, residents_year, households_year, party_residents)}, zero rows left out."""
+def _month_counts(residents: dict, households: dict, party: set) -> dict[tuple, tuple]:
+    """`MonthReach` as counted from the reach rows (keyed (id, year, community)):
+    {(year, month, community): (residents, households, residents_year, households_year,
+    party_residents)}, zero rows left out."""
     counts: dict = defaultdict(lambda: [0] * len(MONTH_FIELDS))
     for index, masks in ((0, residents), (1, households)):
         for key, mask in masks.items():
-            year = key[1]
+            _pk, year, community = key
             for month in range(1, 13):
                 if mask & month_bit(month):
-                    counts[(year, month)][index] += 1
+                    counts[(year, month, community)][index] += 1
                     if index == 0 and key in party:
-                        counts[(year, month)][4] += 1
+                        counts[(year, month, community)][4] += 1
                 if mask & ((1 << month) - 1):
-                    counts[(year, month)][index + 2] += 1
+                    counts[(year, month, community)][index + 2] += 1
     return {key: tuple(c) for key, c in counts.items() if any(c)}
 
 
@@ -148,12 +154,12 @@ class Recount:
     """Roll-up rows as the sign-ups say they should be (zero rows left out)."""
 
     tallies: dict[int, tuple[int, ...]]
-    residents: dict[tuple[int, int], int]
-    households: dict[tuple[int, int], int]
-    party: set[tuple[int, int]]  # the (resident, year) rows of party members
+    residents: dict[tuple[int, int, int], int]  # (resident, year, community): months
+    households: dict[tuple[int, int, int], int]  # (household, year, community): months
+    party: set[tuple[int, int, int]]  # the (resident, year, community) rows of party members
 
     @property
-    def months(self) -> dict[tuple[int, int], tuple[int, ...]]:
+    def months(self) -> dict[tuple[int, int, int], tuple[int, ...]]:
         return _month_counts(self.residents, self.households, self.party)
 
 
@@ -161,7 +167,9 @@ def _reached(m: _Models, *, years=None, **filters):
     signups = m.SignUp.objects.filter(attended=True, activity__status__in=LIVE_STATUSES, **filters)
     if years is not None:
         signups = signups.filter(_years_q(years))
-    return signups.values_list("resident_id", "household_id", "activity__ends_at").order_by()
+    return signups.values_list(
+        "resident_id", "household_id", "activity__ends_at", "activity__complex__community_id"
+    ).order_by()
 
 
 def recount(*, years: Iterable[int] | None = None, apps=None) -> Recount:
@@ -171,11 +179,12 @@ def recount(*, years: Iterable[int] | None = None, apps=None) -> Recount:
     years = None if years is None else sorted(set(years))
     residents: dict = defaultdict(int)
     households: dict = defaultdict(int)
-    for resident_id, household_id, ends_at in _reached(m, years=years).iterator(chunk_size=20000):
+    reached = _reached(m, years=years).iterator(chunk_size=20000)
+    for resident_id, household_id, ends_at, community_id in reached:
         year, bit = _year_and_bit(ends_at)
-        residents[(resident_id, year)] |= bit
+        residents[(resident_id, year, community_id)] |= bit
         if household_id is not None:
-            households[(household_id, year)] |= bit
+            households[(household_id, year, community_id)] |= bit
     signups = m.SignUp.objects.all()
     if years is not None:
         signups = signups.filter(_years_q(years))
@@ -203,21 +212,30 @@ def stored(*, years: Iterable[int] | None = None, apps=None) -> Recount:
         households = households.filter(year__in=years)
     return Recount(
         tallies={pk: tuple(f) for pk, *f in tallies.values_list("activity_id", *TALLY_FIELDS)},
-        residents={(r, y): b for r, y, b in residents.values_list("resident_id", "year", "months")},
-        party=set(residents.filter(party=True).values_list("resident_id", "year")),
+        residents={
+            (r, y, c): b
+            for r, y, c, b in residents.values_list("resident_id", "year", "community_id", "months")
+        },
+        party=set(residents.filter(party=True).values_list("resident_id", "year", "community_id")),
         households={
-            (h, y): b for h, y, b in households.values_list("household_id", "year", "months")
+            (h, y, c): b
+            for h, y, c, b in households.values_list(
+                "household_id", "year", "community_id", "months"
+            )
         },
     )
 
 
 def stored_months(*, years: Iterable[int] | None = None, apps=None) -> dict:
-    """`MonthReach` as stored: {(year, month): counters}, zero rows left out."""
+    """`MonthReach` as stored: {(year, month, community): counters}, zero rows left out."""
     m = _Models.of(apps)
     rows = m.MonthReach.objects.exclude(**dict.fromkeys(MONTH_FIELDS, 0))
     if years is not None:
         rows = rows.filter(year__in=years)
-    return {(y, mo): tuple(c) for y, mo, *c in rows.values_list("year", "month", *MONTH_FIELDS)}
+    return {
+        (y, mo, co): tuple(c)
+        for y, mo, co, *c in rows.values_list("year", "month", "community_id", *MONTH_FIELDS)
+    }
 
 
 @dataclass(frozen=True)
@@ -227,8 +245,13 @@ class Difference:
     year: int | None
     stored: object
     live: object
+    community: int | None = None
 
     def __str__(self):
+        where = "" if self.community is None else f" (community {self.community})"
+        return self._describe() + where
+
+    def _describe(self):
         if self.what == "activity":
             return (
                 f"activity {self.key}: {dict(zip(TALLY_FIELDS, self.stored, strict=True))} "
@@ -279,22 +302,25 @@ def differences(
             )
     live_months, kept_months = live.months, stored_months(years=years, apps=apps)
     zero = (0,) * len(MONTH_FIELDS)
-    for y, mo in sorted(set(live_months) | set(kept_months)):
+    for key in sorted(set(live_months) | set(kept_months)):
+        y, mo, community = key
         if month and mo != month:
             continue
-        a, b = kept_months.get((y, mo), zero), live_months.get((y, mo), zero)
+        a, b = kept_months.get(key, zero), live_months.get(key, zero)
         if a != b:
-            found.append(Difference("month", mo, y, a, b))
+            found.append(Difference("month", mo, y, a, b, community))
     for what, a, b in (
         ("resident", kept.residents, live.residents),
         ("household", kept.households, live.households),
     ):
         for key in sorted(set(a) | set(b)):
             if (a.get(key, 0) & bits) != (b.get(key, 0) & bits):
-                found.append(Difference(what, key[0], key[1], a.get(key, 0), b.get(key, 0)))
+                found.append(Difference(what, key[0], key[1], a.get(key, 0), b.get(key, 0), key[2]))
     for key in sorted(kept.party ^ live.party):
         if (live.residents.get(key, 0) | kept.residents.get(key, 0)) & bits:
-            found.append(Difference("party", key[0], key[1], key in kept.party, key in live.party))
+            found.append(
+                Difference("party", key[0], key[1], key in kept.party, key in live.party, key[2])
+            )
     return found
 
 
@@ -335,48 +361,56 @@ def _refresh_tallies(m: _Models, activity_ids: Iterable[int]) -> None:
 
 
 def _move_months(m: _Models, changes: list[tuple]) -> None:
-    """Move `MonthReach` by the bits that changed: `changes` are (what, year, old mask,
-    new mask, old party, new party) of resident or household rows. Last of a writer's
-    locks, in month order."""
+    """Move `MonthReach` by the bits that changed: `changes` are (what, year, community,
+    old mask, new mask, old party, new party) of resident or household rows. Last of a
+    writer's locks, in (community, month) order."""
     deltas: dict = defaultdict(lambda: defaultdict(int))
-    for what, year, old, new, was_party, is_party in changes:
+    for what, year, community, old, new, was_party, is_party in changes:
         for month in range(1, 13):
             bit, upto = month_bit(month), (1 << month) - 1
+            key = (community, year, month)
             if step := bool(new & bit) - bool(old & bit):
-                deltas[(year, month)][f"{what}s"] += step
+                deltas[key][f"{what}s"] += step
             if step := bool(is_party and new & bit) - bool(was_party and old & bit):
-                deltas[(year, month)]["party_residents"] += step
+                deltas[key]["party_residents"] += step
             if step := bool(new & upto) - bool(old & upto):
-                deltas[(year, month)][f"{what}s_year"] += step
+                deltas[key][f"{what}s_year"] += step
     keys = sorted(key for key, fields in deltas.items() if any(fields.values()))
     if not keys:
         return
     m.MonthReach.objects.bulk_create(
-        [m.MonthReach(year=y, month=mo) for y, mo in keys], ignore_conflicts=True
+        [m.MonthReach(community_id=c, year=y, month=mo) for c, y, mo in keys],
+        ignore_conflicts=True,
     )
-    for y, mo in keys:
+    for c, y, mo in keys:
         # UPDATE … SET n = n + d: PostgreSQL applies it to the row as last committed.
-        m.MonthReach.objects.filter(year=y, month=mo).update(
-            **{field: F(field) + step for field, step in deltas[(y, mo)].items() if step}
+        m.MonthReach.objects.filter(community_id=c, year=y, month=mo).update(
+            **{field: F(field) + step for field, step in deltas[(c, y, mo)].items() if step}
         )
 
 
 def _refresh_reach(
-    m: _Models, what: str, ids: Iterable[int | None], years: Iterable[int]
-) -> list[tuple[str, int, int, int]]:
-    """Recompute the (resident or household, year) masks of these ids and years; returns
-    the changes for `_move_months`."""
+    m: _Models,
+    what: str,
+    ids: Iterable[int | None],
+    keys: Iterable[tuple[int, int]],
+) -> list[tuple]:
+    """Recompute the (resident or household, year, community) masks of these ids, for each
+    (year, community) of `keys`; returns the changes for `_move_months`."""
     model = m.ResidentReach if what == "resident" else m.HouseholdReach
     field = f"{what}_id"
     ids = sorted({pk for pk in ids if pk is not None})
-    changes: list[tuple[str, int, int, int]] = []
+    changes: list[tuple] = []
     if not ids:
         return changes
-    for year in sorted(set(years)):
-        rows = _lock_rows(model, field, ids, year=year)
+    for year, community in sorted(set(keys)):
+        rows = _lock_rows(model, field, ids, year=year, community_id=community)
         masks: dict = defaultdict(int)
-        for resident_id, household_id, ends_at in _reached(
-            m, years=[year], **{f"{field}__in": ids}
+        for resident_id, household_id, ends_at, _community in _reached(
+            m,
+            years=[year],
+            activity__complex__community_id=community,
+            **{f"{field}__in": ids},
         ):
             masks[resident_id if what == "resident" else household_id] |= _year_and_bit(ends_at)[1]
         party = (
@@ -392,7 +426,9 @@ def _refresh_reach(
         for pk, row in rows.items():
             was_party = getattr(row, "party", False)
             if (row.months, was_party) != (masks.get(pk, 0), pk in party):
-                changes.append((what, year, row.months, masks.get(pk, 0), was_party, pk in party))
+                changes.append(
+                    (what, year, community, row.months, masks.get(pk, 0), was_party, pk in party)
+                )
                 row.months = masks.get(pk, 0)
                 if what == "resident":
                     row.party = pk in party
@@ -413,23 +449,27 @@ def attendance_changed(*, signup) -> None:
     """After a sign-up's check-in was recorded or taken back (a walk-in too), in the same
     transaction: its activity's tally, and its resident's and household's months."""
     m = _Models.of()
-    ends_at = m.Activity.objects.values_list("ends_at", flat=True).get(pk=signup.activity_id)
-    year = _year_and_bit(ends_at)[0]
+    ends_at, community = m.Activity.objects.values_list("ends_at", "complex__community_id").get(
+        pk=signup.activity_id
+    )
+    key = (_year_and_bit(ends_at)[0], community)
     _refresh_tallies(m, [signup.activity_id])
-    changes = _refresh_reach(m, "resident", [signup.resident_id], [year])
-    changes += _refresh_reach(m, "household", [signup.household_id], [year])
+    changes = _refresh_reach(m, "resident", [signup.resident_id], [key])
+    changes += _refresh_reach(m, "household", [signup.household_id], [key])
     _move_months(m, changes)
 
 
 def activity_changed(*, activity, before=None) -> None:
-    """After an activity was saved, in the same transaction: when its month (of its end)
-    or whether it is cancelled may have changed, the months of everyone who attended it,
-    in every year they have months in and the activity's new year. `before` (the activity
-    as stored before the change) only lets an unchanged month and status skip the work."""
+    """After an activity was saved, in the same transaction: when its month (of its end),
+    its community (its complex's) or whether it is cancelled may have changed, the months
+    of everyone who attended it, in every (year, community) they have months in and the
+    activity's new ones. `before` (the activity as stored before the change) only lets an
+    unchanged month, complex and status skip the work."""
     m = _Models.of()
     if before is not None and (
         _year_and_bit(before.ends_at) == _year_and_bit(activity.ends_at)
         and (before.status in LIVE_STATUSES) == (activity.status in LIVE_STATUSES)
+        and before.complex_id == activity.complex_id
     ):
         return
     attendees = list(
@@ -440,6 +480,9 @@ def activity_changed(*, activity, before=None) -> None:
     )
     if not attendees:
         return
+    community = m.Activity.objects.values_list("complex__community_id", flat=True).get(
+        pk=activity.pk
+    )
     year = _year_and_bit(activity.ends_at)[0]
     changes = []
     for what, index, model in (
@@ -447,10 +490,10 @@ def activity_changed(*, activity, before=None) -> None:
         ("household", 1, m.HouseholdReach),
     ):
         ids = {row[index] for row in attendees} - {None}
-        years = {year} | set(
-            model.objects.filter(**{f"{what}_id__in": ids}).values_list("year", flat=True)
+        keys = {(year, community)} | set(
+            model.objects.filter(**{f"{what}_id__in": ids}).values_list("year", "community_id")
         )
-        changes += _refresh_reach(m, what, ids, years)
+        changes += _refresh_reach(m, what, ids, keys)
     _move_months(m, changes)
 
 
@@ -464,10 +507,10 @@ def resident_saved(
         return
     m = _Models.of()
     rows = m.ResidentReach.objects.filter(resident_id=instance.pk)
-    years = set(rows.exclude(party=instance.is_party_member).values_list("year", flat=True))
-    if years:
+    keys = set(rows.exclude(party=instance.is_party_member).values_list("year", "community_id"))
+    if keys:
         with transaction.atomic():
-            _move_months(m, _refresh_reach(m, "resident", [instance.pk], years))
+            _move_months(m, _refresh_reach(m, "resident", [instance.pk], keys))
 
 
 def rebuild(*, apps=None) -> Recount:
@@ -492,22 +535,29 @@ def rebuild(*, apps=None) -> Recount:
         )
         m.MonthReach.objects.bulk_create(
             [
-                m.MonthReach(year=y, month=mo, **dict(zip(MONTH_FIELDS, counts, strict=True)))
-                for (y, mo), counts in live.months.items()
+                m.MonthReach(
+                    community_id=c,
+                    year=y,
+                    month=mo,
+                    **dict(zip(MONTH_FIELDS, counts, strict=True)),
+                )
+                for (y, mo, c), counts in live.months.items()
             ],
             batch_size=5000,
         )
         m.ResidentReach.objects.bulk_create(
             [
-                m.ResidentReach(resident_id=r, year=y, months=b, party=(r, y) in live.party)
-                for (r, y), b in live.residents.items()
+                m.ResidentReach(
+                    resident_id=r, year=y, community_id=c, months=b, party=(r, y, c) in live.party
+                )
+                for (r, y, c), b in live.residents.items()
             ],
             batch_size=5000,
         )
         m.HouseholdReach.objects.bulk_create(
             [
-                m.HouseholdReach(household_id=h, year=y, months=b)
-                for (h, y), b in live.households.items()
+                m.HouseholdReach(household_id=h, year=y, community_id=c, months=b)
+                for (h, y, c), b in live.households.items()
             ],
             batch_size=5000,
         )

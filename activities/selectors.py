@@ -261,17 +261,19 @@ def commitment_delivery(
 
 
 def commitment_delivery_by_partner(
-    *, partners, today: dt.date | None = None, year: int | None = None
+    *, partners, today: dt.date | None = None, year: int | None = None, communities=None
 ) -> dict[int, list[TermDelivery]]:
     """`commitment_delivery` for several partners at once: {partner id: terms}, in three
-    queries whatever the number of partners."""
+    queries whatever the number of partners; with `communities` (ids), only the
+    commitments of those communities (`ResourceCommitment.community_q`)."""
     today = today or timezone.localdate()
     if year is not None:
         today = min(today, dt.date(year, 12, 31))
     now = timezone.now()
     partner_ids = [getattr(p, "pk", p) for p in partners]
+    mine = Q() if communities is None else ResourceCommitment.community_q(communities)
     commitments = list(
-        ResourceCommitment.objects.filter(partner_id__in=partner_ids)
+        ResourceCommitment.objects.filter(mine, partner_id__in=partner_ids)
         .select_related("agreement")
         .order_by("title", "pk")
     )

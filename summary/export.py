@@ -435,3 +435,65 @@ def scorecard_workbook_bytes(card) -> bytes:
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()
+
+
+# --- the subdistrict's summary ---------------------------------------------------------------
+
+
+def subdistrict_filenames(sub) -> tuple[str, str]:
+    """(ASCII fallback, full Chinese name) of the subdistrict summary's workbook."""
+    return (
+        f"subdistrict-summary-{sub.year:04d}-{sub.month:02d}.xlsx",
+        _("%(subdistrict)s%(month)s各社区月度总结.xlsx")
+        % {"subdistrict": sub.subdistrict_name, "month": sub.label},
+    )
+
+
+def build_subdistrict_workbook(sub, columns: list[tuple[str, str]]) -> Workbook:
+    """One sheet: a row per community, then the subdistrict's total (counts as numbers,
+    coverage as a percentage), written through the formula-safe writer."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = _("各社区对比")
+    title = _("%(subdistrict)s %(month)s 各社区月度总结") % {
+        "subdistrict": sub.subdistrict_name,
+        "month": sub.label,
+    }
+    ws.cell(row=1, column=1, value=title).font = _TITLE
+    note = _("生成时间：%(time)s") % {"time": _local(sub.generated_at).strftime("%Y-%m-%d %H:%M")}
+    if sub.is_partial:
+        note += _("（本月尚未结束，数据截至生成时间）")
+    ws.cell(row=2, column=1, value=note)
+    _header(ws, 4, [_("社区"), *(str(label) for _key, label in columns)])
+    row = 4
+    for line in (*sub.lines, sub.total):
+        row += 1
+        name = line.name if line.pk is not None else _("街道合计")
+        cell = ws.cell(row=row, column=1, value=name)
+        for col, (key, _label) in enumerate(columns, start=2):
+            value = line.coverage if key == "coverage" else getattr(line, key)
+            cell = ws.cell(row=row, column=col, value=value)
+            cell.number_format = _FORMATS[PERCENT if key == "coverage" else COUNT]
+            if line.pk is None:
+                cell.font = _BOLD
+        if line.pk is None:
+            ws.cell(row=row, column=1).font = _BOLD
+    ws.cell(
+        row=row + 2,
+        column=1,
+        value=_(
+            "合计中服务居民、服务家庭和共建单位按街道去重计数（在两个社区参加活动的家庭只计一次），"
+            "其余各项为各社区之和。"
+        ),
+    )
+    _widths(ws, [18] + [14] * len(columns))
+    wb.properties.title = title
+    wb.properties.creator = sub.subdistrict_name
+    neutralise_workbook(wb)
+    return wb
+
+
+def subdistrict_workbook_bytes(sub, columns: list[tuple[str, str]]) -> bytes:
+    buffer = io.BytesIO()
+    build_subdistrict_workbook(sub, columns).save(buffer)
+    return buffer.getvalue()

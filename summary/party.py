@@ -8,8 +8,10 @@ from core.periods import month_bounds
 from volunteering.selectors import PartyService, party_service
 
 
-def party_members_service(*, year: int, month: int) -> PartyService:
+def party_members_service(*, year: int, month: int, community=None) -> PartyService:
     """Reported party members who served in the month (volunteer hours recorded for a role
-    at an activity starting in it, Asia/Shanghai months) and their hours."""
+    at an activity starting in it, Asia/Shanghai months) and their hours: at one
+    community's activities (and its members reported) when `community` is given."""
     start, end = month_bounds(year, month)
-    return party_service(start=start, end=end)
+    ids = None if community is None else [community.pk]
+    return party_service(start=start, end=end, communities=ids)

@@ -83,9 +83,11 @@ from activities.models import (
     ActivityQuerySet,
     Category,
     Feedback,
+    HouseholdReach,
     MonthReach,
     Need,
     NeedQuerySet,
+    ResidentReach,
     ServiceProject,
     SignUp,
 )
@@ -109,7 +111,8 @@ from partners.models import (
     Partner,
     ResourceCommitment,
 )
-from residents.models import Complex, Resident
+from residents.models import Community, Complex, Resident
+from residents.scoping import community_q
 
 #: An agreement ending within this many days after the month's end is "expiring": the
 #: agreements' own window (`partners.models.ENDING_WINDOW_DAYS`, 即将到期).
@@ -144,6 +147,28 @@ def format_value(value, kind: str = COUNT) -> str:
     if kind == RATING:
         return f"{value:.1f}"
     return formats.number_format(value, force_grouping=True)
+
+
+def _ids(community) -> list[int] | None:
+    """A community, or a collection of community ids, as a list of ids; None for all."""
+    if community is None:
+        return None
+    if isinstance(community, Community):
+        return [community.pk]
+    return sorted(community)
+
+
+def _of(model, community) -> Q:
+    """The rows of `model` that are `community`'s (a Community or a collection of ids; by
+    the model's declared path, residents.scoping); every row when `community` is None."""
+    ids = _ids(community)
+    return Q() if ids is None else community_q(model, ids)
+
+
+def _via(path: str, community) -> Q:
+    """The condition `path`__in the communities, or none when `community` is None."""
+    ids = _ids(community)
+    return Q() if ids is None else Q(**{f"{path}__in": ids})
 
 
 def ratio(numerator: int, denominator: int | None) -> float | None:
@@ -407,8 +432,28 @@ HEADLINE_GROUPS = (
 )
 
 
+class MonthOf:
+    """The month of a summary (`year`, `month`, `end`): its label, last day, neighbours."""
+
+    @property
+    def label(self) -> str:
+        return month_label(self.year, self.month)
+
+    @property
+    def last_day(self) -> dt.date:
+        return timezone.localtime(self.end, local_zone()).date() - dt.timedelta(days=1)
+
+    @property
+    def previous_month(self) -> tuple[int, int]:
+        return add_months(self.year, self.month, -1)
+
+    @property
+    def next_month(self) -> tuple[int, int]:
+        return add_months(self.year, self.month, 1)
+
+
 @dataclass(frozen=True)
-class MonthlySummary:
+class MonthlySummary(MonthOf):
     """Every figure of one month's summary (see the module docstring for definitions)."""
 
     year: int
@@ -469,22 +514,6 @@ class MonthlySummary:
     @property
     def first_day(self) -> dt.date:
         return self.start.date()
-
-    @property
-    def last_day(self) -> dt.date:
-        return timezone.localtime(self.end, local_zone()).date() - dt.timedelta(days=1)
-
-    @property
-    def label(self) -> str:
-        return month_label(self.year, self.month)
-
-    @property
-    def previous_month(self) -> tuple[int, int]:
-        return add_months(self.year, self.month, -1)
-
-    @property
-    def next_month(self) -> tuple[int, int]:
-        return add_months(self.year, self.month, 1)
 
     @property
     def has_data(self) -> bool:
@@ -574,6 +603,7 @@ def _trend(
     *,
     year_from: int = 0,
     live: bool = False,
+    community: Community | None = None,
 ):
     """The monthly series from `first` (year, month) for `months` months ending at `end`,
     and the reach figures that need distinct counts (see `_reach`).
@@ -590,26 +620,20 @@ def _trend(
         # Every month is over: their activities' attendance and the residents and
         # households reached come from the roll-ups (activities.rollups).
         attendance = Sum("tally__attended")
-        reach = _rolled_up_reach(first, months, year_from=year_from)
+        reach = _rolled_up_reach(first, months, year_from=year_from, community=community)
     else:
         # An activity's attended sign-ups, counted from the partial index (activity,
         # resident, household) WHERE attended: one index range per activity.
-        attendance = Sum(
-            Subquery(
-                SignUp.objects.filter(activity=OuterRef("pk"), attended=True)
-                .order_by()
-                .values("activity")
-                .annotate(n=Count("*"))
-                .values("n")
-            )
-        )
+        attendance = live_attendance()
         # Bit of the month of the sign-up's activity: the first bound it ends before.
         month_bit = Case(
             *(When(activity__ends_at__lt=b, then=Value(1 << i)) for i, b in enumerate(bounds)),
             default=Value(1 << (months - 1)),
             output_field=IntegerField(),
         )
-        attended = SignUp.objects.filter(held_q(start, end, now, "activity__"), attended=True)
+        attended = SignUp.objects.filter(
+            held_q(start, end, now, "activity__"), _of(SignUp, community), attended=True
+        )
         reach = _reach(attended, month_bit, months, year_from=year_from)
     # The activity's month as its index in the series, from local-midnight bounds (cheaper
     # than converting every end to local time in SQL).
@@ -619,7 +643,7 @@ def _trend(
         output_field=IntegerField(),
     )
     activities = (
-        Activity.objects.filter(held_q(start, end, now))
+        Activity.objects.filter(held_q(start, end, now), _of(Activity, community))
         .annotate(i=month_index)
         .values("i", "category")
         .annotate(n=Count("pk"), attended=attendance)
@@ -649,6 +673,21 @@ def _trend(
             )
         )
     return result, reach
+
+
+def live_attendance():
+    """The attended sign-ups of the activities of a group, counted from the partial index
+    (activity, resident, household) WHERE attended: one index range per activity."""
+    return Sum(
+        Subquery(
+            SignUp.objects.filter(activity=OuterRef("pk"), attended=True)
+            .order_by()
+            .values("activity")
+            .annotate(n=Count("*"))
+            .values("n"),
+            output_field=IntegerField(),
+        )
+    )
 
 
 def _bit_or(expression: str, bits: int) -> str:
@@ -728,19 +767,29 @@ def _reach(attended, month_bit, months: int, *, year_from: int) -> dict:
     }
 
 
-def _rolled_up_reach(first: tuple[int, int], months: int, *, year_from: int) -> dict:
+def _rolled_up_reach(
+    first: tuple[int, int], months: int, *, year_from: int, community: Community | None = None
+) -> dict:
     """`_reach`'s figures for months that are over, from the roll-ups in one query: the
     distinct residents, households and party members (as they are now, as `_reach`
     counts them) of each month, and the residents and households of its year so far,
-    are `MonthReach`'s counters."""
+    are a community's `MonthReach` counters; for every community at once, the same
+    counters recounted over its reach rows (`_reach_over_communities`: a resident reached
+    in two communities counts once)."""
     series = [add_months(*first, i) for i in range(months)]
     # year_from is always January of the last month's year: its year so far is MonthReach's.
-    stored = {
-        (r.year, r.month): r
-        for r in MonthReach.objects.filter(
-            year__in={y for y, _m in series}, month__in={m for _y, m in series}
-        )
-    }
+    ids = _ids(community)
+    rows = MonthReach.objects.filter(
+        year__in={y for y, _m in series}, month__in={m for _y, m in series}
+    )
+    if ids is not None:
+        rows = rows.filter(community_id__in=ids)
+    rows = list(rows)
+    if len({r.community_id for r in rows}) <= 1:
+        # One community's months (always so on a one-community installation): its counters.
+        stored = {(r.year, r.month): r for r in rows}
+    else:
+        stored = _reach_over_communities(series, ids)
     empty = MonthReach()
     rows = [stored.get(key, empty) for key in series]
     cur, prev = rows[-1], rows[-2] if months > 1 else empty
@@ -758,7 +807,55 @@ def _rolled_up_reach(first: tuple[int, int], months: int, *, year_from: int) -> 
     }
 
 
-def _projects(start, end, first_day, last_day, now):
+def _reach_over_communities(series: list[tuple[int, int]], ids: list[int] | None) -> dict:
+    """{(year, month): MonthReach} for the months of `series`, counted over the communities
+    `ids` (None: all): each resident's and household's rows of a year OR-ed together (one
+    query)."""
+    years = sorted({y for y, _m in series})
+    where = "" if ids is None else f" AND community_id IN ({', '.join(str(int(i)) for i in ids)})"
+    if ids is not None and not ids:
+        where = " AND 1 = 0"
+    table = connection.ops.quote_name
+    residents, households = (
+        table(model._meta.db_table) for model in (ResidentReach, HouseholdReach)
+    )
+    party = "BOOL_OR(party)" if connection.vendor == "postgresql" else "MAX(party)"
+    no_party = "FALSE" if connection.vendor == "postgresql" else "0"
+    columns = []
+    for y, mo in series:
+        bit, upto = 1 << (mo - 1), (1 << mo) - 1
+        columns += [
+            f"SUM(CASE WHEN kind = 0 AND year = {y} AND (bits & {bit}) <> 0 THEN 1 ELSE 0 END)",
+            f"SUM(CASE WHEN kind = 1 AND year = {y} AND (bits & {bit}) <> 0 THEN 1 ELSE 0 END)",
+            f"SUM(CASE WHEN kind = 0 AND year = {y} AND (bits & {upto}) <> 0 THEN 1 ELSE 0 END)",
+            f"SUM(CASE WHEN kind = 1 AND year = {y} AND (bits & {upto}) <> 0 THEN 1 ELSE 0 END)",
+            f"SUM(CASE WHEN kind = 0 AND year = {y} AND (bits & {bit}) <> 0 AND is_party "
+            "THEN 1 ELSE 0 END)",
+        ]
+    marks = ", ".join(["%s"] * len(years))
+    sql = f"""
+        WITH reach (kind, year, bits, is_party) AS (
+            SELECT 0, year, {_bit_or("months", 12)}, {party} FROM {residents}
+            WHERE year IN ({marks}){where} GROUP BY resident_id, year
+            UNION ALL
+            SELECT 1, year, {_bit_or("months", 12)}, {no_party} FROM {households}
+            WHERE year IN ({marks}){where} GROUP BY household_id, year
+        )
+        SELECT {", ".join(columns)} FROM reach
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*years, *years])
+        row = [n or 0 for n in cursor.fetchone()]
+    fields = ("residents", "households", "residents_year", "households_year", "party_residents")
+    return {
+        key: MonthReach(
+            year=key[0], month=key[1], **dict(zip(fields, row[i * 5 : i * 5 + 5], strict=True))
+        )
+        for i, key in enumerate(series)
+    }
+
+
+def _projects(start, end, first_day, last_day, now, community=None):
     history = ServiceProject.history.model
 
     def as_of(moment, field):
@@ -770,7 +867,8 @@ def _projects(start, end, first_day, last_day, now):
 
     projects = (
         ServiceProject.objects.filter(
-            Q(starts_on__lte=last_day) | Q(starts_on__isnull=True, created_at__lt=end)
+            Q(starts_on__lte=last_day) | Q(starts_on__isnull=True, created_at__lt=end),
+            _of(ServiceProject, community),
         )
         .select_related("partner")
         .annotate(
@@ -825,8 +923,9 @@ def _projects(start, end, first_day, last_day, now):
     return tuple(rows), counts
 
 
-def _partners(start, end, ref_day, now, activities: tuple[ActivityRow, ...]):
-    """One row per partner: active, holding an agreement in force, or active in the month.
+def _partners(start, end, ref_day, now, activities: tuple[ActivityRow, ...], community=None):
+    """One row per partner: active, holding an agreement in force, or active in the month
+    (of the community: its agreements, commitments and activities only).
 
     Activities, attendance and ratings add up the month's activity rows (an activity run
     jointly counts for each of its partners), so the table agrees with the activity list.
@@ -844,18 +943,30 @@ def _partners(start, end, ref_day, now, activities: tuple[ActivityRow, ...]):
     commitments = defaultdict(list)
     for c in (
         ResourceCommitment.objects.filter(
-            is_active=True, promise=ResourceCommitment.Promise.MONTHLY, times__gt=0
+            _of(ResourceCommitment, community),
+            is_active=True,
+            promise=ResourceCommitment.Promise.MONTHLY,
+            times__gt=0,
         )
-        .annotate(held=Count("activities", filter=held_q(start, end, now, "activities__")))
+        .annotate(
+            held=Count(
+                "activities",
+                filter=held_q(start, end, now, "activities__")
+                & _via("activities__complex__community", community),
+            )
+        )
         .values("partner_id", "title", "times", "held")
         .order_by("partner_id", "title", "pk")
     ):
         commitments[c["partner_id"]].append(
             CommitmentRow(title=c["title"], held=c["held"], times_per_month=c["times"])
         )
-    in_force = Agreement.objects.filter(_in_force_q(ref_day), partner=OuterRef("pk"))
+    in_force = Agreement.objects.filter(
+        _in_force_q(ref_day), _of(Agreement, community), partner=OuterRef("pk")
+    )
     partners = (
-        Partner.objects.annotate(
+        Partner.objects.filter(_of(Partner, community))
+        .annotate(
             in_force=Exists(in_force),
             agreement_ends_on=Subquery(
                 in_force.order_by(F("ends_on").desc(nulls_first=True)).values("ends_on")[:1]
@@ -888,7 +999,9 @@ def _partners(start, end, ref_day, now, activities: tuple[ActivityRow, ...]):
     return tuple(rows)
 
 
-def _activities(start, end, now, *, live: bool = False) -> tuple[ActivityRow, ...]:
+def _activities(
+    start, end, now, *, live: bool = False, community: Community | None = None
+) -> tuple[ActivityRow, ...]:
     """Activities held in [start, end) with their sign-up counts, ratings and partners
     (2 queries):
     counted live while the period runs, read from their tallies (`ActivityTally`) once it
@@ -914,7 +1027,7 @@ def _activities(start, end, now, *, live: bool = False) -> tuple[ActivityRow, ..
             "ratings": Count("signups__feedback"),
         }
     rows = (
-        Activity.objects.filter(held_q(start, end, now))
+        Activity.objects.filter(held_q(start, end, now), _of(Activity, community))
         .annotate(**figures)
         .values(
             "pk",
@@ -932,7 +1045,10 @@ def _activities(start, end, now, *, live: bool = False) -> tuple[ActivityRow, ..
     # thousand prefetched partners cost more in Python than all the counting in SQL.
     partners = defaultdict(list)
     for activity_id, partner_id, name, short_name in (
-        Activity.partners.through.objects.filter(held_q(start, end, now, "activity__"))
+        Activity.partners.through.objects.filter(
+            held_q(start, end, now, "activity__"),
+            _via("activity__complex__community", community),
+        )
         .order_by("partner__name", "partner_id")
         .values_list("activity_id", "partner_id", "partner__name", "partner__short_name")
     ):
@@ -977,9 +1093,17 @@ def _totals(rows: tuple[ActivityRow, ...]) -> dict:
 
 
 def monthly_summary(
-    *, year: int, month: int, now: dt.datetime | None = None, live: bool = False
+    *,
+    year: int,
+    month: int,
+    community: Community | None = None,
+    now: dt.datetime | None = None,
+    live: bool = False,
 ) -> MonthlySummary:
-    """Compute every figure of the month's summary in a fixed number of queries.
+    """Compute every figure of the month's summary in a fixed number of queries: of one
+    `community` (its activities and their sign-ups, its complexes' households, its
+    agreements, commitments, leads, needs and projects, by each model's declared community
+    path), or of the whole installation (None).
 
     A month that is over (and the 11 before it) is read from the roll-ups that the
     services keep (`activities.rollups`); the running month is counted live from the
@@ -993,11 +1117,11 @@ def monthly_summary(
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL work_mem = %s", [SUMMARY_WORK_MEM])
                 cursor.execute("SET LOCAL jit = off")
-        return _monthly_summary(year=year, month=month, now=now, live=live)
+        return _monthly_summary(year=year, month=month, now=now, live=live, community=community)
 
 
 def _monthly_summary(
-    *, year: int, month: int, now: dt.datetime | None, live: bool
+    *, year: int, month: int, now: dt.datetime | None, live: bool, community: Community | None
 ) -> MonthlySummary:
     now = now or timezone.now()
     today = timezone.localdate(now)
@@ -1024,20 +1148,26 @@ def _monthly_summary(
         TREND_MONTHS,
         year_from=TREND_MONTHS - month,
         live=live,
+        community=community,
     )
     cur_month, prev_month = trend[-1], trend[-2]
 
     # The activities of this month and last, with their sign-ups and ratings.
-    both = _activities(prev_start, end, now, live=live)
+    both = _activities(prev_start, end, now, live=live, community=community)
     activities = tuple(a for a in both if a.ends_at >= start)
     cur, prv = _totals(activities), _totals(tuple(a for a in both if a.ends_at < start))
 
     def pair(key: str) -> Figure:
         return Figure(cur[key], prv[key])
 
-    household_total = Complex.objects.aggregate(n=Sum("household_count"))["n"] or 0
+    household_total = (
+        Complex.objects.filter(_of(Complex, community)).aggregate(n=Sum("household_count"))["n"]
+        or 0
+    )
 
-    signups = SignUp.objects.filter(created_at__gte=prev_start, created_at__lt=end).aggregate(
+    signups = SignUp.objects.filter(
+        _of(SignUp, community), created_at__gte=prev_start, created_at__lt=end
+    ).aggregate(
         # Count the indexed column itself: an index-only scan of signup_created_idx.
         cur=Count("created_at", filter=this("created_at")),
         prev=Count("created_at", filter=last("created_at")),
@@ -1051,23 +1181,27 @@ def _monthly_summary(
             first, last_ + dt.timedelta(days=EXPIRING_WINDOW_DAYS)
         ) & Q(signed_on__lte=last_)
 
-    agreements = Agreement.objects.annotate(renewed=renewed).aggregate(
-        partners=Count("partner", distinct=True, filter=_in_force_q(ref_day)),
-        partners_prev=Count("partner", distinct=True, filter=_in_force_q(prev_ref_day)),
-        signed=Count(
-            "pk", filter=Q(status__in=SIGNED_STATUSES, signed_on__range=(first_day, last_day))
-        ),
-        signed_prev=Count(
-            "pk", filter=Q(status__in=SIGNED_STATUSES, signed_on__range=(prev_first, prev_last))
-        ),
-        expired=Count(
-            "pk", filter=Q(status__in=RAN_STATUSES, ends_on__range=(first_day, last_day))
-        ),
-        expired_prev=Count(
-            "pk", filter=Q(status__in=RAN_STATUSES, ends_on__range=(prev_first, prev_last))
-        ),
-        expiring=Count("pk", filter=expiring(first_day, last_day)),
-        expiring_prev=Count("pk", filter=expiring(prev_first, prev_last)),
+    agreements = (
+        Agreement.objects.filter(_of(Agreement, community))
+        .annotate(renewed=renewed)
+        .aggregate(
+            partners=Count("partner", distinct=True, filter=_in_force_q(ref_day)),
+            partners_prev=Count("partner", distinct=True, filter=_in_force_q(prev_ref_day)),
+            signed=Count(
+                "pk", filter=Q(status__in=SIGNED_STATUSES, signed_on__range=(first_day, last_day))
+            ),
+            signed_prev=Count(
+                "pk", filter=Q(status__in=SIGNED_STATUSES, signed_on__range=(prev_first, prev_last))
+            ),
+            expired=Count(
+                "pk", filter=Q(status__in=RAN_STATUSES, ends_on__range=(first_day, last_day))
+            ),
+            expired_prev=Count(
+                "pk", filter=Q(status__in=RAN_STATUSES, ends_on__range=(prev_first, prev_last))
+            ),
+            expiring=Count("pk", filter=expiring(first_day, last_day)),
+            expiring_prev=Count("pk", filter=expiring(prev_first, prev_last)),
+        )
     )
     expiring_rows = tuple(
         AgreementRow(
@@ -1077,35 +1211,43 @@ def _monthly_summary(
             has_ended=a.ends_on <= last_day,
         )
         for a in Agreement.objects.annotate(renewed=renewed)
-        .filter(expiring(first_day, last_day))
+        .filter(expiring(first_day, last_day), _of(Agreement, community))
         .select_related("partner")
         .order_by("ends_on", "pk")
     )
 
     signed = Q(stage=Lead.Stage.SIGNED)
     # What staff marked as spam or a duplicate is not counted (Lead/Need.objects.counted()).
-    leads = Lead.objects.counted().aggregate(
-        received=Count("pk", filter=this("created_at")),
-        received_prev=Count("pk", filter=last("created_at")),
-        converted=Count("pk", filter=signed & this("closed_at")),
-        converted_prev=Count("pk", filter=signed & last("closed_at")),
-        # The residents credited with a lead that became a partner (招募令).
-        credited=Count("offered_by", distinct=True, filter=signed & this("closed_at")),
-        credited_prev=Count("offered_by", distinct=True, filter=signed & last("closed_at")),
-        open=Count("pk", filter=LeadQuerySet.open_q(end)),
-        open_prev=Count("pk", filter=LeadQuerySet.open_q(start)),
+    leads = (
+        Lead.objects.counted()
+        .filter(_of(Lead, community))
+        .aggregate(
+            received=Count("pk", filter=this("created_at")),
+            received_prev=Count("pk", filter=last("created_at")),
+            converted=Count("pk", filter=signed & this("closed_at")),
+            converted_prev=Count("pk", filter=signed & last("closed_at")),
+            # The residents credited with a lead that became a partner (招募令).
+            credited=Count("offered_by", distinct=True, filter=signed & this("closed_at")),
+            credited_prev=Count("offered_by", distinct=True, filter=signed & last("closed_at")),
+            open=Count("pk", filter=LeadQuerySet.open_q(end)),
+            open_prev=Count("pk", filter=LeadQuerySet.open_q(start)),
+        )
     )
 
     resolved = Q(status=Need.Status.RESOLVED)
-    needs = Need.objects.counted().aggregate(
-        received=Count("pk", filter=this("created_at")),
-        received_prev=Count("pk", filter=last("created_at")),
-        resolved=Count("pk", filter=resolved & this("resolved_at")),
-        resolved_prev=Count("pk", filter=resolved & last("resolved_at")),
-        in_progress=Count("pk", filter=NeedQuerySet.open_q(end)),
-        in_progress_prev=Count("pk", filter=NeedQuerySet.open_q(start)),
-        pending=Count("pk", filter=NeedQuerySet.untriaged_q(end)),
-        pending_prev=Count("pk", filter=NeedQuerySet.untriaged_q(start)),
+    needs = (
+        Need.objects.counted()
+        .filter(_of(Need, community))
+        .aggregate(
+            received=Count("pk", filter=this("created_at")),
+            received_prev=Count("pk", filter=last("created_at")),
+            resolved=Count("pk", filter=resolved & this("resolved_at")),
+            resolved_prev=Count("pk", filter=resolved & last("resolved_at")),
+            in_progress=Count("pk", filter=NeedQuerySet.open_q(end)),
+            in_progress_prev=Count("pk", filter=NeedQuerySet.open_q(start)),
+            pending=Count("pk", filter=NeedQuerySet.untriaged_q(end)),
+            pending_prev=Count("pk", filter=NeedQuerySet.untriaged_q(start)),
+        )
     )
 
     quotes = tuple(
@@ -1117,6 +1259,7 @@ def _monthly_summary(
         )
         for f in Feedback.objects.filter(
             held_q(start, end, now, "signup__activity__"),
+            _of(Feedback, community),
             is_published=True,
             signup__resident__anonymised_at__isnull=True,
         )
@@ -1125,7 +1268,7 @@ def _monthly_summary(
         .order_by("-rating", "-created_at", "pk")[:QUOTE_COUNT]
     )
 
-    projects, project_counts = _projects(start, end, first_day, last_day, now)
+    projects, project_counts = _projects(start, end, first_day, last_day, now, community)
 
     by_category = tuple(
         CategoryFigure(
@@ -1143,7 +1286,7 @@ def _monthly_summary(
         start=start,
         end=end,
         generated_at=now,
-        community_name=settings.COMMUNITY_NAME,
+        community_name=settings.COMMUNITY_NAME if community is None else community.name,
         household_total=household_total,
         is_partial=start <= now < end,
         partners_in_force=Figure(agreements["partners"], agreements["partners_prev"]),
@@ -1197,7 +1340,7 @@ def _monthly_summary(
         rating=Figure(cur["rating"], prv["rating"], RATING),
         ratings_count=pair("ratings"),
         quotes=quotes,
-        partners=_partners(start, end, ref_day, now, activities),
+        partners=_partners(start, end, ref_day, now, activities, community),
         activities=activities,
         trend=tuple(trend),
     )
@@ -1239,19 +1382,25 @@ class YearSummary:
         )
 
 
-def year_summary(*, year: int, now: dt.datetime | None = None) -> YearSummary:
-    """January to December (or to the current month) of `year`, in a fixed number of queries."""
+def year_summary(*, year: int, now: dt.datetime | None = None, community=None) -> YearSummary:
+    """January to December (or to the current month) of `year`, in a fixed number of
+    queries: of one community, of a collection of community ids, or of all (None)."""
     now = now or timezone.now()
     today = timezone.localdate(now)
     last_month = 12 if year < today.year else today.month
     _start, end = month_bounds(year, last_month)
-    trend, reach = _trend((year, 1), end, now, last_month)
+    trend, reach = _trend((year, 1), end, now, last_month, community=community)
     return YearSummary(
         year=year,
         last_month=last_month,
         months=tuple(trend),
-        household_total=Complex.objects.aggregate(n=Sum("household_count"))["n"] or 0,
+        household_total=Complex.objects.filter(_of(Complex, community)).aggregate(
+            n=Sum("household_count")
+        )["n"]
+        or 0,
         residents_reached=reach["year_residents"],
         households_reached=reach["year_households"],
-        community_name=settings.COMMUNITY_NAME,
+        community_name=community.name
+        if isinstance(community, Community)
+        else settings.COMMUNITY_NAME,
     )

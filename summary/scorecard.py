@@ -9,6 +9,10 @@ reach and attendance of the attended sign-ups of those activities, commitments m
 `activities.selectors.commitment_delivery_by_partner`, an agreement's derived state
 (`AgreementQuerySet.with_state`). The year runs from local midnight on 1 January
 (Asia/Shanghai). The year page takes a fixed number of queries, whatever the partners.
+
+`communities` (ids; None for all) keeps a community's own share of a partner shared by
+several: its agreements, commitments, activities (held in its complexes) with their
+sign-ups and ratings, its needs and leads; the subdistrict passes all of its communities.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from activities.selectors import commitment_delivery_by_partner
 from core.masking import mask_name
 from partners.models import Agreement, Lead, Partner
 
-from .report import PERCENT, RATING, format_value, ratio
+from .report import PERCENT, RATING, _of, _via, format_value, ratio
 
 #: Sort keys of the year page (?sort=…), each with its attribute.
 SORTS = (
@@ -128,7 +132,7 @@ class Scorecard:
         return self.line.year
 
 
-def _lines(partners: list[Partner], year: int) -> dict[int, ScorecardLine]:
+def _lines(partners: list[Partner], year: int, communities=None) -> dict[int, ScorecardLine]:
     start, end = year_bounds(year)
     now = timezone.now()
     ids = [p.pk for p in partners]
@@ -137,7 +141,7 @@ def _lines(partners: list[Partner], year: int) -> dict[int, ScorecardLine]:
     held_via_signup = ActivityQuerySet.held_q(start, end, now, "activity__")
 
     for partner_id, _pk, ends_at in (
-        Activity.objects.filter(held, partners__in=ids)
+        Activity.objects.filter(held, _of(Activity, communities), partners__in=ids)
         .values_list("partners", "pk", "ends_at")
         .distinct()
     ):
@@ -145,7 +149,7 @@ def _lines(partners: list[Partner], year: int) -> dict[int, ScorecardLine]:
 
     attended = Q(attended=True)
     for row in (
-        SignUp.objects.filter(held_via_signup, activity__partners__in=ids)
+        SignUp.objects.filter(held_via_signup, _of(SignUp, communities), activity__partners__in=ids)
         .values("activity__partners")
         .annotate(
             n_confirmed=Count("pk", filter=Q(status=SignUp.Status.CONFIRMED), distinct=True),
@@ -162,6 +166,7 @@ def _lines(partners: list[Partner], year: int) -> dict[int, ScorecardLine]:
     for row in (
         Feedback.objects.filter(
             ActivityQuerySet.held_q(start, end, now, "signup__activity__"),
+            _of(Feedback, communities),
             signup__activity__partners__in=ids,
         )
         .values("signup__activity__partners")
@@ -173,6 +178,7 @@ def _lines(partners: list[Partner], year: int) -> dict[int, ScorecardLine]:
 
     for row in (
         Need.objects.filter(
+            _of(Need, communities),
             status=Need.Status.RESOLVED,
             resolved_at__gte=start,
             resolved_at__lt=end,
@@ -185,35 +191,46 @@ def _lines(partners: list[Partner], year: int) -> dict[int, ScorecardLine]:
         lines[row["project__partner"]].needs = row["n"]
 
     for row in (
-        Lead.objects.filter(partner__in=ids, stage=Lead.Stage.SIGNED)
+        Lead.objects.filter(_of(Lead, communities), partner__in=ids, stage=Lead.Stage.SIGNED)
         .values("partner")
         .annotate(n=Count("pk"))
         .order_by()
     ):
         lines[row["partner"]].leads = row["n"]
 
-    for partner_id, terms in commitment_delivery_by_partner(partners=ids, year=year).items():
+    for partner_id, terms in commitment_delivery_by_partner(
+        partners=ids, year=year, communities=communities
+    ).items():
         line = lines[partner_id]
         line.commitments_met = sum(t.met_count for t in terms)
         line.commitments_counted = sum(t.counted_count for t in terms)
     return lines
 
 
-def year_lines(*, year: int, sort: str = "name", descending: bool = False) -> list[ScorecardLine]:
+def year_lines(
+    *, year: int, sort: str = "name", descending: bool = False, communities=None
+) -> list[ScorecardLine]:
     """Every partner's line for the year: partners stationed now, or that did something or
-    held an agreement in the year."""
+    held an agreement in the year (of `communities`, when given)."""
     start, end = year_bounds(year)
     first, last = dt.date(year, 1, 1), dt.date(year, 12, 31)
     partners = list(
         Partner.objects.filter(
             Q(is_active=True)
-            | Q(agreements__starts_on__lte=last, agreements__ends_on__gte=first)
-            | Q(activities__ends_at__gte=start, activities__ends_at__lt=end)
+            | Q(
+                Q(agreements__starts_on__lte=last, agreements__ends_on__gte=first),
+                _via("agreements__complex__community", communities),
+            )
+            | Q(
+                Q(activities__ends_at__gte=start, activities__ends_at__lt=end),
+                _via("activities__complex__community", communities),
+            ),
+            _of(Partner, communities),
         )
         .distinct()
         .order_by("name")
     )
-    lines = list(_lines(partners, year).values())
+    lines = list(_lines(partners, year, communities).values())
     key = sort if sort in SORTS else "name"
     # Lines without a value (no rating, nothing to divide by) come last either way.
     present = [line for line in lines if getattr(line, key) is not None]
@@ -222,13 +239,14 @@ def year_lines(*, year: int, sort: str = "name", descending: bool = False) -> li
     return present + missing
 
 
-def partner_scorecard(*, partner: Partner, year: int) -> Scorecard:
+def partner_scorecard(*, partner: Partner, year: int, communities=None) -> Scorecard:
     start, end = year_bounds(year)
     now = timezone.now()
-    line = _lines([partner], year)[partner.pk]
+    line = _lines([partner], year, communities)[partner.pk]
     feedback = (
         Feedback.objects.filter(
             ActivityQuerySet.held_q(start, end, now, "signup__activity__"),
+            _of(Feedback, communities),
             signup__activity__partners=partner,
             is_published=True,
             may_publish=True,
@@ -250,19 +268,25 @@ def partner_scorecard(*, partner: Partner, year: int) -> Scorecard:
     return Scorecard(
         line=line,
         quotes=quotes,
-        terms=commitment_delivery_by_partner(partners=[partner], year=year).get(partner.pk, []),
+        terms=commitment_delivery_by_partner(
+            partners=[partner], year=year, communities=communities
+        ).get(partner.pk, []),
         lead_list=list(
-            Lead.objects.filter(partner=partner).select_related("offered_by").order_by("created_at")
+            Lead.objects.filter(_of(Lead, communities), partner=partner)
+            .select_related("offered_by")
+            .order_by("created_at")
         ),
         agreements=list(
-            Agreement.objects.filter(partner=partner)
+            Agreement.objects.filter(_of(Agreement, communities), partner=partner)
             .with_state()
             .select_related("complex", "renews")
             .order_by("starts_on", "pk")
         ),
         activity_list=list(
             Activity.objects.filter(
-                ActivityQuerySet.held_q(start, end, now), partners=partner
+                ActivityQuerySet.held_q(start, end, now),
+                _of(Activity, communities),
+                partners=partner,
             ).order_by("starts_at", "pk")
         ),
     )

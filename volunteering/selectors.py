@@ -256,10 +256,17 @@ class PartyService:
         return sorted(rows, key=lambda row: (row.unit == "", -row.hours, row.unit))
 
 
-def party_service(*, start: dt.datetime, end: dt.datetime) -> PartyService:
+def party_service(*, start: dt.datetime, end: dt.datetime, communities=None) -> PartyService:
     """Reported party members who served in [start, end), their hours, by unit and member
-    (three queries, whatever the number of members)."""
+    (three queries, whatever the number of members). With `communities` (ids): their
+    service at those communities' activities, and the members reported who live there."""
     served = RoleSignUp.objects.served_between(start, end).filter(member__isnull=False)
+    reported = PartyMember.objects.filter(is_active=True)
+    if communities is not None:
+        served = served.filter(activity__complex__community__in=communities)
+        reported = reported.filter(
+            resident__household__building__complex__community__in=communities
+        )
     per_member = {
         row["member"]: row
         for row in served.values("member")
@@ -287,6 +294,6 @@ def party_service(*, start: dt.datetime, end: dt.datetime) -> PartyService:
     return PartyService(
         members=len(by_member),
         hours=sum((line.hours for line in by_member), Decimal("0")),
-        reported=PartyMember.objects.filter(is_active=True).count(),
+        reported=reported.count(),
         by_member=tuple(by_member),
     )

@@ -55,3 +55,9 @@ def month_activities(activities, show=""):
         return {"rows": activities, "total": len(activities), "top": False}
     ranked = sorted(activities, key=lambda a: (-a.attended, a.starts_at, a.pk))
     return {"rows": ranked[:TOP_ACTIVITIES_SHOWN], "total": len(activities), "top": True}
+
+
+@register.filter
+def subdistrict_cell(line, column: str) -> str:
+    """A figure of a community's line of the subdistrict summary, as the page shows it."""
+    return line.display(column)

@@ -128,3 +128,33 @@ def test_seed_bench_leaves_the_summarys_roll_ups_equal_to_its_sign_ups():
     _seed(residents=200, activities=30, signups=1500, months=14, batch_size=500)
     assert rollups.stored().residents
     assert rollups.differences() == []
+
+
+def test_seed_bench_spreads_over_several_communities_of_the_subdistrict():
+    from residents.models import Community
+    from summary.subdistrict import subdistrict_summary
+
+    _seed(residents=300, activities=36, signups=2000, months=3, batch_size=500, communities=3)
+    communities = list(Community.objects.order_by("pk"))
+    assert len(communities) == 3
+    assert len({c.subdistrict_id for c in communities}) == 1
+    for community in communities:
+        complex_ = Complex.objects.get(name="压测小区", community=community)
+        assert Activity.objects.filter(complex=complex_).count() == 12
+        assert complex_.household_count == (
+            Household.objects.filter(building__complex=complex_).count()
+        )
+    assert rollups.differences() == []
+    today = timezone.localdate()
+    year, month = add_months(today.year, today.month, -1)
+    s = subdistrict_summary(year=year, month=month, communities=communities)
+    assert s.total.activities == sum(line.activities for line in s.lines) > 0
+    for line, community in zip(s.lines, communities, strict=True):
+        mine = monthly_summary(year=year, month=month, community=community)
+        assert (line.activities, line.attendance, line.households) == (
+            mine.activities_held.value,
+            mine.attendance.value,
+            mine.households_reached.value,
+        )
+    whole = monthly_summary(year=year, month=month)
+    assert s.total.households == whole.households_reached.value

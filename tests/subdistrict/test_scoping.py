@@ -32,7 +32,7 @@ pytestmark = pytest.mark.django_db
 
 #: Models that belong to no community: codes, digests and monthly totals of the whole
 #: installation, or history rows (read through their record's admin).
-UNSCOPED = {"PhoneCode", "StaffNotice", "StaffScope", "MonthReach"}
+UNSCOPED = {"PhoneCode", "StaffNotice", "StaffScope"}
 
 
 def test_every_model_of_the_product_declares_its_way_to_a_community():

@@ -12,6 +12,11 @@ COPY (psycopg2 `copy_expert`), elsewhere `bulk_create` in batches. Every databas
 constraint holds: one active sign-up per resident and activity (residents are drawn
 without replacement), check-in codes unique within an activity, check-in times for every
 attended sign-up. The same --seed gives the same data.
+
+`--communities N` spreads it over N communities of the subdistrict (the first is
+settings.COMMUNITY_NAME, the others 压测社区02…): each has its own 压测小区 with buildings,
+the households, activities and agreements go round them in turn (sign-ups draw residents
+from the whole subdistrict, so some attend another community's activities).
 """
 
 from __future__ import annotations
@@ -86,12 +91,14 @@ class Command(BaseCommand):
         parser.add_argument("--months", type=int, default=12)
         parser.add_argument("--seed", type=int, default=20261127)
         parser.add_argument("--batch-size", type=int, default=10000)
+        parser.add_argument("--communities", type=int, default=1)
 
     def handle(self, *args, **options):
         residents, activities = options["residents"], options["activities"]
         signups, months = options["signups"], options["months"]
         self.batch_size = max(1, options["batch_size"])
-        if residents < 1 or activities < 1 or months < 1 or signups < 0:
+        self.communities = options["communities"]
+        if residents < 1 or activities < 1 or months < 1 or signups < 0 or self.communities < 1:
             raise CommandError(_("居民、活动和月数至少为1，报名数不能为负数。"))
         if signups > residents * activities:
             raise CommandError(_("报名数不能超过居民数 × 活动数（每位居民每个活动只能报名一次）。"))
@@ -99,10 +106,11 @@ class Command(BaseCommand):
         self.copy = connection.vendor == "postgresql"
         started = time.monotonic()
         with transaction.atomic():
-            complex_, households = self._complex(residents)
-            partners = self._partners(complex_)
+            complexes, households = self._complexes(residents)
+            complex_ = complexes[0]
+            partners = self._partners(complexes)
             resident_ids, household_of = self._residents(residents, households)
-            activity_rows = self._activities(activities, months, complex_, partners)
+            activity_rows = self._activities(activities, months, complexes, partners)
             n_signups, n_feedback = self._signups(
                 signups, activity_rows, resident_ids, household_of
             )
@@ -169,34 +177,41 @@ class Command(BaseCommand):
 
     # --- the community ----------------------------------------------------------------
 
-    def _complex(self, residents: int):
+    def _complexes(self, residents: int):
+        """压测小区 in each community (the communities made as needed); the households
+        spread over all their buildings. Returns the complexes and the new households."""
         subdistrict, _created = Subdistrict.objects.get_or_create(
             name=settings.SUBDISTRICT_NAME, defaults={"city": "兰州"}
         )
-        community, _created = Community.objects.get_or_create(
-            name=settings.COMMUNITY_NAME, defaults={"subdistrict": subdistrict, "city": "兰州"}
-        )
-        complex_, _created = Complex.objects.get_or_create(
-            community=community,
-            name=BENCH_COMPLEX,
-            defaults={"built_year": 2013, "service_site_name": "压测服务阵地"},
-        )
-        buildings = []
-        for i in range(1, BUILDINGS + 1):
-            building, _created = Building.objects.get_or_create(
-                complex=complex_, number=f"{i}号楼", defaults={"unit_count": UNITS}
+        names = [settings.COMMUNITY_NAME] + [
+            f"压测社区{i:02d}" for i in range(2, self.communities + 1)
+        ]
+        complexes, buildings = [], []
+        for name in names:
+            community, _created = Community.objects.get_or_create(
+                name=name, defaults={"subdistrict": subdistrict, "city": "兰州"}
             )
-            buildings.append(building)
+            complex_, _created = Complex.objects.get_or_create(
+                community=community,
+                name=BENCH_COMPLEX,
+                defaults={"built_year": 2013, "service_site_name": "压测服务阵地"},
+            )
+            complexes.append(complex_)
+            for i in range(1, BUILDINGS + 1):
+                building, _created = Building.objects.get_or_create(
+                    complex=complex_, number=f"{i}号楼", defaults={"unit_count": UNITS}
+                )
+                buildings.append(building)
         wanted = max(1, math.ceil(residents / RESIDENTS_PER_HOUSEHOLD))
-        existing = Household.objects.filter(building__complex=complex_).count()
+        existing = Household.objects.filter(building__complex__in=complexes).count()
         first_id = self._next_id(Household)
         now = timezone.now()
 
         def rows():
             for j in range(wanted):
                 n = existing + j
-                building = buildings[n % BUILDINGS]
-                per_building = n // BUILDINGS
+                building = buildings[n % len(buildings)]
+                per_building = n // len(buildings)
                 unit = str(per_building % UNITS + 1)
                 room = f"{per_building // UNITS + 101}"
                 yield (first_id + j, building.pk, unit, room, 3, "", now)
@@ -204,14 +219,14 @@ class Command(BaseCommand):
         self._insert(
             Household, ["id", "building_id", "unit", "room", "size", "note", "created_at"], rows()
         )
-        total = existing + wanted
-        complex_.household_count = total
-        complex_.resident_count = max(complex_.resident_count, residents)
-        complex_.save(update_fields=["household_count", "resident_count"])
+        for complex_ in complexes:
+            complex_.household_count = Household.objects.filter(building__complex=complex_).count()
+            complex_.resident_count = max(complex_.resident_count, residents // len(complexes))
+            complex_.save(update_fields=["household_count", "resident_count"])
         self.stdout.write(_("住户：%(n)s") % {"n": wanted})
-        return complex_, list(range(first_id, first_id + wanted))
+        return complexes, list(range(first_id, first_id + wanted))
 
-    def _partners(self, complex_):
+    def _partners(self, complexes):
         partners = []
         today = timezone.localdate()
         categories = list(Partner.Category.values)
@@ -223,7 +238,7 @@ class Command(BaseCommand):
             if created:
                 Agreement.objects.create(
                     partner=partner,
-                    complex=complex_,
+                    complex=complexes[i % len(complexes)],
                     title=f"{partner.name}入驻协议",
                     status=Agreement.Status.ACTIVE,
                     signed_on=today - dt.timedelta(days=900),
@@ -311,7 +326,7 @@ class Command(BaseCommand):
 
     # --- activities -------------------------------------------------------------------
 
-    def _activities(self, n: int, months: int, complex_, partners):
+    def _activities(self, n: int, months: int, complexes, partners):
         """Activities over the last `months` months (3% in the coming two weeks)."""
         rng = self.rng
         now = timezone.now()
@@ -342,7 +357,7 @@ class Command(BaseCommand):
                     "title": rng.choice(TITLES[category]),
                     "category": category,
                     "commitment_id": commitment_id if rng.random() < 0.3 else None,
-                    "complex_id": complex_.pk,
+                    "complex_id": complexes[i % len(complexes)].pk,
                     "place": "压测服务阵地",
                     "summary": "",
                     "description": "",
