@@ -331,3 +331,16 @@ def test_a_login_moved_to_another_community_reads_the_new_one_at_once(client, tw
     scope.save()
     page = client.get("/summary/2026/10/").content.decode()
     assert "西津书法课" in page and "小西坪义诊" not in page
+
+
+def test_show_all_activities_keeps_to_the_chosen_community(client, two, monkeypatch):
+    monkeypatch.setattr("summary.templatetags.summary_tags.TOP_ACTIVITIES_SHOWN", 1)
+    _login(client, SubdistrictSecretaryUserFactory, community=None, subdistrict=two.sub)
+    page = client.get(f"/summary/2026/10/?community={two.a.pk}").content.decode()
+    link = f'href="?community={two.a.pk}&amp;activities=all#activities-heading"'
+    assert link in page
+    everything = client.get(
+        "/summary/2026/10/", {"community": two.a.pk, "activities": "all"}
+    ).content.decode()
+    assert "小西坪义诊" in everything and "小西坪防汛演练" in everything
+    assert "西津书法课" not in everything
