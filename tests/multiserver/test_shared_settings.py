@@ -31,7 +31,8 @@ def test_without_a_shared_cache_sessions_stay_in_the_database_and_nothing_is_rou
 
 def test_redis_url_gives_a_shared_cache_and_sessions_read_through_it():
     shown = _settings(REDIS_URL=PRODUCTION["CACHE_URL"])
-    assert shown["cache"] == "django.core.cache.backends.redis.RedisCache"
+    # Django's Redis cache with one client per connection pool (core/cache.py).
+    assert shown["cache"] == "core.cache.RedisCache"
     assert shown["session"] == "django.contrib.sessions.backends.cached_db"
 
 

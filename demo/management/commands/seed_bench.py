@@ -39,6 +39,7 @@ from django.utils.translation import gettext as _
 from activities import rollups
 from activities.models import (
     Activity,
+    Audience,
     Category,
     Feedback,
     Need,
@@ -371,6 +372,8 @@ class Command(BaseCommand):
                     "min_age": None,
                     "max_age": None,
                     "party_members_only": False,
+                    "audience": Audience.COMMUNITY,
+                    "residents_only": False,
                     "created_at": starts - dt.timedelta(days=20),
                     "updated_at": starts - dt.timedelta(days=20),
                 }
