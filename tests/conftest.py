@@ -136,3 +136,23 @@ def staff_client(client, staff_user):
 def secretary_client(client, secretary_user):
     client.force_login(secretary_user)
     return client
+
+
+def pytest_collection_modifyitems(items):
+    """Every transactional test restores the database's serialized contents.
+
+    A transactional test ends with a flush. Without `serialized_rollback` that flush runs
+    post_migrate, which creates the content types, permissions and roles again under new
+    ids; a later test with `serialized_rollback` (the race tests) then fails to restore the
+    originals (duplicate content type). With it everywhere, no flush runs post_migrate and
+    each transactional test starts from the same rows, whatever order xdist gives them.
+    """
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        kwargs = dict(marker.kwargs) if marker else {}
+        transactional = kwargs.get("transaction") or {"transactional_db", "live_server"} & set(
+            getattr(item, "fixturenames", ())
+        )
+        if transactional and not kwargs.get("serialized_rollback"):
+            kwargs.update(transaction=True, serialized_rollback=True)
+            item.add_marker(pytest.mark.django_db(**kwargs), append=False)
