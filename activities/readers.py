@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db.models import Exists, OuterRef
 
+from core.http import id_param
 from residents.models import Community, Household, Resident
 
 COOKIE = "gongjian_community"
@@ -45,7 +46,7 @@ class Reading:
 
 
 def _as_id(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
+    return id_param(value)
 
 
 def reading(request, resident: Resident | None) -> Reading:
@@ -83,7 +84,7 @@ def cache_variant(request) -> str:
     """What the anonymous page cache must tell apart besides the address: the chosen
     community (the address carries `?community=`)."""
     chosen = request.COOKIES.get(COOKIE, "")
-    return f"community:{chosen}" if chosen.isdigit() else ""
+    return f"community:{chosen}" if id_param(chosen) is not None else ""
 
 
 def remember(response, community_id: int | None) -> None:

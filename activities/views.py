@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from core.http import safe_next
+from core.http import id_param, safe_next
 from core.pagecache import cache_public_page
 from core.qr import qr_svg
 from core.templatetags.site_tags import when
@@ -109,7 +109,7 @@ def choose_community(request):
     """The anonymous visitor's community, remembered in a cookie (none: the whole
     subdistrict's list); back to the page they chose it on."""
     community = request.POST.get("community", "")
-    community_id = int(community) if community.isdigit() else None
+    community_id = id_param(community)
     if community_id is not None and not Community.objects.filter(pk=community_id).exists():
         community_id = None
     response = redirect(safe_next(request, reverse("home")))

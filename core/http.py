@@ -62,3 +62,11 @@ def attachment(content: bytes, *, content_type: str, ascii_name: str, full_name:
         f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(full_name)}"
     )
     return response
+
+
+def id_param(value: str | None) -> int | None:
+    """A record id from a query parameter, form field or cookie, or None: ASCII digits only
+    (`"²".isdigit()` is true, yet `int("²")` fails) and short enough for a database id."""
+    if value and value.isascii() and value.isdigit() and len(value) <= 18:
+        return int(value)
+    return None

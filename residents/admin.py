@@ -19,6 +19,7 @@ from django.views.decorators.cache import never_cache
 from import_export.admin import ImportExportModelAdmin
 
 from core.admin import ReadOnlyInline, SelectRelatedListFilter, StaffImportExportMixin
+from core.http import id_param
 from core.masking import mask_phone
 from core.qr import qr_svg
 
@@ -342,7 +343,7 @@ class ResidentAdmin(CommunityScopedAdmin, StaffImportExportMixin, ImportExportMo
             raise PermissionDenied
         resident = get_object_or_404(
             scoped(Resident.objects.select_related("household__building"), request.user),
-            pk=object_id if str(object_id).isdigit() else None,
+            pk=id_param(str(object_id)),
         )
         queryset = Resident.objects.filter(pk=resident.pk)
         if request.method == "POST" and request.POST.get("post") == "yes":

@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from core.http import attachment
+from core.http import attachment, id_param
 from core.pagecache import cache_private_page
 from core.periods import add_months, month_label
 from core.roles import reads_summary
@@ -110,9 +110,9 @@ def _reader(request) -> Reader:
     elif everything:
         ids = frozenset()  # one community (or none yet), unplaced: the summary as always
     if wanted is not None:
-        if not wanted.isdigit() or int(wanted) not in ids:
+        if id_param(wanted) not in ids:
             raise Http404
-        reader = Reader(community=Community.objects.get(pk=int(wanted)), communities=())
+        reader = Reader(community=Community.objects.get(pk=id_param(wanted)), communities=())
     elif len(ids) > 1:
         reader = Reader(communities=tuple(sorted(ids)))
     elif everything:

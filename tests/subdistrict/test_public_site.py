@@ -254,3 +254,12 @@ def test_a_residents_cached_activity_page_follows_their_move_to_another_communit
     resident.save()
 
     assert "该活动仅限本社区居民报名。" not in client.get(url).content.decode()
+
+
+@pytest.mark.parametrize("value", ["²", "１", "9" * 40, "-1", "x"])
+def test_a_malformed_community_in_the_address_or_cookie_is_ignored(client, value):
+    assert client.get("/activities/", {"community": value}).status_code == 200
+    if value.isascii() or value == "²":  # a cookie travels in Latin-1
+        client.cookies["gongjian_community"] = value
+        assert client.get("/activities/").status_code == 200
+    assert client.post("/community/", {"community": value}).status_code == 302
