@@ -13,7 +13,10 @@ wrk (Debian's `wrk`, one thread) requests every URL in turn, for every concurren
 `--rounds` rounds (each round in the opposite order to the one before), and reports the
 median req/s of each against the floor of the same server; the sign-ups are logged-in
 POSTs with CSRF spread over 100 activities, checked after the run (no error, no
-over-booking, one sign-up per request). Finally bench/summary.py runs on the largest size.
+over-booking, one sign-up per request). Finally bench/summary.py runs on the largest size,
+and bench/subdistrict_summary.py on SUB (the subdistrict of issue 13: the demo +
+`seed_bench --communities 12`, 120,000 residents, 1,000,000 sign-ups; built after the
+HTTP scenarios, reused the same day; `--no-subdistrict` skips it).
 A full run writes the table into bench/RESULTS.md (between the `bench:latest` markers).
 
 Everything is configurable by flag or environment: BENCH_PG (server URL without database),
@@ -56,6 +59,20 @@ L_SEED = [
     "100000",
     "--activities",
     "10000",
+    "--signups",
+    "1000000",
+    "--months",
+    "24",
+]
+#: seed_bench's arguments for SUB, the subdistrict of issue 13 (12 communities x 10,000
+#: residents, 1,000,000 sign-ups): only the subdistrict summary is measured on it, in-process.
+SUB_SEED = [
+    "--communities",
+    "12",
+    "--residents",
+    "120000",
+    "--activities",
+    "12000",
     "--signups",
     "1000000",
     "--months",
@@ -186,6 +203,7 @@ class Config:
     reuse: bool
     write: bool
     summary: bool
+    subdistrict: bool
     reused: dict = field(default_factory=dict)  # size: built from this very code?
     logs: dict = field(default_factory=dict)  # size: AccessLog
 
@@ -220,12 +238,18 @@ class Config:
 # --- building S and L ---------------------------------------------------------------------
 
 
+def seed_args(size: str) -> list[str]:
+    """seed_bench's arguments for `size` (none for S, the demo alone)."""
+    return {"L": L_SEED, "SUB": SUB_SEED}.get(size, [])
+
+
 def fingerprint(size: str) -> str:
     digest = hashlib.sha256(size.encode())
-    for name in SOURCES + (L_SOURCES if size == "L" else []):
+    seed = seed_args(size)
+    for name in SOURCES + (L_SOURCES if seed else []):
         digest.update((ROOT / name).read_bytes())
-    if size == "L":
-        digest.update(" ".join(L_SEED).encode())
+    if seed:
+        digest.update(" ".join(seed).encode())
     # The demo and seed_bench place activities around today (the community's): rebuilt
     # once a day.
     digest.update(dt.datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat().encode())
@@ -251,8 +275,8 @@ def build(cfg: Config, size: str) -> None:
     run(["psql", host + "/postgres", "-XAtqc", f'CREATE DATABASE "{db}"'])
     run([PY, "manage.py", "migrate", "--noinput", "-v0"], env=env)
     run([PY, "manage.py", "load_demo", "--force"], env=env, stdout=subprocess.DEVNULL)
-    if size == "L":
-        run([PY, "manage.py", "seed_bench", *L_SEED], env=env)
+    if seed_args(size):
+        run([PY, "manage.py", "seed_bench", *seed_args(size)], env=env)
     run(["psql", url, "-XAtqc", "VACUUM ANALYZE"])
     stamp(url, want)
     log(f"{size}: built in {time.monotonic() - started:.0f} s")
@@ -609,6 +633,11 @@ def parse(argv=None) -> Config:
     )
     p.add_argument("--no-write", action="store_true", help="leave bench/RESULTS.md alone")
     p.add_argument("--no-summary", action="store_true", help="skip bench/summary.py")
+    p.add_argument(
+        "--no-subdistrict",
+        action="store_true",
+        help="skip building SUB and bench/subdistrict_summary.py on it",
+    )
     a = p.parse_args(argv)
     sizes = (a.sizes or ("S" if a.quick else "S,L")).upper().split(",")
     return Config(
@@ -624,6 +653,7 @@ def parse(argv=None) -> Config:
         reuse=a.reuse,
         write=not (a.no_write or a.quick),
         summary=not (a.no_summary or a.quick),
+        subdistrict=not (a.no_subdistrict or a.quick),
     )
 
 
@@ -756,11 +786,33 @@ def main(argv=None) -> int:
         )
         print(done.stdout, done.stderr, sep="\n")
         text += f"\n\n`bench/summary.py` at {size} (same run):\n\n```\n{done.stdout.strip()}\n```"
+    if cfg.subdistrict:
+        text += subdistrict_section(cfg)
     if cfg.write:
         write_results(text)
         log(f"written to {RESULTS.relative_to(ROOT)}")
     run([PY, "-m", "bench.prepare", "cleanup"], env=env, stdout=subprocess.DEVNULL)
     return 0 if checked["ok"] else 1
+
+
+def subdistrict_section(cfg: Config) -> str:
+    """Build SUB (or reuse it) after the HTTP scenarios, so that its seeding never overlaps
+    a measurement, and run bench/subdistrict_summary.py on it (issue 13: under 1 s)."""
+    build(cfg, "SUB")
+    log("bench/subdistrict_summary.py on SUB")
+    done = subprocess.run(
+        [PY, "bench/subdistrict_summary.py"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, DATABASE_URL=cfg.db_url("SUB")),
+    )
+    print(done.stdout, done.stderr, sep="\n")
+    seed = " ".join(SUB_SEED)
+    return (
+        f"\n\n`bench/subdistrict_summary.py` at SUB (the demo + `seed_bench {seed}`, "
+        f"same run):\n\n```\n{done.stdout.strip()}\n```"
+    )
 
 
 if __name__ == "__main__":

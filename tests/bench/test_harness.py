@@ -204,3 +204,14 @@ def test_the_fingerprint_of_l_changes_with_seed_bench_but_not_that_of_s(monkeypa
     monkeypatch.setattr(run, "L_SEED", [*run.L_SEED, "--seed", "1"])
     assert run.fingerprint("S") == before[0]
     assert run.fingerprint("L") != before[1]
+
+
+def test_the_subdistrict_is_built_from_its_own_seed_and_skipped_by_a_quick_run(monkeypatch):
+    assert run.fingerprint("SUB") != run.fingerprint("L")
+    assert "--communities" in run.seed_args("SUB") and run.seed_args("S") == []
+    before = run.fingerprint("SUB")
+    monkeypatch.setattr(run, "SUB_SEED", [*run.SUB_SEED, "--seed", "1"])
+    assert run.fingerprint("SUB") != before
+    assert run.parse([]).subdistrict is True
+    assert run.parse(["--quick"]).subdistrict is False
+    assert run.parse(["--no-subdistrict"]).subdistrict is False
