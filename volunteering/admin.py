@@ -86,15 +86,47 @@ class SharedConfigAdmin:
         return self._works_over_all(request) and super().has_delete_permission(request, obj)
 
 
+class _PlacedForm(forms.ModelForm):
+    """Fills an empty `community` with the user's own before the model's constraints are
+    checked, so that a duplicate within the community is a form error, not a 500."""
+
+    own_community_id: int | None = None
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("community") is None and self.own_community_id is not None:
+            cleaned["community"] = Community.objects.get(pk=self.own_community_id)
+        return cleaned
+
+
+def _own_community_id(request) -> int | None:
+    """The community of a user who works in exactly one, else None."""
+    ids = communities_for(request.user)
+    return next(iter(ids)) if ids is not None and len(ids) == 1 else None
+
+
 class PlacedInCommunityAdmin(CommunityScopedAdmin):
     """A record with its own `community` (a unit, a member living elsewhere, a shop item):
-    left empty, it is the adding user's community when they work in one."""
+    left empty, it is the adding user's community when they work in one (offered on the
+    add form, filled in before validation, and again on save for any other path)."""
+
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        own = _own_community_id(request)
+        if own is not None:
+            initial.setdefault("community", own)
+        return initial
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        own = _own_community_id(request)
+        if own is None or "community" not in form.base_fields:
+            return form
+        return type(form.__name__, (_PlacedForm, form), {"own_community_id": own})
 
     def place(self, request, obj) -> None:
         if obj.community_id is None:
-            ids = communities_for(request.user)
-            if ids is not None and len(ids) == 1:
-                obj.community_id = next(iter(ids))
+            obj.community_id = _own_community_id(request)
 
     def save_model(self, request, obj, form, change):
         self.place(request, obj)

@@ -41,15 +41,20 @@ class ServicePost(models.Model):
 
 
 class ReportingUnit(models.Model):
-    """A unit (单位, usually a partner) that reported to the community (单位报到)."""
+    """A unit (单位, usually a partner) that reported to the community (单位报到).
 
-    name = models.CharField(_("单位名称"), max_length=100, unique=True)
-    partner = models.OneToOneField(
+    A unit reports to each community separately: its name and its partner are unique
+    within a community (so one partner may report to several communities of a subdistrict,
+    and a community learns nothing of another's units from a refused name). Units of no
+    community (a one-community installation's) are unique among themselves."""
+
+    name = models.CharField(_("单位名称"), max_length=100)
+    partner = models.ForeignKey(
         "partners.Partner",
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
-        related_name="reporting_unit",
+        related_name="reporting_units",
         verbose_name=_("共建单位"),
         help_text=_("已签约共建的单位请选择，便于汇总。"),
     )
@@ -79,6 +84,31 @@ class ReportingUnit(models.Model):
         verbose_name = _("报到单位")
         verbose_name_plural = pgettext_lazy("plural", "报到单位")
         ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["community", "name"],
+                name="reporting_unit_name_unique_per_community",
+                violation_error_message=_("本社区已登记同名的报到单位。"),
+            ),
+            models.UniqueConstraint(
+                fields=["name"],
+                condition=Q(community__isnull=True),
+                name="reporting_unit_name_unique_unplaced",
+                violation_error_message=_("本社区已登记同名的报到单位。"),
+            ),
+            models.UniqueConstraint(
+                fields=["community", "partner"],
+                condition=Q(partner__isnull=False),
+                name="reporting_unit_partner_once_per_community",
+                violation_error_message=_("该共建单位已向本社区报到。"),
+            ),
+            models.UniqueConstraint(
+                fields=["partner"],
+                condition=Q(partner__isnull=False, community__isnull=True),
+                name="reporting_unit_partner_once_unplaced",
+                violation_error_message=_("该共建单位已向本社区报到。"),
+            ),
+        ]
 
     def __str__(self):
         return self.name
