@@ -702,6 +702,7 @@ class ActivityAdmin(
                     building=data["building"],
                     unit=data["unit"],
                     room=data["room"],
+                    community=activity.complex.community_id,
                 )
                 return self._walk_in(request, activity, resident, over_capacity=False)
             elif action == "walk_in":

@@ -23,6 +23,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _, pgettext_lazy
 from simple_history.models import HistoricalRecords
 
+from residents.models import Resident
+
 
 class Category(models.TextChoices):
     """What an activity or project is about; shared by activities, projects and the summary."""
@@ -870,8 +872,8 @@ class Need(models.Model):
     @classmethod
     def community_q(cls, ids) -> Q:
         """A need is its complex's community's, or, without a complex, its resident's."""
-        return Q(complex__community__in=ids) | Q(
-            complex__isnull=True, resident__household__building__complex__community__in=ids
+        return Q(complex__community__in=ids) | (
+            Q(complex__isnull=True) & Resident.community_q(ids, prefix="resident__")
         )
 
 

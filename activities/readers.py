@@ -3,7 +3,9 @@ communities (a subdistrict's): the community they read as.
 
 - `?community=<id>` on the page (the list's community filter) wins; `?community=all` shows
   the whole subdistrict's list;
-- else a logged-in resident reads as their own community;
+- else a logged-in resident reads as their own community (their household's, or without
+  one the community that registered them), and a back-office user placed in one community
+  (`StaffScope`) as that one;
 - else the community an anonymous visitor chose with the chooser (a cookie);
 - else nobody's: the whole subdistrict's list.
 
@@ -17,10 +19,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q
 
 from core.http import id_param
-from residents.models import Community, Household, Resident
+from residents.models import Community, Household, Resident, StaffScope
 
 COOKIE = "gongjian_community"
 COOKIE_SECONDS = 365 * 24 * 3600
@@ -49,14 +51,36 @@ def _as_id(value: str | None) -> int | None:
     return id_param(value)
 
 
-def reading(request, resident: Resident | None) -> Reading:
-    """The reader's `Reading`, in one query (the communities, and the resident's own)."""
-    communities = Community.objects.order_by("name")
-    if resident is not None and resident.household_id is not None:
-        home = Household.objects.filter(
-            pk=resident.household_id, building__complex__community=OuterRef("pk")
+def _home(request, resident: Resident | None):
+    """The condition on a community that it is the reader's own, or None (no home)."""
+    if resident is not None:
+        if resident.household_id is not None:
+            return Exists(
+                Household.objects.filter(
+                    pk=resident.household_id, building__complex__community=OuterRef("pk")
+                )
+            )
+        if resident.registered_in_id is not None:
+            return Q(pk=resident.registered_in_id)
+        return None
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated and user.is_staff:
+        return Exists(
+            StaffScope.objects.filter(user_id=user.pk, community=OuterRef("pk")).values("pk")
         )
-        rows = list(communities.annotate(is_home=Exists(home)).values_list("pk", "name", "is_home"))
+    return None
+
+
+def reading(request, resident: Resident | None) -> Reading:
+    """The reader's `Reading`, in one query (the communities, and the reader's own)."""
+    communities = Community.objects.order_by("name")
+    home = _home(request, resident)
+    if home is not None:
+        rows = list(
+            communities.annotate(
+                is_home=ExpressionWrapper(home, output_field=BooleanField())
+            ).values_list("pk", "name", "is_home")
+        )
     else:
         rows = [(pk, name, False) for pk, name in communities.values_list("pk", "name")]
     if len(rows) <= 1:

@@ -116,16 +116,26 @@ def household_members_without_login(resident: Resident):
 
 
 def published_feedback(
-    *, activity: Activity | None = None, partner: Partner | None = None, limit: int = 10
+    *,
+    activity: Activity | None = None,
+    partner: Partner | None = None,
+    community_id: int | None = None,
+    limit: int = 10,
 ):
-    """Quotes staff published with the residents' consent, newest first."""
+    """Quotes staff published with the residents' consent, newest first (a partner's: of
+    the activities a reader of `community_id` sees listed, `ActivityQuerySet.for_community`)."""
     qs = Feedback.objects.filter(is_published=True, may_publish=True).select_related(
         "signup__resident", "signup__activity"
     )
     if activity is not None:
         qs = qs.filter(signup__activity=activity)
     if partner is not None:
-        qs = qs.filter(signup__activity__in=Activity.objects.visible().filter(partners=partner))
+        qs = qs.filter(
+            signup__activity__in=Activity.objects.visible()
+            .filter(partners=partner)
+            .for_community(community_id)
+            .values("pk")
+        )
     return qs.order_by("-created_at", "pk")[:limit]
 
 
@@ -152,15 +162,18 @@ def service_projects(*, community_id: int | None = None):
 def partner_directory(*, community_id: int | None = None):
     """Active partners with their active commitments and count of upcoming visible
     activities, ordered by category (in the order of `PartnerCategory`) then name. With
-    `community_id`: the community's partners, counting what its readers see listed."""
+    `community_id`: the community's partners and commitments, counting what its readers see
+    listed."""
     now = timezone.now()
     partners = Partner.objects.active()
     listed = Q()
+    commitments = ResourceCommitment.objects.filter(is_active=True)
     if community_id is not None:
         partners = partners.filter(Partner.community_q([community_id]))
         listed = Q(activities__complex__community_id=community_id) | Q(
             activities__audience=Activity.Audience.SUBDISTRICT
         )
+        commitments = commitments.filter(ResourceCommitment.community_q([community_id]))
     return (
         partners.annotate(
             upcoming_count=Count(
@@ -174,7 +187,7 @@ def partner_directory(*, community_id: int | None = None):
         .prefetch_related(
             Prefetch(
                 "commitments",
-                queryset=ResourceCommitment.objects.filter(is_active=True).order_by("title"),
+                queryset=commitments.order_by("title"),
                 to_attr="active_commitments",
             )
         )

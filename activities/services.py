@@ -28,7 +28,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _, override
 
-from residents.models import Household, Notification, Resident
+from residents.models import Complex, Household, Notification, Resident
 from residents.pagescopes import resident_data_changed
 from residents.services import notify
 
@@ -97,13 +97,26 @@ def _draw_check_in_code() -> str:
 
 
 def lives_in_community_of(*, resident: Resident, activity: Activity) -> bool:
-    """Whether the resident's household is in the community the activity is held in (one
-    query; a resident without a household lives in none)."""
+    """Whether the resident belongs to the community the activity is held in: their
+    household is there or, without a household, that community registered them
+    (`Resident.community_q`). One query; a resident of neither belongs to none."""
     if resident.household_id is None:
-        return False
+        if resident.registered_in_id is None:
+            return False
+        return Complex.objects.filter(
+            pk=activity.complex_id, community_id=resident.registered_in_id
+        ).exists()
     return Household.objects.filter(
         pk=resident.household_id, building__complex__community__complexes=activity.complex_id
     ).exists()
+
+
+def residents_only_refusal(*, activity: Activity, resident: Resident) -> ValidationError | None:
+    """Why the resident may not join an activity for its community's residents only
+    (online or at the door), or None."""
+    if activity.residents_only and not lives_in_community_of(resident=resident, activity=activity):
+        return ValidationError(_("该活动仅限本社区居民报名。"), code="residents_only")
+    return None
 
 
 def check_eligibility(*, activity: Activity, resident: Resident, now=None) -> None:
@@ -125,8 +138,9 @@ def check_eligibility(*, activity: Activity, resident: Resident, now=None) -> No
     # A deadline set later than the start does not keep sign-up open once it has begun.
     if now >= activity.signup_deadline or now >= activity.starts_at:
         raise ValidationError(_("报名已截止。"), code="window_closed")
-    if activity.residents_only and not lives_in_community_of(resident=resident, activity=activity):
-        raise ValidationError(_("该活动仅限本社区居民报名。"), code="residents_only")
+    refusal = residents_only_refusal(activity=activity, resident=resident)
+    if refusal is not None:
+        raise refusal
     if activity.party_members_only and not resident.is_party_member:
         raise ValidationError(_("该活动仅限党员报名。"), code="party_members_only")
     if activity.party_members_only and not resident.party_member_confirmed:
@@ -613,6 +627,10 @@ def walk_in(
             if not signup.attended:
                 _mark_present(signup, by=by, now=now)
             return signup
+        # Whoever holds no seat yet joins at the door as online: residents only, if so.
+        refusal = residents_only_refusal(activity=activity, resident=resident)
+        if refusal is not None:
+            raise refusal
         if activity.signups.filter(status=SignUp.Status.WAITLISTED).exists():
             _promote(activity, now=now)
             if signup is not None:

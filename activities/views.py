@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -27,6 +27,7 @@ from partners import selectors as partner_selectors
 from residents.decorators import resident_required
 from residents.models import Community
 from residents.pagescopes import scopes_of
+from residents.scoping import scoped
 from residents.selectors import cared_for
 
 from . import calendar, readers, selectors, services, share
@@ -330,10 +331,18 @@ def share_image(request, pk):
 
 
 @require_safe
+@cache_public_page(vary=readers.cache_variant)
 def calendar_feed(request):
+    """The upcoming activities as a calendar to subscribe to, read as the list is
+    (`readers.reading`: `?community=`, the resident's own, the chosen one, else the whole
+    subdistrict's). Calendar programs send no cookie: the pages link to the feed with the
+    community they read as."""
+    reading = readers.reading(request, selectors.resident_of(request.user))
     # Cancelled activities stay in the feed, marked STATUS:CANCELLED, so that subscribed
     # calendars drop the event instead of keeping a stale one.
-    activities = selectors.visible_activities().upcoming()[:FEED_LIMIT]
+    activities = (
+        selectors.visible_activities().upcoming().for_community(reading.community_id)[:FEED_LIMIT]
+    )
     body = calendar.feed_calendar(
         activities, url_for=lambda a: request.build_absolute_uri(a.get_absolute_url())
     )
@@ -454,14 +463,15 @@ def feedback(request, signup_id, *, resident):
     )
 
 
-def _may_check_in(user) -> bool:
+def _may_check_in(user, activity: Activity) -> bool:
     """Staff at the door: a back-office user who may change sign-ups (not the secretary,
-    who only reads)."""
+    who only reads) of the activity's community (`residents.scoping`)."""
     return bool(
         user.is_authenticated
         and user.is_active
         and user.is_staff
         and user.has_perm("activities.change_signup")
+        and scoped(Activity.objects.filter(pk=activity.pk), user).exists()
     )
 
 
@@ -472,9 +482,11 @@ def check_in_link(request, pk, code):
     one large button that checks them in (a POST; GET never changes anything); anyone else
     is only told what the code is for, and learns nothing about the resident."""
     activity = get_object_or_404(Activity.objects.select_related("complex"), pk=pk)
-    if not _may_check_in(request.user):
+    if not _may_check_in(request.user, activity):
         if request.method == "POST":
             raise PermissionDenied
+        if not Activity.objects.visible().filter(pk=activity.pk).exists():
+            raise Http404  # a draft's title is for its staff only
         return render(
             request, "activities/check_in_link.html", {"activity": activity, "staff": False}
         )

@@ -9,6 +9,8 @@ from django.shortcuts import redirect
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from residents.scoping import scoped
+
 from .models import Agreement
 
 
@@ -21,7 +23,9 @@ def agreement_document(request, name: str):
         raise PermissionDenied
     if "\x00" in name or ".." in PurePath(name).parts:
         raise Http404
-    agreement = Agreement.objects.filter(document=name).only("document").first()
+    # Another community's agreement is not found (`residents.scoping`).
+    agreements = scoped(Agreement.objects.filter(document=name), request.user)
+    agreement = agreements.only("document").first()
     if agreement is None or not agreement.document.storage.exists(name):
         raise Http404
     content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _, pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from core.uploads import ContentMatchesExtension, MaxUploadSize, RandomName
+from residents.models import Resident
 
 from .storage import agreement_storage
 
@@ -609,6 +610,11 @@ class Lead(models.Model):
     def __str__(self):
         return self.organisation
 
+    @classmethod
+    def community_q(cls, ids) -> Q:
+        """The community of the resident who offered it (`Resident.community_q`)."""
+        return Resident.community_q(ids, prefix="offered_by__")
+
 
 class LeadNote(models.Model):
     """A dated note on a lead's follow-up (who, when, what); a change of stage is recorded
@@ -639,3 +645,8 @@ class LeadNote(models.Model):
 
     def __str__(self):
         return self.text[:50]
+
+    @classmethod
+    def community_q(cls, ids) -> Q:
+        """The lead's community (`Lead.community_q`)."""
+        return Resident.community_q(ids, prefix="lead__offered_by__")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from itertools import groupby
 
-from .models import Agreement, Partner, PartnerCategory
+from .models import Agreement, Partner, PartnerCategory, ResourceCommitment
 
 
 def by_category(partners) -> list[tuple[str, str, list[Partner]]]:
@@ -18,11 +18,17 @@ def by_category(partners) -> list[tuple[str, str, list[Partner]]]:
     ]
 
 
-def agreement_in_force(partner: Partner, *, on=None) -> Agreement | None:
+def agreement_in_force(
+    partner: Partner, *, on=None, community_id: int | None = None
+) -> Agreement | None:
     """The partner's agreement in force today (the latest started, if several), with its
-    derived `state` (in force, or ending within 60 days)."""
+    derived `state` (in force, or ending within 60 days); with `community_id`, of that
+    community's complexes only."""
+    agreements = partner.agreements.all()
+    if community_id is not None:
+        agreements = agreements.filter(complex__community_id=community_id)
     return (
-        partner.agreements.in_force(on)
+        agreements.in_force(on)
         .with_state(on)
         .select_related("complex")
         .order_by("-starts_on", "-pk")
@@ -30,5 +36,10 @@ def agreement_in_force(partner: Partner, *, on=None) -> Agreement | None:
     )
 
 
-def active_commitments(partner: Partner):
-    return partner.commitments.filter(is_active=True).order_by("title")
+def active_commitments(partner: Partner, *, community_id: int | None = None):
+    """The partner's active commitments (with `community_id`, that community's:
+    `ResourceCommitment.community_q`)."""
+    commitments = partner.commitments.filter(is_active=True)
+    if community_id is not None:
+        commitments = commitments.filter(ResourceCommitment.community_q([community_id]))
+    return commitments.order_by("title")

@@ -27,7 +27,7 @@ from .admin_scope import CommunityScopedAdmin, CommunityScopedInline
 from .forms_admin import ResidentAdminForm
 from .models import Building, Community, Complex, Household, Resident, StaffScope, Subdistrict
 from .resources import HouseholdResource, ResidentResource
-from .scoping import scoped
+from .scoping import communities_for, scoped
 from .services import (
     anonymise_resident,
     change_phone,
@@ -262,7 +262,10 @@ class ResidentAdmin(CommunityScopedAdmin, StaffImportExportMixin, ImportExportMo
         "activation_codes",
     )
     fieldsets = (
-        (None, {"fields": ("name", "phone", "email", "household", "birth_year")}),
+        (
+            None,
+            {"fields": ("name", "phone", "email", "household", "registered_in", "birth_year")},
+        ),
         (
             _("身份"),
             {
@@ -424,7 +427,12 @@ class ResidentAdmin(CommunityScopedAdmin, StaffImportExportMixin, ImportExportMo
 
     def save_model(self, request, obj, form, change):
         """A changed phone number goes through `change_phone`, which changes the login
-        name (the phone number) too."""
+        name (the phone number) too. A resident without an address is the community's that
+        registers them (the user's own, when they work in one)."""
+        if obj.household_id is None and obj.registered_in_id is None:
+            ids = communities_for(request.user)
+            if ids is not None and len(ids) == 1:
+                obj.registered_in_id = next(iter(ids))
         if not change or "phone" not in form.changed_data:
             super().save_model(request, obj, form, change)
             return

@@ -27,6 +27,7 @@ class ResidentAdminForm(forms.ModelForm):
             "phone",
             "email",
             "household",
+            "registered_in",
             "birth_year",
             "is_party_member",
             "is_verified",

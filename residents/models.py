@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy as _, pgettext_lazy
 
@@ -188,6 +189,17 @@ class Resident(models.Model):
         related_name="members",
         verbose_name=_("住户"),
     )
+    # A resident registered without an address (a walk-in at the door) is the registering
+    # community's: its staff keep finding them (see `community_q`).
+    registered_in = models.ForeignKey(
+        Community,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="registered_residents",
+        verbose_name=_("登记社区"),
+        help_text=_("没有登记住址的居民属于登记他的社区。"),
+    )
     name = models.CharField(_("姓名"), max_length=64)
     phone = models.CharField(_("手机号码"), max_length=11, blank=True, validators=[phone_validator])
     email = models.EmailField(_("电子邮箱"), blank=True)
@@ -215,9 +227,11 @@ class Resident(models.Model):
 
     objects = ResidentQuerySet.as_manager()
 
-    #: A resident without a household belongs to no community: only the whole
-    #: installation's users (superusers, or everyone on a one-community installation) see them.
+    #: The community of the resident's household. A resident without a household belongs to
+    #: the community that registered them (`registered_in`), else to none: `community_q`.
     COMMUNITY_PATH = "household__building__complex__community"
+    #: Where `COMMUNITY_PATH` ends on a resident without a household: (step, field instead).
+    COMMUNITY_FALLBACK = ("household", "registered_in")
 
     class Meta:
         verbose_name = _("居民")
@@ -262,6 +276,22 @@ class Resident(models.Model):
                 if update_fields is not None:
                     kwargs["update_fields"] = {*update_fields, "is_verified"}
         super().save(*args, **kwargs)
+
+    @classmethod
+    def community_q(cls, ids, prefix: str = "") -> Q:
+        """The residents of the communities `ids`: their household's community, or, without
+        a household, the community that registered them (see `residents.scoping`).
+        `prefix` reaches the resident from another model (e.g. "resident__")."""
+        return Q(**{f"{prefix}household__building__complex__community__in": ids}) | Q(
+            **{f"{prefix}household__isnull": True, f"{prefix}registered_in__in": ids}
+        )
+
+    @staticmethod
+    def community_of(prefix: str = "") -> Coalesce:
+        """The resident's community id as an expression (as `community_q` decides it)."""
+        return Coalesce(
+            f"{prefix}household__building__complex__community", f"{prefix}registered_in"
+        )
 
     @property
     def masked_phone(self) -> str:
@@ -363,6 +393,11 @@ class Notification(models.Model):
     def __str__(self):
         return self.title
 
+    @classmethod
+    def community_q(cls, ids) -> Q:
+        """The resident's community (`Resident.community_q`)."""
+        return Resident.community_q(ids, prefix="resident__")
+
 
 class StaffNotice(models.Model):
     """A staff digest or notice already sent (by `send_reminders`): one row per key, so that
@@ -452,6 +487,11 @@ class ActivationCode(models.Model):
 
     def __str__(self):
         return f"{self.resident} {self.created_at:%Y-%m-%d %H:%M}"
+
+    @classmethod
+    def community_q(cls, ids) -> Q:
+        """The resident's community (`Resident.community_q`)."""
+        return Resident.community_q(ids, prefix="resident__")
 
     @property
     def state(self) -> str:

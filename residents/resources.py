@@ -339,6 +339,10 @@ class GongjianResource(resources.ModelResource):
         obj = instance
         *steps, last = path.split("__")
         for step in steps:
+            fallback = getattr(type(obj), "COMMUNITY_FALLBACK", None)
+            if fallback is not None and fallback[0] == step and getattr(obj, step) is None:
+                # A resident without a household is the community's that registered them.
+                return getattr(obj, f"{fallback[1]}_id", None) or "none"
             obj = getattr(obj, step, None)
             if obj is None:
                 return "none"

@@ -20,7 +20,15 @@ from django.utils.translation import gettext as _
 from core.throttle import Throttle
 
 from . import privacy, sms
-from .models import ActivationCode, Building, Household, Notification, PhoneCode, Resident
+from .models import (
+    ActivationCode,
+    Building,
+    Community,
+    Household,
+    Notification,
+    PhoneCode,
+    Resident,
+)
 from .privacy import ANONYMISED_NAME
 from .validators import phone_validator
 
@@ -258,10 +266,12 @@ def register_at_the_door(
     building: Building | None = None,
     unit: str = "",
     room: str = "",
+    community: Community | int | None = None,
 ) -> Resident:
     """Staff register a resident who walked in (no login, often no smartphone): the one
     already registered with this phone number if there is one, else a new resident in the
-    household at the address (if given)."""
+    household at the address (if given). One registered without an address is
+    `community`'s (`Resident.registered_in`: the community whose staff registered them)."""
     name = " ".join((name or "").split())
     phone = (phone or "").strip()
     with transaction.atomic():
@@ -274,7 +284,12 @@ def register_at_the_door(
         household = None
         if building is not None:
             household = _household_for(building=building, unit=unit, room=room)
-        resident = Resident(household=household, name=name, phone=phone)
+        resident = Resident(
+            household=household,
+            registered_in_id=None if household is not None else getattr(community, "pk", community),
+            name=name,
+            phone=phone,
+        )
         resident.full_clean()
         resident.save()
         if household is not None:

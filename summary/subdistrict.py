@@ -35,7 +35,7 @@ from activities.models import (
 )
 from core.periods import local_zone, month_bounds
 from partners.models import Agreement, Lead
-from residents.models import Community, Complex, Subdistrict
+from residents.models import Community, Complex, Resident, Subdistrict
 
 from .report import (
     PERCENT,
@@ -104,11 +104,12 @@ class SubdistrictSummary(MonthOf):
     total: CommunityLine
 
 
-def _grouped(queryset, key: str, **figures) -> dict[int, dict]:
-    """{community id: {figure: value}} of `queryset` grouped by `key`."""
+def _grouped(queryset, key, **figures) -> dict[int, dict]:
+    """{community id: {figure: value}} of `queryset` grouped by `key` (a path or an
+    expression)."""
     return {
         row.pop("of_community"): row
-        for row in queryset.annotate(of_community=F(key))
+        for row in queryset.annotate(of_community=F(key) if isinstance(key, str) else key)
         .values("of_community")
         .annotate(**figures)
         .order_by()
@@ -200,14 +201,14 @@ def subdistrict_summary(
                 resolved_at__gte=start,
                 resolved_at__lt=end,
             ),
-            "resident__household__building__complex__community",
+            Resident.community_of("resident__"),
             n=Count("pk"),
         )
         leads = _grouped(
             Lead.objects.counted().filter(
                 Q(stage=Lead.Stage.SIGNED), closed_at__gte=start, closed_at__lt=end
             ),
-            "offered_by__household__building__complex__community",
+            Resident.community_of("offered_by__"),
             n=Count("pk"),
         )
     lines = []

@@ -139,40 +139,44 @@ def _old_signup(**fields):
 @pytest.mark.django_db(transaction=True)
 def test_the_migrations_repair_status_times_before_constraining_them():
     latest = _latest()
-    # Made with today's model, before going back: later migrations add columns to it.
+    # Made with today's models, before going back: later migrations add columns to them.
     activity = ActivityFactory()
+    residents = [no_login() for _ in range(7)]
     _migrate(BEFORE)
     try:
         created = timezone.now() - timezone.timedelta(days=40)
         cancelled = _old_signup(
             activity=activity,
-            resident=no_login(),
+            resident=residents.pop(),
             status=SignUp.Status.CANCELLED,
             created_at=created,
             confirmed_at=created,
             cancelled_at=None,
         )
         stray_cancel = _old_signup(
-            activity=activity, resident=no_login(), cancelled_at=timezone.now()
+            activity=activity, resident=residents.pop(), cancelled_at=timezone.now()
         )
         # Needs and leads as the models were then (today's have columns added later).
         state = MigrationExecutor(connection).loader.project_state(BEFORE).apps
         old_need = state.get_model("activities", "Need")
         old_lead = state.get_model("partners", "Lead")
         resolved = old_need.objects.create(
-            resident_id=no_login().pk, title="楼道灯坏了", status=Need.Status.RESOLVED
+            resident_id=residents.pop().pk, title="楼道灯坏了", status=Need.Status.RESOLVED
         )
         stray_resolve = old_need.objects.create(
-            resident_id=no_login().pk,
+            resident_id=residents.pop().pk,
             title="楼道灯坏了",
             status=Need.Status.ACCEPTED,
             resolved_at=timezone.now(),
         )
         dropped = old_lead.objects.create(
-            offered_by_id=no_login().pk, organisation="甲", offer="场地", stage=Lead.Stage.DROPPED
+            offered_by_id=residents.pop().pk,
+            organisation="甲",
+            offer="场地",
+            stage=Lead.Stage.DROPPED,
         )
         stray_close = old_lead.objects.create(
-            offered_by_id=no_login().pk,
+            offered_by_id=residents.pop().pk,
             organisation="乙",
             offer="场地",
             stage=Lead.Stage.CONTACTED,
@@ -181,7 +185,7 @@ def test_the_migrations_repair_status_times_before_constraining_them():
         fine_cancelled_at = timezone.now()
         fine = _old_signup(
             activity=activity,
-            resident=no_login(),
+            resident=residents.pop(),
             status=SignUp.Status.CANCELLED,
             cancelled_at=fine_cancelled_at,
         )

@@ -918,7 +918,7 @@ class ShopItemAdmin(PlacedInCommunityAdmin, ServiceRefusalMixin, GuardedHistoryA
         if resident is not None:
             community = (
                 Resident.objects.filter(pk=resident.pk)
-                .values_list("household__building__complex__community", flat=True)
+                .values_list(Resident.community_of(), flat=True)
                 .first()
             )
             items = items.filter(Q(community=community) | Q(community__isnull=True))

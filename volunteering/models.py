@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _, pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from activities.models import Category
+from residents.models import Resident
 
 
 class ServicePost(models.Model):
@@ -174,7 +175,7 @@ class PartyMember(models.Model):
     def community_q(cls, ids) -> Q:
         """A member is their home's community's, or, living elsewhere, the community they
         reported to (see `residents.scoping`)."""
-        return Q(resident__household__building__complex__community__in=ids) | Q(
+        return Resident.community_q(ids, prefix="resident__") | Q(
             resident__isnull=True, community__in=ids
         )
 
@@ -442,7 +443,7 @@ class Certificate(models.Model):
     @classmethod
     def community_q(cls, ids) -> Q:
         """A certificate is its resident's community's, or its member's living elsewhere."""
-        return Q(resident__household__building__complex__community__in=ids) | Q(
+        return Resident.community_q(ids, prefix="resident__") | Q(
             resident__isnull=True, member__community__in=ids
         )
 
@@ -652,6 +653,11 @@ class PointsEntry(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.points:+d}"
+
+    @classmethod
+    def community_q(cls, ids) -> Q:
+        """The entry's resident's community (`Resident.community_q`)."""
+        return Resident.community_q(ids, prefix="resident__")
 
 
 class AnnualReview(models.Model):

@@ -12,6 +12,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from core.pinyin import pinyin_key
+from residents.models import Resident
 
 from .models import PartyMember, PointsEntry, ReportingUnit, RoleSignUp, VolunteerRole
 
@@ -264,9 +265,7 @@ def party_service(*, start: dt.datetime, end: dt.datetime, communities=None) -> 
     reported = PartyMember.objects.filter(is_active=True)
     if communities is not None:
         served = served.filter(activity__complex__community__in=communities)
-        reported = reported.filter(
-            resident__household__building__complex__community__in=communities
-        )
+        reported = reported.filter(Resident.community_q(communities, prefix="resident__"))
     per_member = {
         row["member"]: row
         for row in served.values("member")

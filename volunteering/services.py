@@ -643,10 +643,10 @@ def correct_points(*, resident: Resident | int, points: int, reason: str, by=Non
 
 
 def _community_of(resident: Resident) -> int | None:
-    """The id of the community `resident` lives in (None without a household)."""
+    """The id of the community `resident` belongs to (`Resident.community_q`)."""
     return (
         Resident.objects.filter(pk=resident.pk)
-        .values_list("household__building__complex__community", flat=True)
+        .values_list(Resident.community_of(), flat=True)
         .first()
     )
 

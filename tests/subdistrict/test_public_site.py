@@ -19,7 +19,11 @@ from tests.factories import (
     HouseholdFactory,
     PartnerFactory,
     ResidentFactory,
+    ResourceCommitmentFactory,
     ServiceProjectFactory,
+    StaffScopeFactory,
+    StaffUserFactory,
+    SubdistrictStaffUserFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -167,6 +171,127 @@ def test_partner_directory_and_projects_show_the_readers_community(client, place
     assert "西津管道更换" in projects and "站南修剪树木" not in projects
 
 
+def _feed(client, **query) -> str:
+    response = client.get(reverse("activities:feed"), query)
+    assert response["Content-Type"].startswith("text/calendar")
+    return response.content.decode()
+
+
+def test_the_calendar_feed_lists_what_the_reader_reads_as(client, places):
+    ActivityFactory(title="西津本社区", complex=places["xijin"])
+    ActivityFactory(title="站南本社区", complex=places["zhannan"])
+    ActivityFactory(title="小西坪全街道", complex=places["xiaoxiping"], audience=SUBDISTRICT_WIDE)
+    everything = ("西津本社区", "站南本社区", "小西坪全街道")
+
+    assert all(title in _feed(client) for title in everything)
+    client.cookies[COOKIE] = str(places["zhannan"].community_id)
+    chosen = _feed(client)
+    assert "站南本社区" in chosen and "小西坪全街道" in chosen and "西津本社区" not in chosen
+    client.cookies.pop(COOKIE)
+    client.force_login(resident_of(places["xijin"]).user)
+    own = _feed(client)
+    assert "西津本社区" in own and "小西坪全街道" in own and "站南本社区" not in own
+    asked = _feed(client, community=places["zhannan"].community_id)
+    assert "站南本社区" in asked and "西津本社区" not in asked
+    assert all(title in _feed(client, community="all") for title in everything)
+
+
+def test_the_pages_link_the_calendar_feed_of_the_community_they_read_as(client, places):
+    client.force_login(resident_of(places["xijin"]).user)
+    ActivityFactory(complex=places["xijin"])
+    feed = f'{reverse("activities:feed")}?community={places["xijin"].community_id}"'
+
+    assert feed in client.get(reverse("activities:list")).content.decode()
+
+
+def test_two_visitors_with_different_choices_get_their_own_cached_feeds(client, places):
+    ActivityFactory(title="西津本社区", complex=places["xijin"])
+    ActivityFactory(title="站南本社区", complex=places["zhannan"])
+    client.cookies[COOKIE] = str(places["xijin"].community_id)
+    _feed(client)  # stored in the page cache for this choice
+    other = type(client)()
+    other.cookies[COOKIE] = str(places["zhannan"].community_id)
+
+    with CaptureQueriesContext(connection) as queries:
+        again = _feed(client)
+    assert len(queries) == 0  # from the cache
+    theirs = _feed(other)
+    everyone = _feed(type(client)())
+
+    assert "西津本社区" in again and "站南本社区" not in again
+    assert "站南本社区" in theirs and "西津本社区" not in theirs
+    assert "站南本社区" in everyone and "西津本社区" in everyone
+
+
+def test_a_partners_page_shows_what_the_readers_community_has_of_it(client, places):
+    partner = PartnerFactory(name="中国移动")
+    for key, name in (("xijin", "西津"), ("zhannan", "站南")):
+        agreement = AgreementFactory(partner=partner, complex=places[key], title=f"{name}协议")
+        ResourceCommitmentFactory(partner=partner, agreement=agreement, title=f"{name}课堂")
+        ActivityFactory(title=f"{name}本社区", complex=places[key], partners=[partner])
+    ActivityFactory(
+        title="小西坪全街道",
+        complex=places["xiaoxiping"],
+        audience=SUBDISTRICT_WIDE,
+        partners=[partner],
+    )
+    url = reverse("activities:partner", args=[partner.pk])
+    client.cookies[COOKIE] = str(places["xijin"].community_id)
+
+    page = client.get(url).content.decode()
+    theirs = client.get(url, {"community": places["zhannan"].community_id}).content.decode()
+
+    assert "西津协议" in page and "西津课堂" in page and "西津本社区" in page
+    assert "小西坪全街道" in page
+    assert "站南协议" not in page and "站南课堂" not in page and "站南本社区" not in page
+    assert "站南协议" in theirs and "站南本社区" in theirs and "西津本社区" not in theirs
+    client.cookies.pop(COOKIE)
+    everyone = client.get(url).content.decode()
+    assert "西津本社区" in everyone and "站南本社区" in everyone
+
+
+def test_staff_of_one_community_read_the_public_site_as_it(client, places):
+    ActivityFactory(title="西津本社区", complex=places["xijin"])
+    ActivityFactory(title="站南本社区", complex=places["zhannan"])
+    staff = StaffScopeFactory(user=StaffUserFactory(), community=places["xijin"].community).user
+    client.force_login(staff)
+    url = reverse("activities:list")
+
+    assert listed(client.get(url)) == ["西津本社区"]
+    assert listed(client.get(url, {"community": places["zhannan"].community_id})) == ["站南本社区"]
+    assert sorted(listed(client.get(url, {"community": "all"}))) == ["站南本社区", "西津本社区"]
+
+    subdistrict = places["xijin"].community.subdistrict
+    client.force_login(
+        StaffScopeFactory(
+            user=SubdistrictStaffUserFactory(), community=None, subdistrict=subdistrict
+        ).user
+    )
+    assert sorted(listed(client.get(url))) == ["站南本社区", "西津本社区"]
+
+
+def test_a_one_community_installation_feeds_and_shows_partners_as_before(client):
+    complex_ = ComplexFactory()
+    partner = PartnerFactory(name="中国移动")
+    AgreementFactory(partner=partner, complex=complex_, title="本社区协议")
+    ActivityFactory(title="本社区活动", complex=complex_, partners=[partner])
+    ActivityFactory(
+        title="另一小区活动", complex=ComplexFactory(name="另一小区"), partners=[partner]
+    )
+    client.force_login(
+        StaffScopeFactory(user=StaffUserFactory(), community=complex_.community).user
+    )
+
+    feed = _feed(client, community=complex_.community_id)
+    page = client.get(reverse("activities:partner", args=[partner.pk])).content.decode()
+
+    assert "本社区活动" in feed and "另一小区活动" in feed
+    assert "本社区协议" in page and "本社区活动" in page and "另一小区活动" in page
+    assert (
+        'href="/activities/calendar.ics"' in client.get(reverse("activities:list")).content.decode()
+    )
+
+
 # --- eligibility ---------------------------------------------------------------------------
 
 
@@ -203,15 +328,19 @@ def _count(client, url) -> int:
     return len(queries)
 
 
-@pytest.mark.parametrize("logged_in", [False, True], ids=["anonymous", "resident"])
+@pytest.mark.parametrize("logged_in", ["anonymous", "resident", "staff"])
 def test_home_and_list_cost_as_many_queries_with_three_communities_as_with_one(
     client, settings, logged_in
 ):
     settings.PAGE_CACHE_SECONDS = 0  # count the render, not the cache
     lone = ComplexFactory()
     reader = resident_of(lone)
-    if logged_in:
+    if logged_in == "resident":
         client.force_login(reader.user)
+    elif logged_in == "staff":
+        client.force_login(
+            StaffScopeFactory(user=StaffUserFactory(), community=lone.community).user
+        )
     for n in range(5):
         partner = AgreementFactory(complex=lone, partner=PartnerFactory()).partner
         ActivityFactory(complex=lone, partners=[partner], title=f"活动{n}")
