@@ -222,7 +222,7 @@ def sign_up(*, activity: Activity | int, resident: Resident, by=None) -> SignUpR
         )
         _full_clean_new(signup)
         signup.save()
-        rollups.signups_changed(activity=activity)
+        rollups.seats_changed(activity=activity)
         return SignUpResult(signup=signup, created=True)
 
 
@@ -273,7 +273,7 @@ def _promote(activity: Activity, *, now) -> list[SignUp]:
         _inbox_promoted(signup, activity)
         _put_on_call_list(signup, reason=CallListEntry.Reason.PROMOTED, now=now)
     if promoted:
-        rollups.signups_changed(activity=activity)
+        rollups.seats_changed(activity=activity)
     return promoted
 
 
@@ -342,7 +342,7 @@ def cancel(*, signup: SignUp | int, by=None) -> SignUp:
         signup.save(update_fields=["status", "cancelled_at", "cancelled_by", "promotion_unseen"])
         if was_confirmed:
             _promote(activity, now=now)
-        rollups.signups_changed(activity=activity)
+        rollups.seats_changed(activity=activity)
         return signup
 
 

@@ -14,6 +14,7 @@ another) and the statements of one request.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import cProfile
 import os
 import pstats
@@ -51,6 +52,7 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=60)
     parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--sort", default="tottime", help="pstats order of the top functions")
     args = parser.parse_args(argv)
 
     import django
@@ -93,7 +95,7 @@ def main(argv=None) -> None:
         finally:
             statements.append((time.perf_counter() - started, sql))
 
-    with connection.execute_wrapper(timed):
+    with connection.execute_wrapper(timed), _redis_calls() as redis_calls:
         response = client.post(urls[1], secure=True)
     assert response.status_code == 302, response.status_code
     one = list(statements)
@@ -140,14 +142,44 @@ def main(argv=None) -> None:
             if key.rsplit(":", 1)[0].endswith(path) and key.rsplit(":", 1)[1] == function
         )
         print(f"  {label:<52} {total / n * 1000:7.2f}")
+    commands = [name for batch in redis_calls for name in batch]
+    print(
+        f"\nRedis of one sign-up request: {len(redis_calls)} round trips, "
+        f"{len(commands)} commands: {' '.join(commands)}"
+    )
     print(f"\nstatements of one sign-up request ({len(one)}):")
     for seconds, sql in one:
         print(f"  {seconds * 1000:7.2f} ms  {sql[:140]}")
     print(f"\nstatements by shape, ms per request ({n} other sign-ups, unprofiled):")
     for shape, (count, total) in sorted(by_shape.items(), key=lambda kv: -kv[1][1]):
         print(f"  {total / n * 1000:7.2f} ms  x{count / n:.1f}  {shape}")
-    print(f"\ntop {args.top} functions by own time:")
-    stats.sort_stats("tottime").print_stats(args.top)
+    print(f"\ntop {args.top} functions by {args.sort}:")
+    stats.sort_stats(args.sort).print_stats(args.top)
+
+
+@contextlib.contextmanager
+def _redis_calls():
+    """The Redis round trips made inside the block: a list of the command names sent in
+    each (a pipeline sends several in one)."""
+    from redis.connection import AbstractConnection
+
+    calls: list[list[str]] = []
+    one, many = AbstractConnection.send_command, AbstractConnection.pack_commands
+
+    def send_command(self, *args, **kwargs):
+        calls.append([str(args[0])])
+        return one(self, *args, **kwargs)
+
+    def pack_commands(self, commands):
+        calls.append([str(args[0]) for args in commands])
+        return many(self, commands)
+
+    AbstractConnection.send_command = send_command
+    AbstractConnection.pack_commands = pack_commands
+    try:
+        yield calls
+    finally:
+        AbstractConnection.send_command, AbstractConnection.pack_commands = one, many
 
 
 if __name__ == "__main__":
