@@ -48,6 +48,11 @@ class SignUpResult:
     signup: SignUp
     created: bool
 
+    @property
+    def activity(self) -> Activity:
+        """The activity as read under its lock (no query)."""
+        return self.signup.activity
+
 
 def _user(by):
     """`by` if it is a logged-in user (a view may pass an anonymous one), else None."""
@@ -61,10 +66,13 @@ def _record_actor(obj, by) -> None:
         obj._history_user = by
 
 
-def _lock_activity(activity: Activity | int) -> Activity:
+def _lock_activity(activity: Activity | int, *, visible_only: bool = False) -> Activity:
+    """The activity, read and locked (`SELECT … FOR UPDATE`); with `visible_only`, only if
+    residents may see it (`Activity.objects.visible()`). Refused with code `not_found`."""
     pk = activity.pk if isinstance(activity, Activity) else activity
+    activities = Activity.objects.visible() if visible_only else Activity.objects
     try:
-        return Activity.objects.select_for_update().get(pk=pk)
+        return activities.select_for_update().get(pk=pk)
     except Activity.DoesNotExist:
         raise ValidationError(_("找不到该活动。"), code="not_found") from None
 
@@ -178,14 +186,18 @@ def _confirmed_count(activity: Activity) -> int:
     return activity.signups.filter(status=SignUp.Status.CONFIRMED).count()
 
 
-def sign_up(*, activity: Activity | int, resident: Resident, by=None) -> SignUpResult:
+def sign_up(
+    *, activity: Activity | int, resident: Resident, by=None, visible_only: bool = False
+) -> SignUpResult:
     """Sign the resident up: confirmed while seats are left, on the waiting list after.
 
     `by` is the user acting: the resident themself, a guardian or a member of staff.
     Signing up twice returns the existing sign-up (a double click makes one sign-up).
+    `visible_only` (a resident's request): an activity residents may not see is refused
+    as not found (code `not_found`), with the one read that locks it.
     """
     with transaction.atomic():
-        activity = _lock_activity(activity)
+        activity = _lock_activity(activity, visible_only=visible_only)
         # Everything the checks below need about the activity's sign-ups, in one query.
         code = _draw_check_in_code()
         mine = Q(resident=resident)
@@ -197,7 +209,9 @@ def sign_up(*, activity: Activity | int, resident: Resident, by=None) -> SignUpR
             code_taken=Count("pk", filter=Q(check_in_code=code)),
         )
         if seen["active"] is not None:
-            return SignUpResult(signup=SignUp.objects.get(pk=seen["active"]), created=False)
+            existing = SignUp.objects.get(pk=seen["active"])
+            existing.activity = activity  # as locked: no second read
+            return SignUpResult(signup=existing, created=False)
         now = timezone.now()
         check_eligibility(activity=activity, resident=resident, now=now)
         free = activity.capacity is None or seen["confirmed"] < activity.capacity
