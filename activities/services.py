@@ -28,6 +28,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _, override
 
+from core import pagecache
 from residents.models import Household, Notification, Resident
 from residents.pagescopes import resident_data_changed
 from residents.services import notify
@@ -196,7 +197,7 @@ def sign_up(
     `visible_only` (a resident's request): an activity residents may not see is refused
     as not found (code `not_found`), with the one read that locks it.
     """
-    with transaction.atomic():
+    with pagecache.batched(), transaction.atomic():  # the page-cache bumps: one round trip
         activity = _lock_activity(activity, visible_only=visible_only)
         # Everything the checks below need about the activity's sign-ups, in one query.
         code = _draw_check_in_code()
@@ -335,7 +336,7 @@ def cancel(*, signup: SignUp | int, by=None) -> SignUp:
     """Cancel a sign-up; a freed seat goes to the oldest waitlisted resident in the same
     transaction. `by` (the resident, a guardian or staff) is recorded as `cancelled_by`."""
     pk = signup.pk if isinstance(signup, SignUp) else signup
-    with transaction.atomic():
+    with pagecache.batched(), transaction.atomic():
         activity_id = SignUp.objects.filter(pk=pk).values_list("activity_id", flat=True).first()
         if activity_id is None:
             raise ValidationError(_("找不到该报名记录。"), code="not_found")
