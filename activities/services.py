@@ -22,8 +22,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
-from django.db import transaction
-from django.db.models import Count, Max, Q
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _, override
@@ -199,16 +198,8 @@ def sign_up(
     """
     with pagecache.batched(), transaction.atomic():  # the page-cache bumps: one round trip
         activity = _lock_activity(activity, visible_only=visible_only)
-        # Everything the checks below need about the activity's sign-ups, in one query.
         code = _draw_check_in_code()
-        mine = Q(resident=resident)
-        seen = activity.signups.aggregate(
-            active=Max("pk", filter=mine & ~Q(status=SignUp.Status.CANCELLED)),
-            cancelled=Count("pk", filter=mine & Q(status=SignUp.Status.CANCELLED)),
-            confirmed=Count("pk", filter=Q(status=SignUp.Status.CONFIRMED)),
-            waitlisted=Count("pk", filter=Q(status=SignUp.Status.WAITLISTED)),
-            code_taken=Count("pk", filter=Q(check_in_code=code)),
-        )
+        seen = _seen_by_sign_up(activity, resident, code)
         if seen["active"] is not None:
             existing = SignUp.objects.get(pk=seen["active"])
             existing.activity = activity  # as locked: no second read
@@ -239,6 +230,37 @@ def sign_up(
         signup.save()
         rollups.seats_changed(activity=activity)
         return SignUpResult(signup=signup, created=True)
+
+
+def _seen_by_sign_up(activity: Activity, resident: Resident, code: str) -> dict:
+    """Everything `sign_up` needs about the activity's sign-ups, in one statement, read
+    under the activity's lock: the resident's active sign-up (its id), whether they had a
+    cancelled one, the confirmed and waitlisted counts, and whether `code` is taken.
+
+    The same as `activity.signups.aggregate(active=Max("pk", filter=…), …)` with five
+    filtered aggregates, written as SQL: building that query took ~1.3 ms of Python for a
+    0.15 ms statement, a tenth of a sign-up request (bench/profile_signup.py)."""
+    meta, quote = SignUp._meta, connection.ops.quote_name
+    pk, activity_id, resident_id, status, code_column = (
+        quote(meta.get_field(name).column)
+        for name in ("id", "activity", "resident", "status", "check_in_code")
+    )
+    sql = (
+        f"SELECT MAX(CASE WHEN {resident_id} = %s AND {status} <> %s THEN {pk} END), "
+        f"COUNT(CASE WHEN {resident_id} = %s AND {status} = %s THEN 1 END), "
+        f"COUNT(CASE WHEN {status} = %s THEN 1 END), "
+        f"COUNT(CASE WHEN {status} = %s THEN 1 END), "
+        f"COUNT(CASE WHEN {code_column} = %s THEN 1 END) "
+        f"FROM {quote(meta.db_table)} WHERE {activity_id} = %s"
+    )
+    cancelled = SignUp.Status.CANCELLED.value
+    params = [resident.pk, cancelled, resident.pk, cancelled]
+    params += [SignUp.Status.CONFIRMED.value, SignUp.Status.WAITLISTED.value, code, activity.pk]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    names = ("active", "cancelled", "confirmed", "waitlisted", "code_taken")
+    return dict(zip(names, row, strict=True))
 
 
 def _full_clean_new(signup: SignUp) -> None:
