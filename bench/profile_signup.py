@@ -4,8 +4,8 @@ Django's test client, with production settings (DEBUG=0, Redis cache) on a bench
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/gongjian_bench_l \\
     CACHE_URL=redis://127.0.0.1:6379/14 .venv/bin/python -m bench.profile_signup [-n 60]
 
-It signs one bench resident up to N upcoming activities that have seats and that the
-resident is not on (never those of the running benchmark's sign-up scenario: it prepares
+It signs one bench resident up to N upcoming activities that have seats (or no limit) and
+that the resident is not on (never those of the running benchmark's sign-up scenario: it prepares
 fresh ones), one after the other, then prints the time per request split by what it was
 spent on (cumulative time of the named functions, so the groups overlap where one calls
 another) and the statements of one request.
@@ -77,10 +77,11 @@ def main(argv=None) -> None:
     resident = Resident.objects.get(pk=candidates[int(time.time()) % len(candidates)])
     activities = list(
         Activity.objects.visible()
-        .filter(starts_at__gt=timezone.now(), capacity__isnull=False)
+        .filter(starts_at__gt=timezone.now())
         .exclude(signups__resident=resident)
         .annotate(taken=Count("signups", filter=Q(signups__status=SignUp.Status.CONFIRMED)))
-        .filter(taken__lt=F("capacity"))
+        # seats left, or no limit (once the runs have filled the others' seats)
+        .filter(Q(capacity__isnull=True) | Q(taken__lt=F("capacity")))
         .order_by("starts_at")[: 2 * args.n + 2]
     )
     client = Client(HTTP_X_FORWARDED_PROTO="https")
