@@ -13,9 +13,11 @@ Four tables (models at the end of `activities.models`):
 
 They cannot drift: each writer recomputes the tally, resident or household rows a change
 touches from their sign-ups, in the transaction of the change, and moves `MonthReach` by
-exactly the bits that changed in them. The services call them: `signups_changed()` after a
-sign-up, cancellation, promotion from the waiting list or rating (`services.sign_up`,
-`cancel`, `_promote`, `leave_feedback`); `attendance_changed()` after a check-in, walk-in or
+exactly the bits that changed in them. The services call them: `seats_changed()` after a
+sign-up, cancellation or promotion from the waiting list (`services.sign_up`, `cancel`,
+`_promote`: one statement, safe because they hold the activity's lock, see there);
+`signups_changed()` after a rating (`leave_feedback`, `save_feedback`, `delete_feedback`);
+`attendance_changed()` after a check-in, walk-in or
 undo (`check_in`, `walk_in`, `undo_check_in`); `activity_changed()` after an activity was
 saved (`save_activity`, `cancel_activity`, the back office's form,
 `series.change_following`): a new month or a cancellation moves its attendees' months. A
@@ -46,7 +48,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.apps import apps as global_apps
-from django.db import connection, transaction
+from django.db import connection, connections, router, transaction
 from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -443,6 +445,68 @@ def signups_changed(*, activity) -> None:
     """After a sign-up was made, cancelled, promoted from the waiting list or rated, in the
     same transaction: the activity's tally (`activity` may be its id)."""
     _refresh_tallies(_Models.of(), [getattr(activity, "pk", activity)])
+
+
+#: The tally's fields that only writers holding the activity's row lock change (see
+#: `seats_changed`): the sign-ups' status and attendance.
+LOCKED_TALLY_FIELDS = ("confirmed", "waitlisted", "attended")
+
+
+def seats_changed(*, activity) -> None:
+    """After sign-ups of the activity were made, cancelled or promoted by a writer that
+    holds the activity's row lock (`services.sign_up`, `cancel`, `_promote`), in the same
+    transaction: its tally in ONE statement (`activity` may be its id).
+
+        INSERT INTO tally SELECT <the activity's counts> ON CONFLICT (activity)
+        DO UPDATE SET confirmed, waitlisted, attended = the counted ones
+
+    Why one statement is enough under READ COMMITTED, without `_refresh_tallies`'
+    insert-then-lock-then-count: the counts are read from the statement's snapshot, taken
+    when it starts, so they must not change between the snapshot and the commit by anyone
+    else. That holds for the fields it updates and only for them:
+
+    - `confirmed`, `waitlisted` (a sign-up's status) and `attended` are written only by
+      `sign_up`, `cancel`, `_promote` (from `sign_up`, `cancel`, `fill_free_seats`,
+      `change_capacity`, `walk_in`), `check_in`, `walk_in` and `undo_check_in`, each under
+      `services._lock_activity` (`SELECT … FOR UPDATE` of the activity), which the caller
+      holds from before the statement until its commit: every earlier holder committed
+      before the lock was granted, so the snapshot sees it, and no later one runs until
+      this transaction commits. The back office changes them only through those services
+      (`SignUpAdmin`: no delete, status read-only).
+    - `ratings` and `rating_sum` are NOT safe: `leave_feedback` writes a rating holding
+      only the sign-up's row lock, so a rating may commit between this statement's
+      snapshot and its UPDATE (while it waits for the tally row). The statement therefore
+      leaves them as they are on an existing row; their writers (`leave_feedback`,
+      `save_feedback`, `delete_feedback`, `undo_check_in`) keep `_refresh_tallies`, which
+      locks the tally row and only then counts, so it always counts after this
+      transaction's commit (it waits for the row this statement locked) and rewrites every
+      field. A missing row is inserted with the ratings counted too: a rating writer that
+      runs meanwhile waits on that inserted row and recounts after the commit.
+    - The tally row is the only lock taken after the activity's, as in `_refresh_tallies`
+      (tallies before residents, households and months): no new lock order.
+
+    On SQLite the writers are serialised (`BEGIN IMMEDIATE`); the same statement is used
+    (SQLite ≥ 3.24 knows `ON CONFLICT … DO UPDATE`; its `INSERT … SELECT` needs the
+    `WHERE`, which it has)."""
+    m = _Models.of()
+    pk = getattr(activity, "pk", activity)
+    tally, signup = m.ActivityTally._meta, m.SignUp._meta
+    feedback = m.SignUp._meta.get_field("feedback").related_model._meta
+    using = router.db_for_write(m.ActivityTally)
+    quote = connections[using].ops.quote_name
+    columns = ", ".join(quote(tally.get_field(f).column) for f in ("activity", *TALLY_FIELDS))
+    updates = ", ".join(f"{quote(f)} = EXCLUDED.{quote(f)}" for f in LOCKED_TALLY_FIELDS)
+    sql = (
+        f"INSERT INTO {quote(tally.db_table)} ({columns}) "
+        "SELECT %s, COUNT(CASE WHEN s.status = %s THEN 1 END), "
+        "COUNT(CASE WHEN s.status = %s THEN 1 END), COUNT(CASE WHEN s.attended THEN 1 END), "
+        "COUNT(f.signup_id), COALESCE(SUM(f.rating), 0) "
+        f"FROM {quote(signup.db_table)} s LEFT JOIN {quote(feedback.db_table)} f "
+        "ON f.signup_id = s.id WHERE s.activity_id = %s "
+        f"ON CONFLICT ({quote(tally.pk.column)}) DO UPDATE SET {updates}"
+    )
+    with connections[using].cursor() as cursor:
+        cursor.execute(sql, [pk, "confirmed", "waitlisted", pk])
 
 
 def attendance_changed(*, signup) -> None:

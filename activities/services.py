@@ -22,12 +22,12 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
-from django.db import transaction
-from django.db.models import Count, Max, Q
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _, override
 
+from core import pagecache
 from residents.models import Complex, Household, Notification, Resident
 from residents.pagescopes import resident_data_changed
 from residents.services import notify
@@ -48,6 +48,11 @@ class SignUpResult:
     signup: SignUp
     created: bool
 
+    @property
+    def activity(self) -> Activity:
+        """The activity as read under its lock (no query)."""
+        return self.signup.activity
+
 
 def _user(by):
     """`by` if it is a logged-in user (a view may pass an anonymous one), else None."""
@@ -61,10 +66,13 @@ def _record_actor(obj, by) -> None:
         obj._history_user = by
 
 
-def _lock_activity(activity: Activity | int) -> Activity:
+def _lock_activity(activity: Activity | int, *, visible_only: bool = False) -> Activity:
+    """The activity, read and locked (`SELECT … FOR UPDATE`); with `visible_only`, only if
+    residents may see it (`Activity.objects.visible()`). Refused with code `not_found`."""
     pk = activity.pk if isinstance(activity, Activity) else activity
+    activities = Activity.objects.visible() if visible_only else Activity.objects
     try:
-        return Activity.objects.select_for_update().get(pk=pk)
+        return activities.select_for_update().get(pk=pk)
     except Activity.DoesNotExist:
         raise ValidationError(_("找不到该活动。"), code="not_found") from None
 
@@ -192,26 +200,24 @@ def _confirmed_count(activity: Activity) -> int:
     return activity.signups.filter(status=SignUp.Status.CONFIRMED).count()
 
 
-def sign_up(*, activity: Activity | int, resident: Resident, by=None) -> SignUpResult:
+def sign_up(
+    *, activity: Activity | int, resident: Resident, by=None, visible_only: bool = False
+) -> SignUpResult:
     """Sign the resident up: confirmed while seats are left, on the waiting list after.
 
     `by` is the user acting: the resident themself, a guardian or a member of staff.
     Signing up twice returns the existing sign-up (a double click makes one sign-up).
+    `visible_only` (a resident's request): an activity residents may not see is refused
+    as not found (code `not_found`), with the one read that locks it.
     """
-    with transaction.atomic():
-        activity = _lock_activity(activity)
-        # Everything the checks below need about the activity's sign-ups, in one query.
+    with pagecache.batched(), transaction.atomic():  # the page-cache bumps: one round trip
+        activity = _lock_activity(activity, visible_only=visible_only)
         code = _draw_check_in_code()
-        mine = Q(resident=resident)
-        seen = activity.signups.aggregate(
-            active=Max("pk", filter=mine & ~Q(status=SignUp.Status.CANCELLED)),
-            cancelled=Count("pk", filter=mine & Q(status=SignUp.Status.CANCELLED)),
-            confirmed=Count("pk", filter=Q(status=SignUp.Status.CONFIRMED)),
-            waitlisted=Count("pk", filter=Q(status=SignUp.Status.WAITLISTED)),
-            code_taken=Count("pk", filter=Q(check_in_code=code)),
-        )
+        seen = _seen_by_sign_up(activity, resident, code)
         if seen["active"] is not None:
-            return SignUpResult(signup=SignUp.objects.get(pk=seen["active"]), created=False)
+            existing = SignUp.objects.get(pk=seen["active"])
+            existing.activity = activity  # as locked: no second read
+            return SignUpResult(signup=existing, created=False)
         now = timezone.now()
         check_eligibility(activity=activity, resident=resident, now=now)
         free = activity.capacity is None or seen["confirmed"] < activity.capacity
@@ -236,8 +242,39 @@ def sign_up(*, activity: Activity | int, resident: Resident, by=None) -> SignUpR
         )
         _full_clean_new(signup)
         signup.save()
-        rollups.signups_changed(activity=activity)
+        rollups.seats_changed(activity=activity)
         return SignUpResult(signup=signup, created=True)
+
+
+def _seen_by_sign_up(activity: Activity, resident: Resident, code: str) -> dict:
+    """Everything `sign_up` needs about the activity's sign-ups, in one statement, read
+    under the activity's lock: the resident's active sign-up (its id), whether they had a
+    cancelled one, the confirmed and waitlisted counts, and whether `code` is taken.
+
+    The same as `activity.signups.aggregate(active=Max("pk", filter=…), …)` with five
+    filtered aggregates, written as SQL: building that query took ~1.3 ms of Python for a
+    0.15 ms statement, a tenth of a sign-up request (bench/profile_signup.py)."""
+    meta, quote = SignUp._meta, connection.ops.quote_name
+    pk, activity_id, resident_id, status, code_column = (
+        quote(meta.get_field(name).column)
+        for name in ("id", "activity", "resident", "status", "check_in_code")
+    )
+    sql = (
+        f"SELECT MAX(CASE WHEN {resident_id} = %s AND {status} <> %s THEN {pk} END), "
+        f"COUNT(CASE WHEN {resident_id} = %s AND {status} = %s THEN 1 END), "
+        f"COUNT(CASE WHEN {status} = %s THEN 1 END), "
+        f"COUNT(CASE WHEN {status} = %s THEN 1 END), "
+        f"COUNT(CASE WHEN {code_column} = %s THEN 1 END) "
+        f"FROM {quote(meta.db_table)} WHERE {activity_id} = %s"
+    )
+    cancelled = SignUp.Status.CANCELLED.value
+    params = [resident.pk, cancelled, resident.pk, cancelled]
+    params += [SignUp.Status.CONFIRMED.value, SignUp.Status.WAITLISTED.value, code, activity.pk]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    names = ("active", "cancelled", "confirmed", "waitlisted", "code_taken")
+    return dict(zip(names, row, strict=True))
 
 
 def _full_clean_new(signup: SignUp) -> None:
@@ -287,7 +324,7 @@ def _promote(activity: Activity, *, now) -> list[SignUp]:
         _inbox_promoted(signup, activity)
         _put_on_call_list(signup, reason=CallListEntry.Reason.PROMOTED, now=now)
     if promoted:
-        rollups.signups_changed(activity=activity)
+        rollups.seats_changed(activity=activity)
     return promoted
 
 
@@ -335,7 +372,7 @@ def cancel(*, signup: SignUp | int, by=None) -> SignUp:
     """Cancel a sign-up; a freed seat goes to the oldest waitlisted resident in the same
     transaction. `by` (the resident, a guardian or staff) is recorded as `cancelled_by`."""
     pk = signup.pk if isinstance(signup, SignUp) else signup
-    with transaction.atomic():
+    with pagecache.batched(), transaction.atomic():
         activity_id = SignUp.objects.filter(pk=pk).values_list("activity_id", flat=True).first()
         if activity_id is None:
             raise ValidationError(_("找不到该报名记录。"), code="not_found")
@@ -356,7 +393,7 @@ def cancel(*, signup: SignUp | int, by=None) -> SignUp:
         signup.save(update_fields=["status", "cancelled_at", "cancelled_by", "promotion_unseen"])
         if was_confirmed:
             _promote(activity, now=now)
-        rollups.signups_changed(activity=activity)
+        rollups.seats_changed(activity=activity)
         return signup
 
 

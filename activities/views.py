@@ -203,22 +203,25 @@ def activity_detail(request, pk):
     )
 
 
-def _back(request, activity: Activity):
-    """Redirect to a safe `next`, else to the activity's page."""
-    return redirect(safe_next(request, activity.get_absolute_url()))
+def _back(request, url: str):
+    """Redirect to a safe `next`, else to `url` (the activity's page)."""
+    return redirect(safe_next(request, url))
 
 
-def _acting_for(request, activity: Activity):
-    """(actor, target) for a sign-up action, or an HttpResponse that refuses it."""
+def _acting_for(request, url: str):
+    """(actor, target) for a sign-up action, or an HttpResponse that refuses it; `url` is
+    the activity's page (for the login and the way back: the activity is not read here)."""
     if not request.user.is_authenticated:
-        return redirect_to_login(activity.get_absolute_url())
+        return redirect_to_login(url)
     actor = selectors.resident_of(request.user)
     if actor is None:
         messages.error(
             request,
             _("您的账号没有居民资料，不能在这里报名。工作人员请在后台为居民报名。"),
         )
-        return _back(request, activity)
+        return _back(request, url)
+    if request.POST.get("resident") in (None, ""):
+        return actor, actor  # for themself: what the form would answer, without its queries
     form = ActingForForm(request.POST, actor=actor)
     if not form.is_valid():
         reason = " ".join(form.errors.get("resident", [])) or _("无法为该居民报名。")
@@ -233,18 +236,22 @@ def _who(actor, target) -> str:
 
 @require_POST
 def sign_up(request, pk):
-    activity = get_object_or_404(Activity.objects.visible(), pk=pk)
-    acting = _acting_for(request, activity)
+    # The activity is read once, by the service that locks it (residents' visibility rule:
+    # one they may not see is a 404); until then only its address is needed.
+    url = reverse("activities:detail", args=[pk])
+    acting = _acting_for(request, url)
     if isinstance(acting, HttpResponse):
         return acting
     actor, target = acting
     try:
-        result = services.sign_up(activity=activity, resident=target, by=request.user)
+        result = services.sign_up(activity=pk, resident=target, by=request.user, visible_only=True)
     except ValidationError as error:
+        if getattr(error, "code", None) == "not_found":
+            raise Http404 from None
         for message in error.messages:
             messages.error(request, message)
-        return _back(request, activity)
-    signup = result.signup
+        return _back(request, url)
+    signup, activity = result.signup, result.activity
     name = _who(actor, target)
     if signup.status == SignUp.Status.CONFIRMED:
         details = {"when": when(activity.starts_at), "place": activity.place, "name": name}
@@ -265,26 +272,27 @@ def sign_up(request, pk):
         else:
             text = _("已加入候补，您排在第%(position)s位。") % {"position": position}
         messages.warning(request, text)
-    return _back(request, activity)
+    return _back(request, url)
 
 
 @require_POST
 def cancel(request, pk):
     activity = get_object_or_404(Activity.objects.visible(), pk=pk)
-    acting = _acting_for(request, activity)
+    url = activity.get_absolute_url()
+    acting = _acting_for(request, url)
     if isinstance(acting, HttpResponse):
         return acting
     actor, target = acting
     signup = SignUp.objects.filter(activity=activity, resident=target).active().first()
     if signup is None:
         messages.info(request, _("没有需要取消的报名。"))
-        return _back(request, activity)
+        return _back(request, url)
     try:
         services.cancel(signup=signup, by=request.user)
     except ValidationError as error:
         for message in error.messages:
             messages.error(request, message)
-        return _back(request, activity)
+        return _back(request, url)
     name = _who(actor, target)
     if signup.status == SignUp.Status.WAITLISTED:
         text = _("%(name)s已退出候补。") % {"name": name} if name else _("已退出候补。")
@@ -293,7 +301,7 @@ def cancel(request, pk):
     else:
         text = _("已取消报名，名额已让出。")
     messages.success(request, text)
-    return _back(request, activity)
+    return _back(request, url)
 
 
 @require_safe

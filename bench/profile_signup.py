@@ -4,8 +4,8 @@ Django's test client, with production settings (DEBUG=0, Redis cache) on a bench
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/gongjian_bench_l \\
     CACHE_URL=redis://127.0.0.1:6379/14 .venv/bin/python -m bench.profile_signup [-n 60]
 
-It signs one bench resident up to N upcoming activities that have seats and that the
-resident is not on (never those of the running benchmark's sign-up scenario: it prepares
+It signs one bench resident up to N upcoming activities that have seats (or no limit) and
+that the resident is not on (never those of the running benchmark's sign-up scenario: it prepares
 fresh ones), one after the other, then prints the time per request split by what it was
 spent on (cumulative time of the named functions, so the groups overlap where one calls
 another) and the statements of one request.
@@ -14,6 +14,7 @@ another) and the statements of one request.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import cProfile
 import os
 import pstats
@@ -34,11 +35,13 @@ GROUPS = [
     ("  view sign_up", "activities/views.py:sign_up"),
     ("    services.sign_up", "activities/services.py:sign_up"),
     ("      full_clean", "base.py:full_clean"),
-    ("      roll-ups", "activities/rollups.py:signups_changed"),
+    ("      roll-ups (general recount)", "activities/rollups.py:signups_changed"),
+    ("      roll-ups (one statement)", "activities/rollups.py:seats_changed"),
     ("      transaction exit: COMMIT + on_commit hooks", "django/db/transaction.py:__exit__"),
     ("      the history row", "simple_history/models.py:create_historical_record"),
     ("      page cache: public version bump", "core/pagecache.py:bump_version"),
     ("      page cache: scope bumps", "core/pagecache.py:_bump_scopes_now"),
+    ("      page cache: bumps sent (batched)", "core/pagecache.py:_send"),
     ("    messages.add", "messages/api.py:add_message"),
     ("    redirect", "shortcuts.py:redirect"),
     ("  messages stored (MessageMiddleware)", "messages/middleware.py:process_response"),
@@ -51,6 +54,7 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=60)
     parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--sort", default="tottime", help="pstats order of the top functions")
     args = parser.parse_args(argv)
 
     import django
@@ -73,16 +77,25 @@ def main(argv=None) -> None:
     resident = Resident.objects.get(pk=candidates[int(time.time()) % len(candidates)])
     activities = list(
         Activity.objects.visible()
-        .filter(starts_at__gt=timezone.now(), capacity__isnull=False)
+        .filter(starts_at__gt=timezone.now())
         .exclude(signups__resident=resident)
         .annotate(taken=Count("signups", filter=Q(signups__status=SignUp.Status.CONFIRMED)))
-        .filter(taken__lt=F("capacity"))
+        # seats left, or no limit (once the runs have filled the others' seats)
+        .filter(Q(capacity__isnull=True) | Q(taken__lt=F("capacity")))
         .order_by("starts_at")[: 2 * args.n + 2]
     )
     client = Client(HTTP_X_FORWARDED_PROTO="https")
     client.force_login(resident.user)
     urls = [f"/activities/{a.pk}/sign-up/" for a in activities[: args.n + 2]]
-    client.post(urls[0], secure=True)  # warm up: connections, templates, content types
+
+    def post(url):
+        response = client.post(url, secure=True)
+        # The browser shows the message on the page it is sent back to, and the benchmark
+        # sends the same cookies each time: never a pile of unread messages in the cookie.
+        client.cookies.pop("messages", None)
+        return response
+
+    post(urls[0])  # warm up: connections, templates, content types
 
     statements = []
 
@@ -93,16 +106,16 @@ def main(argv=None) -> None:
         finally:
             statements.append((time.perf_counter() - started, sql))
 
-    with connection.execute_wrapper(timed):
-        response = client.post(urls[1], secure=True)
+    with connection.execute_wrapper(timed), _redis_calls() as redis_calls:
+        response = post(urls[1])
     assert response.status_code == 302, response.status_code
     one = list(statements)
     statements.clear()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     with connection.execute_wrapper(timed):
         for url in urls[2:]:
-            client.post(url, secure=True)
-    unprofiled = time.perf_counter() - started
+            post(url)
+    unprofiled, cpu = time.perf_counter() - started, time.process_time() - cpu
     by_shape = {}
     for seconds, sql in statements:
         shape = sql[:110]
@@ -114,7 +127,7 @@ def main(argv=None) -> None:
     started = time.perf_counter()
     profile.enable()
     for url in urls[2:]:
-        client.post(url, secure=True)
+        post(url)
     profile.disable()
     took = time.perf_counter() - started
     n = len(urls) - 2
@@ -126,6 +139,7 @@ def main(argv=None) -> None:
         f"{n} sign-ups, one after the other: {unprofiled / n * 1000:.1f} ms each "
         f"(SQL timed, not profiled), {took / n * 1000:.1f} ms each profiled"
     )
+    print(f"  this process's CPU (not profiled): {cpu / n * 1000:.1f} ms each")
     stats = pstats.Stats(profile)
     cumulative = {}
     for (filename, _line, function), row in stats.stats.items():
@@ -140,14 +154,44 @@ def main(argv=None) -> None:
             if key.rsplit(":", 1)[0].endswith(path) and key.rsplit(":", 1)[1] == function
         )
         print(f"  {label:<52} {total / n * 1000:7.2f}")
+    commands = [name for batch in redis_calls for name in batch]
+    print(
+        f"\nRedis of one sign-up request: {len(redis_calls)} round trips, "
+        f"{len(commands)} commands: {' '.join(commands)}"
+    )
     print(f"\nstatements of one sign-up request ({len(one)}):")
     for seconds, sql in one:
         print(f"  {seconds * 1000:7.2f} ms  {sql[:140]}")
     print(f"\nstatements by shape, ms per request ({n} other sign-ups, unprofiled):")
     for shape, (count, total) in sorted(by_shape.items(), key=lambda kv: -kv[1][1]):
         print(f"  {total / n * 1000:7.2f} ms  x{count / n:.1f}  {shape}")
-    print(f"\ntop {args.top} functions by own time:")
-    stats.sort_stats("tottime").print_stats(args.top)
+    print(f"\ntop {args.top} functions by {args.sort}:")
+    stats.sort_stats(args.sort).print_stats(args.top)
+
+
+@contextlib.contextmanager
+def _redis_calls():
+    """The Redis round trips made inside the block: a list of the command names sent in
+    each (a pipeline sends several in one)."""
+    from redis.connection import AbstractConnection
+
+    calls: list[list[str]] = []
+    one, many = AbstractConnection.send_command, AbstractConnection.pack_commands
+
+    def send_command(self, *args, **kwargs):
+        calls.append([str(args[0])])
+        return one(self, *args, **kwargs)
+
+    def pack_commands(self, commands):
+        calls.append([str(args[0]) for args in commands])
+        return many(self, commands)
+
+    AbstractConnection.send_command = send_command
+    AbstractConnection.pack_commands = pack_commands
+    try:
+        yield calls
+    finally:
+        AbstractConnection.send_command, AbstractConnection.pack_commands = one, many
 
 
 if __name__ == "__main__":

@@ -30,17 +30,25 @@ anything of theirs changes: never a stale seat count, never a stale "my sign-ups
 app that owns the data says which writes concern which scopes (residents/ registers
 every model that points at a resident or a household).
 
+Round trips: a write's bumps (the public version, the scopes of the rows it touches, and
+again at commit) are one cache call each; a service on a hot path wraps its transaction in
+`batched()` so that all of them, at the writes and at the commit, go out in one round trip
+when it ends (`services.sign_up`: seven round trips to Redis became one).
+
 CSRF tokens: a cached page holds a placeholder where `{% csrf_token %}` rendered the
 reader's token, and each reader gets their own token (and cookie) in its place.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import re
 import secrets
 import time
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import partial, wraps
 
 from django.conf import settings
@@ -74,16 +82,79 @@ def current_version() -> int:
     return version
 
 
-def bump_version() -> None:
-    """Never fails the write that calls it: a cache that does not answer is logged (its
-    pages are unreachable then, and the minute in the keys retires them)."""
+@dataclasses.dataclass
+class _Bumps:
+    """What a `batched()` block has to bump when it ends."""
+
+    public: bool = False
+    scopes: set[str] = dataclasses.field(default_factory=set)
+
+
+_batch: ContextVar[_Bumps | None] = ContextVar("pagecache_batch", default=None)
+
+
+@contextmanager
+def batched():
+    """Collect the bumps made inside the block and send them in ONE cache round trip at its
+    end (`RedisCache.bump`; other caches: as many calls as before).
+
+    Wrap a service's transaction in it (`with batched(), transaction.atomic():`): the bumps
+    at its writes and those of its commit (the on-commit callbacks run inside the block)
+    then go out together, right after the commit and before the service returns, so the
+    next reader still sees the new version. What a bump at the write protects (a page
+    rendered from the data before the commit) is thrown away by the commit's bump all the
+    same. A transaction still open when the block ends (an outer one) bumps again at its
+    own commit, as without the block. Nested blocks send at the outermost's end; the
+    bumps are sent even when the block raises (a bump too many is harmless)."""
+    if _batch.get() is not None:
+        yield
+        return
+    bumps = _Bumps()
+    token = _batch.set(bumps)
     try:
+        yield
+    finally:
+        _batch.reset(token)
+        _send(bumps.public, bumps.scopes)
+
+
+def _send(public: bool, scopes) -> None:
+    """Bump the public version (if `public`) and give each scope a new random version (a
+    version is only ever compared for equality: any value never used before will do).
+    Never fails the write that calls it: a cache that does not answer is logged (its pages
+    are unreachable then, and the minute in the keys retires them)."""
+    values = {_scope_key(s): secrets.randbits(63) for s in sorted(scopes)}
+    if not (public or values):
+        return
+    bump = getattr(cache, "bump", None)  # Redis: one round trip (core.cache)
+    if bump is not None:
         try:
-            cache.incr(VERSION_KEY)
-        except ValueError:  # no version yet, or evicted: start from one never used
-            cache.set(VERSION_KEY, _fresh_version(), timeout=None)
-    except Exception:
-        logger.exception("Page cache: the version could not be bumped")
+            bump(counters=[VERSION_KEY] if public else [], start=_fresh_version(), values=values)
+        except Exception:
+            logger.exception("Page cache: the versions could not be bumped")
+        return
+    if public:
+        try:
+            try:
+                cache.incr(VERSION_KEY)
+            except ValueError:  # no version yet, or evicted: start from one never used
+                cache.set(VERSION_KEY, _fresh_version(), timeout=None)
+        except Exception:
+            logger.exception("Page cache: the version could not be bumped")
+    if values:
+        try:
+            cache.set_many(values, timeout=None)
+        except Exception:
+            logger.exception("Page cache: the versions of %s could not be bumped", scopes)
+
+
+def bump_version() -> None:
+    """Bump the public version now (at the end of the `batched()` block, if in one)."""
+    bumps = _batch.get()
+    if bumps is not None:
+        bumps.public = True
+    else:
+        _send(True, ())
 
 
 def public_pages_changed(using: str | None = None) -> None:
@@ -104,14 +175,15 @@ def _scope_key(scope: str) -> str:
 
 
 def _bump_scopes_now(scopes) -> None:
-    """Give each scope a new random version, in one cache round trip (a version is only
-    ever compared for equality: any value never used before will do)."""
+    """Give each scope a new version, in one cache round trip (at the end of the
+    `batched()` block, if in one)."""
     if not scopes:
         return
-    try:
-        cache.set_many({_scope_key(s): secrets.randbits(63) for s in scopes}, timeout=None)
-    except Exception:
-        logger.exception("Page cache: the versions of %s could not be bumped", scopes)
+    bumps = _batch.get()
+    if bumps is not None:
+        bumps.scopes.update(scopes)
+    else:
+        _send(False, scopes)
 
 
 def scopes_changed(*scopes: str, using: str | None = None) -> None:

@@ -2,14 +2,16 @@
 same moment, in the same month and the same household, lose no update."""
 
 import datetime as dt
+import time
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
 
 from activities import rollups, services
-from activities.models import ActivityTally, HouseholdReach, MonthReach
+from activities.models import ActivityTally, Feedback, HouseholdReach, MonthReach
 from tests.activities.test_race import ON_POSTGRESQL, run_together
-from tests.factories import ActivityFactory, HouseholdFactory, ResidentFactory
+from tests.factories import ActivityFactory, HouseholdFactory, ResidentFactory, SignUpFactory
 
 pytestmark = [
     pytest.mark.postgres,
@@ -62,4 +64,43 @@ def test_check_ins_and_undos_racing_an_activity_move_leave_no_drift():
     _results, errors = run_together(calls)
 
     assert errors == []
+    assert rollups.differences() == []
+
+
+def test_a_sign_up_racing_a_rating_of_the_same_activity_leaves_its_tally_right():
+    """`seats_changed` (one statement, under the activity's lock) against a rating writer
+    that holds no activity lock (`leave_feedback`'s way): the sign-up's statement starts
+    while the rating holds the tally row, so it counted before the rating committed, and
+    must not write its stale rating figures over the rating's (rollups.seats_changed)."""
+    activities = [
+        ActivityFactory(starts_at=timezone.now() + dt.timedelta(days=2), capacity=5)
+        for _ in range(3)
+    ]
+    attended = [
+        SignUpFactory(activity=a, attended=True, checked_in_at=timezone.now()) for a in activities
+    ]
+    with transaction.atomic():
+        for activity in activities:
+            rollups.signups_changed(activity=activity)
+    newcomers = [ResidentFactory(user=None) for _ in activities]
+
+    def rate(signup):
+        with transaction.atomic():
+            Feedback.objects.create(signup=signup, rating=4)
+            rollups.signups_changed(activity=signup.activity_id)
+            time.sleep(0.3)  # holds the tally row while the sign-up's statement starts
+
+    def sign_up(activity, resident):
+        time.sleep(0.1)
+        return services.sign_up(activity=activity.pk, resident=resident)
+
+    calls = [lambda s=s: rate(s) for s in attended]
+    calls += [lambda a=a, r=r: sign_up(a, r) for a, r in zip(activities, newcomers, strict=True)]
+    _results, errors = run_together(calls)
+
+    assert errors == []
+    tallies = ActivityTally.objects.filter(activity__in=activities).order_by("activity")
+    assert [(t.confirmed, t.attended, t.ratings, t.rating_sum) for t in tallies] == [
+        (2, 1, 1, 4)
+    ] * 3
     assert rollups.differences() == []

@@ -525,6 +525,61 @@ def test_sign_up_goes_back_to_a_safe_next_and_ignores_another_site(resident_clie
 def test_sign_up_for_a_private_plan_is_not_found(resident_client):
     activity = ActivityFactory(status=Activity.Status.PLANNED, is_public=False)
     assert resident_client.post(sign_up_url(activity)).status_code == 404
+    assert not SignUp.objects.exists()
+
+
+def test_sign_up_for_an_activity_that_does_not_exist_is_not_found(resident_client):
+    assert resident_client.post(reverse("activities:sign_up", args=[987654])).status_code == 404
+
+
+def test_a_private_plan_is_not_found_for_a_guardian_acting_for_a_child(resident_client):
+    child = child_of(resident_client.resident)
+    activity = ActivityFactory(status=Activity.Status.PLANNED, is_public=False)
+    response = resident_client.post(sign_up_url(activity), {"resident": child.pk})
+    assert response.status_code == 404
+
+
+#: A resident's sign-up POST, in statements: the session, the user, the resident; the
+#: activity read and locked once (visibility included), everything about its sign-ups in
+#: one aggregate, the sign-up, its history row and the tally in one statement; plus the
+#: SAVEPOINT and RELEASE of the test's transaction (production commits instead).
+SIGN_UP_STATEMENTS = 10
+
+
+def test_a_sign_up_over_http_runs_a_fixed_number_of_statements(
+    resident_client, django_assert_num_queries
+):
+    activity = ActivityFactory(capacity=10)
+    SignUpFactory.create_batch(3, activity=activity)
+    with django_assert_num_queries(SIGN_UP_STATEMENTS):
+        response = resident_client.post(sign_up_url(activity))
+    assert response.status_code == 302
+    signup = SignUp.objects.get(activity=activity, resident=resident_client.resident)
+    assert signup.status == SignUp.Status.CONFIRMED
+
+
+def test_joining_the_waiting_list_over_http_adds_only_the_position_query(
+    resident_client, django_assert_num_queries
+):
+    activity = ActivityFactory(capacity=1)
+    SignUpFactory(activity=activity)
+    with django_assert_num_queries(SIGN_UP_STATEMENTS + 1):
+        response = resident_client.post(sign_up_url(activity), follow=False)
+    assert response.status_code == 302
+
+
+def test_a_double_click_reads_the_existing_sign_up_and_not_the_activity_again(
+    resident_client, django_assert_num_queries
+):
+    activity = ActivityFactory()
+    resident_client.post(sign_up_url(activity))
+    # session, user, resident; SAVEPOINT, the lock, the aggregate, the sign-up, RELEASE
+    with django_assert_num_queries(8):
+        response = resident_client.post(sign_up_url(activity), follow=False)
+    assert response.status_code == 302
+    response = resident_client.get(detail_url(activity))
+    assert any(str(m).startswith("您此前已报过名") for m in response.context["messages"])
+    assert activity.place in " ".join(str(m) for m in response.context["messages"])
 
 
 # --- cancel ------------------------------------------------------------------------------
