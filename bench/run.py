@@ -95,7 +95,7 @@ class Scenario:
     size: str
     path: str = ""
     who: str = "anonymous"  # anonymous, resident, secretary
-    kind: str = "page"  # floor, page, insert, signups
+    kind: str = "page"  # floor, page, insert, insert_in (logged in), signups
     min_ratio: float | None = None  # to the floor of its server
 
 
@@ -160,6 +160,14 @@ def scenarios(sizes: list[str], signup_size: str, state: dict) -> list[Scenario]
             f"`/activities/?when=past&page=50` at {big}",
             big,
             "/activities/?when=past&page=50",
+        ),
+        Scenario(
+            f"insert_in_{signup_size}",
+            f"insert, logged in (POST, CSRF, session) at {signup_size}",
+            signup_size,
+            "/bench/insert-logged-in",
+            who="resident",
+            kind="insert_in",
         ),
         Scenario(
             f"signups_{signup_size}",
@@ -364,6 +372,16 @@ def cookies(state: dict, who: str) -> str:
     return f"{state['session_cookie']}={session}"
 
 
+#: The insert views' scenarios, and the file of POSTs each one sends.
+INSERTS = {"insert": "insert", "insert_in": "insert-in"}
+
+
+def insert_cookies(state: dict, who: str) -> str:
+    """The cookies of an insert POST: the CSRF cookie, and the resident's session."""
+    csrf = f"{state['csrf_cookie']}={state['csrf_token']}"
+    return csrf if who == "anonymous" else f"{csrf}; {cookies(state, who)}"
+
+
 def check_scenario(cfg: Config, sc: Scenario, state: dict) -> None:
     """Fail before measuring when a URL does not answer as expected."""
     port = cfg.port_of(sc.size)
@@ -372,11 +390,11 @@ def check_scenario(cfg: Config, sc: Scenario, state: dict) -> None:
     headers = {}
     data = None
     method = "GET"
-    if sc.kind == "insert":
+    if sc.kind in INSERTS:
         token = state["csrf_token"]
         method, data = "POST", f"csrfmiddlewaretoken={token}".encode()
         headers = {
-            "Cookie": f"{state['csrf_cookie']}={token}",
+            "Cookie": insert_cookies(state, sc.who),
             "X-CSRFToken": token,
             "Origin": f"https://127.0.0.1:{port}",
             "Content-Type": "application/x-www-form-urlencoded",
@@ -432,9 +450,9 @@ def wrk(cfg: Config, sc: Scenario, state: dict, c: int, duration: float, offset:
     for name, value in FORWARDED.items():
         cmd += ["-H", f"{name}: {value}"]
     args: list[str] = []
-    if sc.kind == "insert":
+    if sc.kind in INSERTS:
         args = [
-            str(OUT / f"insert-{sc.size}.tsv"),
+            str(OUT / f"{INSERTS[sc.kind]}-{sc.size}.tsv"),
             "0",
             f"127.0.0.1:{port}",
             f"https://127.0.0.1:{port}",
@@ -589,8 +607,30 @@ def report(cfg: Config, scs: list[Scenario], results: dict, checks: dict) -> tup
                 + " | ".join(fmt(r) for r in ratios)
                 + f" | ≥ 0.8 | {'yes' if met else '**no**'} |"
             )
+    lines += signups_against_logged_in_insert(scs, results, cs)
     ok = all(m for _, m in verdicts)
     return "\n".join(lines), ok
+
+
+def signups_against_logged_in_insert(scs: list[Scenario], results: dict, cs: list[int]) -> list:
+    """For reading the sign-up rate (not a target of issue 12): the sign-ups against the
+    same insert made by a logged-in resident, whose session and user every sign-up reads."""
+    pairs = [
+        (sc.key, f"insert_in_{sc.size}")
+        for sc in scs
+        if sc.kind == "signups" and any(o.key == f"insert_in_{sc.size}" for o in scs)
+    ]
+    out = []
+    for signups, insert_in in pairs:
+        ratios = []
+        for c in cs:
+            rps, base = median_rps(results, signups, c), median_rps(results, insert_in, c)
+            ratios.append(f"c={c} {fmt(rps / base if rps is not None and base else None)}")
+        out += [
+            "",
+            f"Sign-ups against the logged-in insert (for reading, no target): {', '.join(ratios)}.",
+        ]
+    return out
 
 
 def machine() -> str:
@@ -691,7 +731,10 @@ def main(argv=None) -> int:
         )
         state[size] = st = json.loads((OUT / f"state-{size}.json").read_text())
         (OUT / f"insert-{size}.tsv").write_text(
-            f"/bench/insert\t{st['csrf_cookie']}={st['csrf_token']}\t{st['csrf_token']}\n"
+            f"/bench/insert\t{insert_cookies(st, 'anonymous')}\t{st['csrf_token']}\n"
+        )
+        (OUT / f"insert-in-{size}.tsv").write_text(
+            f"/bench/insert-logged-in\t{insert_cookies(st, 'resident')}\t{st['csrf_token']}\n"
         )
     servers = {}
     try:

@@ -14,5 +14,6 @@ urlpatterns = [
     path("bench/floor", views.floor, name="bench_floor"),
     path("bench/pk/<int:pk>", views.pk_lookup, name="bench_pk"),
     path("bench/insert", views.insert, name="bench_insert"),
+    path("bench/insert-logged-in", views.insert_logged_in, name="bench_insert_logged_in"),
     *site_urlpatterns,
 ]

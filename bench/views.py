@@ -7,11 +7,13 @@ the rates measured against them are the "floors" the pages are compared with:
 - `floor`: a one-line view, the most a Django request here can do;
 - `pk_lookup`: one primary-key lookup (an activity's title);
 - `insert`: one row inserted in a transaction (the "insert floor" for sign-ups), into a
-  table of its own that `ensure_insert_table()` creates (bench/prepare.py calls it).
+  table of its own that `ensure_insert_table()` creates (bench/prepare.py calls it);
+- `insert_logged_in`: the same insert by a logged-in user (the session read and the user
+  loaded, as on every resident's POST): what a sign-up costs before its own work.
 """
 
 from django.db import connection, transaction
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseForbidden
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
@@ -49,3 +51,11 @@ def insert(request):
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"INSERT INTO {INSERT_TABLE} (created_at) VALUES (%s)", [timezone.now()])
     return HttpResponse("ok\n", content_type="text/plain")
+
+
+# The same insert, as a resident's POST: the session read and the user loaded first.
+@require_POST
+def insert_logged_in(request):
+    if not request.user.is_authenticated:
+        return HttpResponseForbidden("log in\n", content_type="text/plain")
+    return insert(request)

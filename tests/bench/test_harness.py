@@ -55,6 +55,22 @@ def test_the_insert_view_inserts_one_row_per_post_checked_against_csrf():
         assert cursor.fetchone()[0] == 1
 
 
+@pytest.mark.urls("bench.urls")
+def test_the_logged_in_insert_refuses_an_anonymous_post_and_inserts_for_a_resident():
+    from django.db import connection
+
+    from bench.views import INSERT_TABLE, ensure_insert_table
+
+    ensure_insert_table()
+    client = Client()
+    assert client.post("/bench/insert-logged-in").status_code == 403
+    client.force_login(ResidentFactory().user)
+    assert client.post("/bench/insert-logged-in").status_code == 200
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM {INSERT_TABLE}")
+        assert cursor.fetchone()[0] == 1
+
+
 # --- the Django side: sessions, sign-up requests, the check after the run ---------------
 
 
@@ -215,3 +231,27 @@ def test_the_subdistrict_is_built_from_its_own_seed_and_skipped_by_a_quick_run(m
     assert run.parse([]).subdistrict is True
     assert run.parse(["--quick"]).subdistrict is False
     assert run.parse(["--no-subdistrict"]).subdistrict is False
+
+
+def test_the_report_reads_the_sign_ups_against_the_logged_in_insert_too():
+    cfg = _cfg(["S"])
+    state = {"S": {"pk_path": "/bench/pk/1", "detail_path": "/activities/1/", "summary_path": ""}}
+    scs = run.scenarios(cfg.sizes, "S", state)
+    assert any(sc.kind == "insert_in" and sc.who == "resident" for sc in scs)
+    rps = {sc.key: 1.0 for sc in scs} | {"insert_in_S": 50.0, "signups_S": 20.0}
+    table, _ = run.report(cfg, scs, _results(rps), {"ok": True})
+    assert (
+        "Sign-ups against the logged-in insert (for reading, no target): c=1 0.400, c=8 0.400."
+        in table
+    )
+
+
+def test_an_insert_post_carries_the_csrf_cookie_and_for_a_resident_the_session():
+    state = {
+        "csrf_cookie": "csrftoken",
+        "csrf_token": "t",
+        "session_cookie": "sessionid",
+        "resident_session": "s",
+    }
+    assert run.insert_cookies(state, "anonymous") == "csrftoken=t"
+    assert run.insert_cookies(state, "resident") == "csrftoken=t; sessionid=s"
