@@ -220,8 +220,6 @@ def _acting_for(request, url: str):
             _("您的账号没有居民资料，不能在这里报名。工作人员请在后台为居民报名。"),
         )
         return _back(request, url)
-    if request.POST.get("resident") in (None, ""):
-        return actor, actor  # for themself: what the form would answer, without its queries
     form = ActingForForm(request.POST, actor=actor)
     if not form.is_valid():
         reason = " ".join(form.errors.get("resident", [])) or _("无法为该居民报名。")

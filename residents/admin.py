@@ -27,7 +27,7 @@ from .admin_scope import CommunityScopedAdmin, CommunityScopedInline
 from .forms_admin import ResidentAdminForm
 from .models import Building, Community, Complex, Household, Resident, StaffScope, Subdistrict
 from .resources import HouseholdResource, ResidentResource
-from .scoping import communities_for, scoped
+from .scoping import own_community_id, scoped
 from .services import (
     anonymise_resident,
     change_phone,
@@ -430,9 +430,7 @@ class ResidentAdmin(CommunityScopedAdmin, StaffImportExportMixin, ImportExportMo
         name (the phone number) too. A resident without an address is the community's that
         registers them (the user's own, when they work in one)."""
         if obj.household_id is None and obj.registered_in_id is None:
-            ids = communities_for(request.user)
-            if ids is not None and len(ids) == 1:
-                obj.registered_in_id = next(iter(ids))
+            obj.registered_in_id = own_community_id(request.user)
         if not change or "phone" not in form.changed_data:
             super().save_model(request, obj, form, change)
             return

@@ -18,7 +18,7 @@ from django.db.models import Q
 from django.http import Http404
 
 from .models import Community, StaffScope
-from .scoping import communities_for, is_scoped_model, scoped
+from .scoping import communities_for, is_scoped_model, own_community_id, scoped
 
 
 def _scope_formfield(formfield, request):
@@ -131,9 +131,7 @@ class CommunityScopedAdmin(_FormfieldScopeMixin):
         # A record that names the community that registered it (a partner) is the adding
         # user's community's, when they work in one.
         if not change and getattr(obj, "registered_by_id", False) is None:
-            ids = communities_for(request.user)
-            if ids is not None and len(ids) == 1:
-                obj.registered_by_id = next(iter(ids))
+            obj.registered_by_id = own_community_id(request.user)
         super().save_model(request, obj, form, change)
 
     def get_resource_kwargs(self, request, *args, **kwargs):

@@ -52,6 +52,13 @@ def _communities_for(user) -> frozenset[int] | None:
     return frozenset(Community.objects.filter(subdistrict=subdistrict).values_list("pk", flat=True))
 
 
+def own_community_id(user) -> int | None:
+    """The one community `user` works in, or None (the subdistrict's or the whole
+    installation's users, and the unplaced): where what they add without a community goes."""
+    ids = communities_for(user)
+    return next(iter(ids)) if ids is not None and len(ids) == 1 else None
+
+
 def forget(user) -> None:
     """Drop the kept answer (after the user's `StaffScope` changed)."""
     if hasattr(user, _CACHE):

@@ -32,7 +32,7 @@ from core.http import attachment, safe_next
 from core.pinyin import by_pinyin
 from residents.admin_scope import CommunityScopedAdmin
 from residents.models import Community, Resident
-from residents.scoping import communities_for, scoped
+from residents.scoping import communities_for, own_community_id, scoped
 
 from . import services
 from .cards import resident_id_from_code
@@ -99,12 +99,6 @@ class _PlacedForm(forms.ModelForm):
         return cleaned
 
 
-def _own_community_id(request) -> int | None:
-    """The community of a user who works in exactly one, else None."""
-    ids = communities_for(request.user)
-    return next(iter(ids)) if ids is not None and len(ids) == 1 else None
-
-
 class PlacedInCommunityAdmin(CommunityScopedAdmin):
     """A record with its own `community` (a unit, a member living elsewhere, a shop item):
     left empty, it is the adding user's community when they work in one (offered on the
@@ -112,21 +106,21 @@ class PlacedInCommunityAdmin(CommunityScopedAdmin):
 
     def get_changeform_initial_data(self, request):
         initial = super().get_changeform_initial_data(request)
-        own = _own_community_id(request)
+        own = own_community_id(request.user)
         if own is not None:
             initial.setdefault("community", own)
         return initial
 
     def get_form(self, request, obj=None, **kwargs):
         form = super().get_form(request, obj, **kwargs)
-        own = _own_community_id(request)
+        own = own_community_id(request.user)
         if own is None or "community" not in form.base_fields:
             return form
         return type(form.__name__, (_PlacedForm, form), {"own_community_id": own})
 
     def place(self, request, obj) -> None:
         if obj.community_id is None:
-            obj.community_id = _own_community_id(request)
+            obj.community_id = own_community_id(request.user)
 
     def save_model(self, request, obj, form, change):
         self.place(request, obj)
